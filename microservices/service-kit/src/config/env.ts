@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/** Raised when the environment does not satisfy a service's schema; `message` names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Parses `source` (normally `process.env`) with `schema`, collecting every problem into one
+ * ConfigError instead of stopping at the first. Empty strings count as unset so that
+ * `FOO=` in a compose file falls back to the default rather than failing number parsing.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, source: EnvSource): z.output<S> {
+  const cleaned: Record<string, string> = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined && value.trim() !== '') cleaned[key] = value.trim();
+  }
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    const got = typeof issue.path[0] === 'string' ? cleaned[issue.path[0]] : undefined;
+    return got === undefined ? `${name}: ${issue.message}` : `${name}: ${issue.message} (got "${got}")`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** An integer env var within [min, max]. */
+export const intVar = (defaultValue: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be >= ${min}`)
+    .max(max, `must be <= ${max}`)
+    .default(defaultValue);
+
+/** A number env var within [min, max] (fractions allowed). */
+export const numberVar = (defaultValue: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .min(min, `must be >= ${min}`)
+    .max(max, `must be <= ${max}`)
+    .default(defaultValue);
+
+/** `true/false/1/0/yes/no/on/off`, case-insensitive; anything else is an error rather than silently false. */
+export const booleanVar = (defaultValue: boolean) =>
+  z
+    .string()
+    .toLowerCase()
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' }))
+    .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on')
+    .optional()
+    .transform((v) => v ?? defaultValue);
+
+export const portVar = (defaultValue: number) => intVar(defaultValue, 1, 65535);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Comma-separated list of absolute http(s) origins; empty means CORS stays off. */
+const corsOrigins = z
+  .string()
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be comma-separated http(s) origins' })))
+  .default([]);
+
+/** Variables every service understands. Each service extends this with its own. */
+export const commonEnvShape = {
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  SHUTDOWN_DELAY_MS: intVar(5_000, 0, 120_000),
+  SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0, 600_000),
+  KEEP_ALIVE_TIMEOUT_MS: intVar(65_000, 1_000, 600_000),
+  BODY_LIMIT_BYTES: intVar(1_048_576, 1_024, 104_857_600),
+  CORS_ORIGINS: corsOrigins,
+  APP_VERSION: z.string().max(64).optional(),
+  GIT_COMMIT: z.string().max(64).default('unknown'),
+};
+
+export type CommonEnv = z.output<z.ZodObject<typeof commonEnvShape>>;

@@ -1,0 +1,89 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from '../http/app-env.js';
+import { AppError } from './app-error.js';
+import { PROBLEM_CONTENT_TYPE, type Problem, problemTypeUri } from './problem.js';
+
+const statusTitles: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const statusSlugs: Partial<Record<number, string>> = {
+  400: 'bad-request',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  503: 'service-unavailable',
+};
+
+/** Renders a problem+json response; the request id and path are added here so no handler forgets them. */
+export function problemJson(
+  c: Context<AppEnv>,
+  problem: Omit<Problem, 'instance' | 'request_id'>,
+  headers: Record<string, string> = {},
+): Response {
+  const body: Problem = { ...problem, instance: c.req.path };
+  const requestId = c.get('requestId');
+  if (requestId) body.request_id = requestId;
+  return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, {
+    ...headers,
+    'Content-Type': PROBLEM_CONTENT_TYPE,
+  });
+}
+
+const INTERNAL_DETAIL = 'An unexpected error occurred. Quote the request id when reporting it.';
+
+/** Central error handler: AppError and HTTPException become problems; anything else is a 500 without internals. */
+export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof AppError) {
+    const isServerError = err.status >= 500;
+    if (isServerError) c.get('logger')?.warn({ err, problem_type: err.type }, 'request failed');
+    return problemJson(
+      c,
+      {
+        type: problemTypeUri(err.type),
+        title: err.title,
+        status: err.status,
+        detail: err.detail,
+        ...(err.errors ? { errors: err.errors } : {}),
+      },
+      err.headers,
+    );
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    const status = err.status;
+    return problemJson(c, {
+      type: problemTypeUri(statusSlugs[status] ?? 'bad-request'),
+      title: statusTitles[status] ?? 'Error',
+      status,
+      detail: err.message || (statusTitles[status] ?? 'Error'),
+    });
+  }
+  c.get('logger')?.error({ err }, 'unhandled error');
+  return problemJson(c, {
+    type: problemTypeUri('internal'),
+    title: 'Internal Server Error',
+    status: 500,
+    detail: INTERNAL_DETAIL,
+  });
+};
+
+export const notFoundHandler: NotFoundHandler<AppEnv> = (c) => {
+  c.set('unmatchedRoute', true);
+  return problemJson(c, {
+    type: problemTypeUri('not-found'),
+    title: 'Not Found',
+    status: 404,
+    detail: `No route for ${c.req.method} ${c.req.path}`,
+  });
+};

@@ -1,0 +1,72 @@
+import { z } from '@hono/zod-openapi';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export const FieldErrorSchema = z
+  .object({
+    path: z.string().openapi({ example: 'body.email' }),
+    message: z.string().openapi({ example: 'Invalid email address' }),
+  })
+  .openapi('FieldError');
+
+/** RFC 9457 problem details as every error response of both services carries them. */
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: 'urn:problem-type:not-found' }),
+    title: z.string().openapi({ example: 'Not Found' }),
+    status: z.number().int().openapi({ example: 404 }),
+    detail: z.string().openapi({ example: 'User not found' }),
+    instance: z.string().optional().openapi({ description: 'The request path', example: '/api/v1/users/42' }),
+    request_id: z.string().optional().openapi({ example: 'c0a80101-7f1b-4c3e-9d2b-5b1f7d2e8a10' }),
+    errors: z.array(FieldErrorSchema).optional().openapi({ description: 'Present on validation errors' }),
+  })
+  .openapi('Problem');
+
+export type Problem = z.infer<typeof ProblemSchema>;
+
+export const problemTypeUri = (slug: string) => `urn:problem-type:${slug}`;
+
+const problemExamples: Record<number, { title: string; detail: string; type: string }> = {
+  400: { title: 'Bad Request', detail: 'The request is invalid.', type: 'validation-error' },
+  404: { title: 'Not Found', detail: 'Resource not found', type: 'not-found' },
+  409: { title: 'Conflict', detail: 'The request conflicts with the current state.', type: 'conflict' },
+  413: {
+    title: 'Payload Too Large',
+    detail: 'Request body exceeds 1048576 bytes.',
+    type: 'payload-too-large',
+  },
+  415: {
+    title: 'Unsupported Media Type',
+    detail: 'Content-Type must be application/json.',
+    type: 'unsupported-media-type',
+  },
+  500: { title: 'Internal Server Error', detail: 'An unexpected error occurred.', type: 'internal' },
+  503: { title: 'Service Unavailable', detail: 'Try again later.', type: 'service-unavailable' },
+};
+
+/** OpenAPI `responses` entry for a problem with the given status. */
+export function problemResponse(status: keyof typeof problemExamples, description?: string) {
+  const example = problemExamples[status] ?? { title: 'Error', detail: 'Error', type: 'about:blank' };
+  return {
+    description: description ?? example.title,
+    content: {
+      [PROBLEM_CONTENT_TYPE]: {
+        schema: ProblemSchema,
+        example: { ...example, type: problemTypeUri(example.type), status },
+      },
+    },
+  };
+}
+
+/** The error responses every route can produce regardless of what it does. */
+export const commonProblemResponses = {
+  500: problemResponse(500),
+};
+
+/** The error responses of every route that takes a JSON body. */
+export const bodyProblemResponses = {
+  400: problemResponse(400, 'Invalid body, malformed JSON or unknown fields'),
+  413: problemResponse(413),
+  415: problemResponse(415),
+  500: problemResponse(500),
+};

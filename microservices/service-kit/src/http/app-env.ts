@@ -1,0 +1,16 @@
+import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
+import type { Logger } from 'pino';
+
+/** Hono environment shared by both services: what middleware puts on the context. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    /** Request-scoped child logger carrying `req_id`. */
+    logger: Logger;
+    /** Set by the not-found handler so metrics label the request `route="unmatched"`. */
+    unmatchedRoute: boolean;
+  };
+}
+
+/** A handler typed from its OpenAPI route definition (validated inputs, documented responses). */
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

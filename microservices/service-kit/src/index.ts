@@ -1,0 +1,54 @@
+export type { Clock } from './clock.js';
+export { systemClock } from './clock.js';
+export {
+  booleanVar,
+  type CommonEnv,
+  ConfigError,
+  commonEnvShape,
+  type EnvSource,
+  intVar,
+  LOG_LEVELS,
+  numberVar,
+  parseEnv,
+  portVar,
+} from './config/env.js';
+export {
+  AppError,
+  type AppErrorOptions,
+  conflict,
+  type FieldError,
+  notFound,
+  serviceUnavailable,
+  validationFailed,
+} from './errors/app-error.js';
+export { problemJson } from './errors/error-handler.js';
+export {
+  bodyProblemResponses,
+  commonProblemResponses,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  ProblemSchema,
+  problemResponse,
+  problemTypeUri,
+} from './errors/problem.js';
+export { type CheckResult, type HealthCheck, runChecks } from './health/checks.js';
+export { Lifecycle } from './health/lifecycle.js';
+export type { AppEnv, AppRouteHandler } from './http/app-env.js';
+export { MAX_REQUEST_ID_LENGTH } from './http/request-context.js';
+export {
+  createLogDestination,
+  createLogger,
+  type Logger,
+  type LoggerConfig,
+  silentLogger,
+} from './logging/logger.js';
+export { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from './metrics/registry.js';
+export { createRouter } from './openapi/create-router.js';
+export { createServiceApp, type ServiceAppOptions } from './openapi/create-service-app.js';
+export { defaultSwaggerAssetsDir } from './openapi/docs.js';
+export type { ServiceInfo } from './openapi/service-routes.js';
+export { createDispatcher, type DispatcherOptions } from './outbound/dispatcher.js';
+export { PaginationQuerySchema } from './pagination.js';
+export { createGracefulShutdown, type GracefulShutdownOptions } from './server/graceful-shutdown.js';
+export { type HttpServerOptions, type RunningServer, startHttpServer } from './server/http-server.js';
+export { exitOnSignals, loadConfigOrExit } from './server/process-hooks.js';

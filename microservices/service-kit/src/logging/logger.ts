@@ -1,0 +1,54 @@
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LoggerConfig {
+  level: string;
+  service: string;
+  version: string;
+}
+
+/**
+ * Paths that must never reach a log line even if someone logs a whole object by mistake.
+ * Bodies are not logged at all; this is the second line of defence.
+ */
+const REDACTED_PATHS = [
+  'email',
+  '*.email',
+  'password',
+  '*.password',
+  'headers.authorization',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'databaseUrl',
+  '*.databaseUrl',
+];
+
+/** JSON logger with ISO timestamps, string levels and the service identity on every line. */
+export function createLogger(config: LoggerConfig, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
+    level: config.level,
+    base: { service: config.service, version: config.version },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * Where log lines go: asynchronous stdout writes (kept off the request path), or a human-readable
+ * stream when a person is watching a terminal. Deciding by TTY rather than NODE_ENV keeps
+ * containers on JSON even when someone forgets to set NODE_ENV.
+ */
+export async function createLogDestination(options: { pretty: boolean }): Promise<DestinationStream> {
+  if (options.pretty) {
+    const { default: pretty } = await import('pino-pretty');
+    return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  }
+  return pino.destination({ dest: 1, sync: false });
+}
+
+/** A logger that drops everything; for tests that do not look at logs. */
+export const silentLogger = (): Logger => pino({ level: 'silent' });

@@ -1,0 +1,91 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors/app-error.js';
+import { errorHandler, notFoundHandler } from '../errors/error-handler.js';
+import type { HealthCheck } from '../health/checks.js';
+import { registerHealthRoutes } from '../health/health-routes.js';
+import type { Lifecycle } from '../health/lifecycle.js';
+import type { AppEnv } from '../http/app-env.js';
+import { observeRequests } from '../http/observe-requests.js';
+import { requestContext } from '../http/request-context.js';
+import { createHttpMetrics } from '../metrics/http-metrics.js';
+import { createRouter } from './create-router.js';
+import { registerDocs } from './docs.js';
+import { registerServiceRoutes, type ServiceInfo } from './service-routes.js';
+
+export interface ServiceAppOptions {
+  info: ServiceInfo;
+  /** Title and description of the OpenAPI document. */
+  title: string;
+  description: string;
+  logger: Logger;
+  registry: Registry;
+  lifecycle: Lifecycle;
+  clock: Clock;
+  checks: readonly HealthCheck[];
+  bodyLimitBytes: number;
+  corsOrigins: readonly string[];
+  docsAssetsDir: string;
+}
+
+/**
+ * The part of every service's app that is not its business: request context, metrics, access log,
+ * security headers, CORS, body limit, problem+json errors, probes, `/metrics`, `/openapi.json`, `/docs`.
+ * The service mounts its own routers on the returned app.
+ */
+export function createServiceApp(options: ServiceAppOptions): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  app.onError(errorHandler);
+  app.notFound(notFoundHandler);
+
+  app.use('*', ...requestContext(options.logger));
+  app.use('*', observeRequests(createHttpMetrics(options.registry)));
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false }));
+  if (options.corsOrigins.length > 0) {
+    app.use(
+      '/api/*',
+      cors({ origin: [...options.corsOrigins], exposeHeaders: ['X-Request-Id', 'Retry-After'] }),
+    );
+  }
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: options.bodyLimitBytes,
+      onError: () => {
+        throw new AppError({
+          status: 413,
+          type: 'payload-too-large',
+          title: 'Payload Too Large',
+          detail: `Request body exceeds ${options.bodyLimitBytes} bytes.`,
+        });
+      },
+    }),
+  );
+
+  registerServiceRoutes(app, options.info, options.registry);
+  registerHealthRoutes(app, {
+    service: options.info.service,
+    version: options.info.version,
+    checks: options.checks,
+    lifecycle: options.lifecycle,
+    clock: options.clock,
+  });
+  registerDocs(app, { title: `${options.info.service} API`, assetsDir: options.docsAssetsDir });
+
+  let document: unknown;
+  app.get('/openapi.json', (c) => {
+    // Built on first request, after the service has mounted its routers; the route table never changes after.
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: { title: options.title, version: options.info.version, description: options.description },
+      servers: [{ url: '/', description: 'This server' }],
+    });
+    return c.json(document);
+  });
+  return app;
+}

@@ -1,0 +1,71 @@
+import { ContractChecker, type OpenApiDocument } from './openapi-contract.js';
+
+export interface CheckedResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the response is JSON, otherwise the text. */
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  /** Serialised as JSON with `Content-Type: application/json` unless `rawBody` is given. */
+  json?: unknown;
+  rawBody?: string | Uint8Array;
+  headers?: Record<string, string>;
+}
+
+export type Send = (path: string, init: RequestInit) => Promise<Response>;
+
+/**
+ * An HTTP client for tests that checks every response against the service's own `/openapi.json`,
+ * so no test can receive an undocumented answer without failing. Works in-process (`app.request`)
+ * and over the wire (`fetch` with a base URL).
+ */
+export function createCheckedClient(send: Send) {
+  let checker: Promise<ContractChecker> | undefined;
+  const contract = () => {
+    checker ??= send('/openapi.json', { method: 'GET' })
+      .then((res) => res.json() as Promise<OpenApiDocument>)
+      .then((doc) => new ContractChecker(doc));
+    return checker;
+  };
+
+  async function request<T = unknown>(method: string, path: string, options: RequestOptions = {}) {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: RequestInit['body'];
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['Content-Type'] ??= 'application/json';
+    }
+    const res = await send(path, { method, headers, ...(body === undefined ? {} : { body }) });
+    const text = await res.text();
+    const contentType = res.headers.get('content-type');
+    (await contract()).check({ method, path, status: res.status, contentType, bodyText: text });
+    const parsed = contentType?.includes('json') && text ? (JSON.parse(text) as T) : (text as T);
+    return { status: res.status, headers: res.headers, body: parsed, text } satisfies CheckedResponse<T>;
+  }
+
+  return {
+    request,
+    get: <T = unknown>(path: string, options?: RequestOptions) => request<T>('GET', path, options),
+    post: <T = unknown>(path: string, json?: unknown, options?: RequestOptions) =>
+      request<T>('POST', path, { ...options, json }),
+    put: <T = unknown>(path: string, json?: unknown, options?: RequestOptions) =>
+      request<T>('PUT', path, { ...options, json }),
+    delete: <T = unknown>(path: string, options?: RequestOptions) => request<T>('DELETE', path, options),
+    contract,
+  };
+}
+
+export type CheckedClient = ReturnType<typeof createCheckedClient>;
+
+/** A checked client over an in-process Hono app. */
+export const inProcessClient = (app: {
+  request: (path: string, init: RequestInit) => Response | Promise<Response>;
+}) => createCheckedClient(async (path, init) => app.request(path, init));
+
+/** A checked client over the network. */
+export const httpClient = (baseUrl: string) =>
+  createCheckedClient((path, init) => fetch(new URL(path, baseUrl), init));

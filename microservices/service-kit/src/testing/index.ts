@@ -1,0 +1,12 @@
+export { captureLogger } from './capture-logger.js';
+export {
+  type CheckedClient,
+  type CheckedResponse,
+  createCheckedClient,
+  httpClient,
+  inProcessClient,
+  type RequestOptions,
+  type Send,
+} from './checked-client.js';
+export { FakeClock } from './fake-clock.js';
+export { ContractChecker, type ObservedResponse, type OpenApiDocument } from './openapi-contract.js';

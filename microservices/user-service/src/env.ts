@@ -1,0 +1,12 @@
+import { commonEnvShape, type EnvSource, parseEnv, portVar } from '@microservices/service-kit';
+import { z } from 'zod';
+
+const schema = z.object({
+  ...commonEnvShape,
+  PORT: portVar(8000),
+});
+
+export type UserServiceEnv = z.output<typeof schema>;
+
+/** Reads user-service configuration; throws ConfigError naming every bad variable. */
+export const parseUserServiceEnv = (source: EnvSource): UserServiceEnv => parseEnv(schema, source);

@@ -1,0 +1,68 @@
+import { type Clock, conflict, type AppRouteHandler as Handler, notFound } from '@microservices/service-kit';
+import type { User } from '../../domain/user.js';
+import type { UserMetrics } from '../../metrics.js';
+import { EmailTakenError, type UserStore } from '../../store/user-store.js';
+import type * as routes from './users.routes.js';
+
+export interface UserHandlerDeps {
+  store: UserStore;
+  clock: Clock;
+  metrics: UserMetrics;
+  generateId: () => string;
+}
+
+const USER_NOT_FOUND = 'User not found';
+
+/** Translates the store's email clash into the documented 409. */
+async function withEmailConflict<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof EmailTakenError) throw conflict('Email already registered', 'email-taken');
+    throw err;
+  }
+}
+
+export function createUserHandlers({ store, clock, metrics, generateId }: UserHandlerDeps) {
+  const create: Handler<typeof routes.createUser> = async (c) => {
+    const input = c.req.valid('json');
+    const user: User = {
+      id: generateId(),
+      name: input.name,
+      email: input.email,
+      age: input.age ?? null,
+      created_at: clock.now().toISOString(),
+    };
+    const created = await withEmailConflict(() => store.create(user));
+    metrics.usersCreated.inc();
+    return c.json(created, 201);
+  };
+
+  const list: Handler<typeof routes.listUsers> = async (c) => {
+    const { skip, limit } = c.req.valid('query');
+    return c.json(await store.list({ skip, limit }), 200);
+  };
+
+  const get: Handler<typeof routes.getUser> = async (c) => {
+    const user = await store.get(c.req.valid('param').user_id);
+    if (!user) throw notFound(USER_NOT_FOUND);
+    return c.json(user, 200);
+  };
+
+  const update: Handler<typeof routes.updateUser> = async (c) => {
+    const { user_id } = c.req.valid('param');
+    const patch = c.req.valid('json');
+    const updated = await withEmailConflict(() => store.update(user_id, patch));
+    if (!updated) throw notFound(USER_NOT_FOUND);
+    return c.json(updated, 200);
+  };
+
+  const remove: Handler<typeof routes.deleteUser> = async (c) => {
+    const deleted = await store.delete(c.req.valid('param').user_id);
+    if (!deleted) throw notFound(USER_NOT_FOUND);
+    metrics.usersDeleted.inc();
+    return c.body(null, 204);
+  };
+
+  return { create, list, get, update, remove };
+}

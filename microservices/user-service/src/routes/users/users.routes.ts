@@ -1,0 +1,89 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  bodyProblemResponses,
+  commonProblemResponses,
+  PaginationQuerySchema,
+  problemResponse,
+} from '@microservices/service-kit';
+import { CreateUserSchema, UpdateUserSchema, UserSchema } from '../../domain/user.js';
+
+const tags = ['Users'];
+const UserIdParam = z.object({
+  user_id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'user_id', in: 'path' }, example: '3f0c2d3e-5a4b' }),
+});
+const jsonContent = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+const emailConflict = problemResponse(409, 'The email is already used by another user');
+
+export const createUser = createRoute({
+  method: 'post',
+  path: '/',
+  operationId: 'createUser',
+  tags,
+  summary: 'Create a user',
+  request: { body: { required: true, content: jsonContent(CreateUserSchema) } },
+  responses: {
+    201: { description: 'Created', content: jsonContent(UserSchema) },
+    409: emailConflict,
+    ...bodyProblemResponses,
+  },
+});
+
+export const listUsers = createRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'listUsers',
+  tags,
+  summary: 'List users, oldest first',
+  request: { query: PaginationQuerySchema.strict() },
+  responses: {
+    200: { description: 'A page of users', content: jsonContent(z.array(UserSchema)) },
+    400: problemResponse(400, 'Bad skip/limit or unknown query parameter'),
+    ...commonProblemResponses,
+  },
+});
+
+export const getUser = createRoute({
+  method: 'get',
+  path: '/{user_id}',
+  operationId: 'getUser',
+  tags,
+  summary: 'Get a user',
+  request: { params: UserIdParam },
+  responses: {
+    200: { description: 'The user', content: jsonContent(UserSchema) },
+    404: problemResponse(404, 'No user with this id'),
+    ...commonProblemResponses,
+  },
+});
+
+export const updateUser = createRoute({
+  method: 'put',
+  path: '/{user_id}',
+  operationId: 'updateUser',
+  tags,
+  summary: 'Update some or all of a user’s fields',
+  request: { params: UserIdParam, body: { required: true, content: jsonContent(UpdateUserSchema) } },
+  responses: {
+    200: { description: 'The updated user', content: jsonContent(UserSchema) },
+    404: problemResponse(404, 'No user with this id'),
+    409: emailConflict,
+    ...bodyProblemResponses,
+  },
+});
+
+export const deleteUser = createRoute({
+  method: 'delete',
+  path: '/{user_id}',
+  operationId: 'deleteUser',
+  tags,
+  summary: 'Delete a user',
+  request: { params: UserIdParam },
+  responses: {
+    204: { description: 'Deleted' },
+    404: problemResponse(404, 'No user with this id'),
+    ...commonProblemResponses,
+  },
+});

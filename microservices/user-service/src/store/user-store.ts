@@ -1,0 +1,39 @@
+import type { User } from '../domain/user.js';
+
+/** Raised by a store when another user already has the email (case-insensitively). */
+export class EmailTakenError extends Error {
+  override readonly name = 'EmailTakenError';
+}
+
+/** Fields to change; absent or undefined fields stay as they are. */
+export interface UserPatch {
+  name?: string | undefined;
+  email?: string | undefined;
+  age?: number | null | undefined;
+}
+
+/** Applies a patch, ignoring fields the client did not send. */
+export function applyUserPatch(user: User, patch: UserPatch): User {
+  return {
+    ...user,
+    name: patch.name ?? user.name,
+    email: patch.email ?? user.email,
+    age: patch.age === undefined ? user.age : patch.age,
+  };
+}
+
+/** Persistence for users. Implementations must agree on every behaviour in the contract tests. */
+export interface UserStore {
+  /** Throws EmailTakenError if the email is in use. */
+  create(user: User): Promise<User>;
+  get(id: string): Promise<User | null>;
+  /** Oldest first, stable across calls. */
+  list(page: { skip: number; limit: number }): Promise<User[]>;
+  /** Null when the user does not exist; throws EmailTakenError if the new email belongs to someone else. */
+  update(id: string, patch: UserPatch): Promise<User | null>;
+  /** False when the user did not exist. */
+  delete(id: string): Promise<boolean>;
+  /** Resolves when the store can serve; used by readiness. */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
