@@ -49,6 +49,7 @@ export { defaultSwaggerAssetsDir } from './openapi/docs.js';
 export type { ServiceInfo } from './openapi/service-routes.js';
 export { createDispatcher, type DispatcherOptions } from './outbound/dispatcher.js';
 export { PaginationQuerySchema } from './pagination.js';
+export { type BootedApp, type BootOptions, type BootParts, bootService } from './server/boot-service.js';
 export { createGracefulShutdown, type GracefulShutdownOptions } from './server/graceful-shutdown.js';
 export { type HttpServerOptions, type RunningServer, startHttpServer } from './server/http-server.js';
 export { exitOnSignals, loadConfigOrExit } from './server/process-hooks.js';

@@ -1,0 +1,65 @@
+import { bootService, createDispatcher, loadConfigOrExit, systemClock } from '@microservices/service-kit';
+import packageJson from '../package.json' with { type: 'json' };
+import { createApp, SERVICE_NAME } from './app.js';
+import { parseOrderServiceEnv } from './env.js';
+import { MemoryOrderStore } from './store/memory-order-store.js';
+import { createHttpUserClient } from './user-client/http-user-client.js';
+import { createUserClientMetrics } from './user-client/user-client-metrics.js';
+
+// The only module that reads the environment; everything else receives its parts.
+const env = loadConfigOrExit(SERVICE_NAME, () => parseOrderServiceEnv(process.env));
+
+await bootService({
+  service: SERVICE_NAME,
+  env,
+  packageVersion: packageJson.version,
+  mainUrl: import.meta.url,
+  build: ({ logger, registry, lifecycle, info, docsAssetsDir }) => {
+    const store = new MemoryOrderStore();
+    logger.warn('using the in-memory store: data is not persisted and is lost on restart');
+    // One keep-alive pool for every call to user-service; its idle timeout stays under user-service's 65 s.
+    const dispatcher = createDispatcher({
+      connections: env.USER_SERVICE_CONNECTIONS,
+      connectTimeoutMs: Math.min(env.USER_SERVICE_TIMEOUT_MS, 5_000),
+      keepAliveTimeoutMs: 30_000,
+    });
+    const userClient = createHttpUserClient({
+      baseUrl: env.USER_SERVICE_URL,
+      dispatcher,
+      metrics: createUserClientMetrics(registry),
+      logger,
+      resilience: {
+        attemptTimeoutMs: env.USER_SERVICE_TIMEOUT_MS,
+        deadlineMs: env.USER_SERVICE_DEADLINE_MS,
+        retries: env.USER_SERVICE_RETRIES,
+        retryBaseDelayMs: env.USER_SERVICE_RETRY_BASE_MS,
+        breakerThreshold: env.USER_SERVICE_BREAKER_THRESHOLD,
+        halfOpenAfterMs: env.USER_SERVICE_BREAKER_HALF_OPEN_MS,
+      },
+    });
+    const app = createApp({
+      store,
+      userClient,
+      clock: systemClock,
+      logger,
+      registry,
+      info,
+      lifecycle,
+      userCache: {
+        enabled: env.USER_CACHE_ENABLED,
+        ttlMs: env.USER_CACHE_TTL_MS,
+        maxEntries: env.USER_CACHE_MAX_ENTRIES,
+      },
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      corsOrigins: env.CORS_ORIGINS,
+      docsAssetsDir,
+    });
+    return {
+      app,
+      resources: [
+        { name: 'user-service dispatcher', close: () => dispatcher.close() },
+        { name: 'store', close: () => store.close() },
+      ],
+    };
+  },
+});

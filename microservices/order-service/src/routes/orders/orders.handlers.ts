@@ -1,0 +1,107 @@
+import { type Clock, conflict, type AppRouteHandler as Handler, notFound } from '@microservices/service-kit';
+import { fromCents, totalCents } from '../../domain/money.js';
+import type { Order, UpdateOrder } from '../../domain/order.js';
+import { addressEditable, allowedMovesFrom, canMoveTo } from '../../domain/order-status.js';
+import type { OrderMetrics } from '../../metrics.js';
+import type { OrderChanges, OrderStore } from '../../store/order-store.js';
+import type { UserVerifier } from '../../user-client/user-verifier.js';
+import type * as routes from './orders.routes.js';
+
+export interface OrderHandlerDeps {
+  store: OrderStore;
+  users: UserVerifier;
+  clock: Clock;
+  metrics: OrderMetrics;
+  generateId: () => string;
+}
+
+const ORDER_NOT_FOUND = 'Order not found';
+/** A concurrent writer can win the compare-and-set; re-planning a couple of times settles it. */
+const MAX_UPDATE_ATTEMPTS = 3;
+
+/** What a PUT should change, or the 409 explaining why it may not. Null when nothing changes. */
+function planChanges(order: Order, patch: UpdateOrder, now: string): OrderChanges | null {
+  const status = patch.status ?? order.status;
+  if (!canMoveTo(order.status, status)) {
+    const allowed = allowedMovesFrom(order.status);
+    const hint = allowed.length ? `allowed: ${allowed.join(', ')}` : 'it is final';
+    throw conflict(
+      `Cannot move an order from ${order.status} to ${status} (${hint})`,
+      'invalid-status-transition',
+    );
+  }
+  const address = patch.shipping_address;
+  const addressChanges = address !== undefined && address !== order.shipping_address;
+  if (addressChanges && !addressEditable(order.status)) {
+    throw conflict(`The shipping address cannot change once an order is ${order.status}`, 'address-locked');
+  }
+  if (status === order.status && !addressChanges) return null;
+  return {
+    ...(status !== order.status ? { status } : {}),
+    ...(addressChanges ? { shipping_address: address } : {}),
+    updated_at: now,
+  };
+}
+
+export function createOrderHandlers({ store, users, clock, metrics, generateId }: OrderHandlerDeps) {
+  const create: Handler<typeof routes.createOrder> = async (c) => {
+    const input = c.req.valid('json');
+    await users.ensureUserExists(input.user_id, c.get('requestId'), c.get('logger'));
+    const now = clock.now().toISOString();
+    const order: Order = {
+      id: generateId(),
+      user_id: input.user_id,
+      items: input.items,
+      shipping_address: input.shipping_address,
+      total_amount: fromCents(totalCents(input.items)),
+      status: 'pending',
+      created_at: now,
+      updated_at: now,
+    };
+    const created = await store.create(order);
+    metrics.ordersCreated.inc({ status: created.status });
+    return c.json(created, 201);
+  };
+
+  const list: Handler<typeof routes.listOrders> = async (c) => {
+    const { skip, limit, user_id } = c.req.valid('query');
+    return c.json(await store.list({ skip, limit, userId: user_id }), 200);
+  };
+
+  const listForUser: Handler<typeof routes.listUserOrders> = async (c) => {
+    const { skip, limit } = c.req.valid('query');
+    return c.json(await store.list({ skip, limit, userId: c.req.valid('param').user_id }), 200);
+  };
+
+  const get: Handler<typeof routes.getOrder> = async (c) => {
+    const order = await store.get(c.req.valid('param').order_id);
+    if (!order) throw notFound(ORDER_NOT_FOUND);
+    return c.json(order, 200);
+  };
+
+  const update: Handler<typeof routes.updateOrder> = async (c) => {
+    const { order_id } = c.req.valid('param');
+    const patch = c.req.valid('json');
+    for (let attempt = 1; ; attempt++) {
+      const current = await store.get(order_id);
+      if (!current) throw notFound(ORDER_NOT_FOUND);
+      const changes = planChanges(current, patch, clock.now().toISOString());
+      if (!changes) return c.json(current, 200);
+      const result = await store.update(order_id, current.status, changes);
+      if (result.outcome === 'not_found') throw notFound(ORDER_NOT_FOUND);
+      if (result.outcome === 'updated') {
+        if (changes.status) metrics.statusChanges.inc({ from: current.status, to: changes.status });
+        return c.json(result.order, 200);
+      }
+      if (attempt >= MAX_UPDATE_ATTEMPTS) throw conflict('The order is being changed concurrently; retry.');
+    }
+  };
+
+  const remove: Handler<typeof routes.deleteOrder> = async (c) => {
+    const deleted = await store.delete(c.req.valid('param').order_id);
+    if (!deleted) throw notFound(ORDER_NOT_FOUND);
+    return c.body(null, 204);
+  };
+
+  return { create, list, listForUser, get, update, remove };
+}

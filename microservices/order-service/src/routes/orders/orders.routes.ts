@@ -1,0 +1,118 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  bodyProblemResponses,
+  commonProblemResponses,
+  PaginationQuerySchema,
+  problemResponse,
+} from '@microservices/service-kit';
+import { CreateOrderSchema, OrderSchema, UpdateOrderSchema } from '../../domain/order.js';
+
+const tags = ['Orders'];
+const OrderIdParam = z.object({
+  order_id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'order_id', in: 'path' }, example: '9b2f6c1e-0d4a' }),
+});
+const UserIdParam = z.object({
+  user_id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'user_id', in: 'path' }, example: '3f0c2d3e-5a4b' }),
+});
+const jsonContent = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
+const orderNotFound = problemResponse(404, 'No order with this id');
+const pageQuery = PaginationQuerySchema.strict();
+
+export const createOrder = createRoute({
+  method: 'post',
+  path: '/',
+  operationId: 'createOrder',
+  tags,
+  summary: 'Create an order for an existing user (validated against user-service)',
+  request: { body: { required: true, content: jsonContent(CreateOrderSchema) } },
+  responses: {
+    201: { description: 'Created, status pending', content: jsonContent(OrderSchema) },
+    404: problemResponse(404, 'User not found: user-service says the user does not exist'),
+    503: problemResponse(503, 'user-service could not answer; see Retry-After'),
+    ...bodyProblemResponses,
+  },
+});
+
+export const listOrders = createRoute({
+  method: 'get',
+  path: '/',
+  operationId: 'listOrders',
+  tags,
+  summary: 'List orders, oldest first, optionally for one user',
+  request: {
+    query: pageQuery.extend({
+      user_id: z
+        .string()
+        .min(1)
+        .optional()
+        .openapi({ param: { name: 'user_id', in: 'query' }, description: 'Only this user’s orders' }),
+    }),
+  },
+  responses: {
+    200: { description: 'A page of orders', content: jsonContent(z.array(OrderSchema)) },
+    400: problemResponse(400, 'Bad skip/limit or unknown query parameter'),
+    ...commonProblemResponses,
+  },
+});
+
+export const listUserOrders = createRoute({
+  method: 'get',
+  path: '/user/{user_id}',
+  operationId: 'listUserOrders',
+  tags,
+  summary: 'List one user’s orders, oldest first',
+  request: { params: UserIdParam, query: pageQuery },
+  responses: {
+    200: { description: 'The user’s orders (empty if none)', content: jsonContent(z.array(OrderSchema)) },
+    400: problemResponse(400, 'Bad skip/limit or unknown query parameter'),
+    ...commonProblemResponses,
+  },
+});
+
+export const getOrder = createRoute({
+  method: 'get',
+  path: '/{order_id}',
+  operationId: 'getOrder',
+  tags,
+  summary: 'Get an order',
+  request: { params: OrderIdParam },
+  responses: {
+    200: { description: 'The order', content: jsonContent(OrderSchema) },
+    404: orderNotFound,
+    ...commonProblemResponses,
+  },
+});
+
+export const updateOrder = createRoute({
+  method: 'put',
+  path: '/{order_id}',
+  operationId: 'updateOrder',
+  tags,
+  summary: 'Change the status (allowed moves only) or the shipping address',
+  description:
+    'Allowed moves: pending→confirmed→shipped→delivered, pending or confirmed→cancelled. Setting the current ' +
+    'status again is a no-op. The shipping address can change only while pending or confirmed.',
+  request: { params: OrderIdParam, body: { required: true, content: jsonContent(UpdateOrderSchema) } },
+  responses: {
+    200: { description: 'The updated order', content: jsonContent(OrderSchema) },
+    404: orderNotFound,
+    409: problemResponse(409, 'Status move not allowed, or address change after shipping'),
+    ...bodyProblemResponses,
+  },
+});
+
+export const deleteOrder = createRoute({
+  method: 'delete',
+  path: '/{order_id}',
+  operationId: 'deleteOrder',
+  tags,
+  summary: 'Delete an order',
+  request: { params: OrderIdParam },
+  responses: { 204: { description: 'Deleted' }, 404: orderNotFound, ...commonProblemResponses },
+});

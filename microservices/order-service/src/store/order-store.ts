@@ -1,0 +1,30 @@
+import type { Order } from '../domain/order.js';
+import type { OrderStatus } from '../domain/order-status.js';
+
+export interface OrderChanges {
+  status?: OrderStatus;
+  shipping_address?: string;
+  updated_at: string;
+}
+
+export type UpdateResult =
+  | { outcome: 'updated'; order: Order }
+  | { outcome: 'not_found' }
+  /** The order's status was no longer `expectedStatus`: someone else changed it first. */
+  | { outcome: 'status_changed'; current: Order };
+
+/** Persistence for orders. Implementations must agree on every behaviour in the contract tests. */
+export interface OrderStore {
+  create(order: Order): Promise<Order>;
+  get(id: string): Promise<Order | null>;
+  /** Oldest first, stable across calls; optionally only one user's orders. */
+  list(query: { skip: number; limit: number; userId?: string | undefined }): Promise<Order[]>;
+  /**
+   * Applies `changes` only if the order is still in `expectedStatus` (compare-and-set), so two
+   * concurrent transitions cannot both succeed from the same state.
+   */
+  update(id: string, expectedStatus: OrderStatus, changes: OrderChanges): Promise<UpdateResult>;
+  delete(id: string): Promise<boolean>;
+  check(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,178 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+  TaskCancelledError,
+  TimeoutStrategy,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import {
+  type UnavailableReason,
+  type UserClient,
+  type UserRef,
+  UserServiceUnavailableError,
+} from './user-client.js';
+import type { AttemptOutcome, UserClientMetrics } from './user-client-metrics.js';
+
+export interface ResilienceOptions {
+  /** Per attempt; an attempt that takes longer is abandoned and counts as a failure. */
+  attemptTimeoutMs: number;
+  /** For the whole call including retries and backoff: the most a client of order-service waits on us. */
+  deadlineMs: number;
+  /** Extra attempts after the first, only on connection errors, timeouts and 5xx (never on 404). */
+  retries: number;
+  /** First backoff delay; later ones grow exponentially with jitter. */
+  retryBaseDelayMs: number;
+  /** Consecutive failed attempts that open the breaker. */
+  breakerThreshold: number;
+  /** How long the breaker stays open before letting one trial call through. */
+  halfOpenAfterMs: number;
+}
+
+export interface HttpUserClientDeps {
+  baseUrl: string;
+  dispatcher: Dispatcher;
+  metrics: UserClientMetrics;
+  logger: Logger;
+  resilience: ResilienceOptions;
+}
+
+/** A failure worth retrying and counting against the breaker. */
+class TransientFailure extends Error {
+  constructor(readonly outcome: AttemptOutcome & UnavailableReason) {
+    super(outcome);
+  }
+}
+
+/** An answer that retrying will not fix (e.g. a 200 that is not the user asked for). */
+class PermanentFailure extends Error {}
+
+const BREAKER_STATE_VALUE: Record<CircuitState, number> = {
+  [CircuitState.Closed]: 0,
+  [CircuitState.Open]: 1,
+  [CircuitState.HalfOpen]: 2,
+  [CircuitState.Isolated]: 3,
+};
+
+const isTransient = (err: unknown) => err instanceof TransientFailure || err instanceof TaskCancelledError;
+
+/**
+ * Dots are encoded too so an id like `..` can never be normalised into another path upstream.
+ * Everything else that could change the path is already escaped by encodeURIComponent.
+ */
+export const userPath = (userId: string) =>
+  `/api/v1/users/${encodeURIComponent(userId).replaceAll('.', '%2E')}`;
+
+/**
+ * user-service over HTTP with undici and a cockatiel policy:
+ * deadline ⟶ retry (exponential backoff + jitter) ⟶ circuit breaker ⟶ per-attempt timeout.
+ */
+export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
+  const { dispatcher, metrics, logger, resilience } = deps;
+  const origin = new URL(deps.baseUrl).origin;
+
+  const breaker = circuitBreaker(handleWhen(isTransient), {
+    halfOpenAfter: resilience.halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(resilience.breakerThreshold),
+  });
+  let openedAt = 0;
+  metrics.breakerState.set(0);
+  breaker.onBreak(() => {
+    openedAt = performance.now();
+  });
+  breaker.onStateChange((state) => {
+    metrics.breakerState.set(BREAKER_STATE_VALUE[state]);
+    logger.warn({ state: CircuitState[state] }, 'user-service circuit breaker changed state');
+  });
+
+  const policy = wrap(
+    timeout(resilience.deadlineMs, TimeoutStrategy.Aggressive),
+    retry(handleWhen(isTransient), {
+      maxAttempts: resilience.retries,
+      backoff: new ExponentialBackoff({ initialDelay: resilience.retryBaseDelayMs, maxDelay: 1_000 }),
+    }),
+    breaker,
+    timeout(resilience.attemptTimeoutMs, TimeoutStrategy.Aggressive),
+  );
+
+  const record = (outcome: AttemptOutcome, started: number) => {
+    metrics.requests.inc({ outcome });
+    metrics.duration.observe({ outcome }, (performance.now() - started) / 1000);
+  };
+
+  async function attempt(userId: string, requestId: string, signal: AbortSignal): Promise<UserRef | null> {
+    const started = performance.now();
+    let outcome: AttemptOutcome = 'connection_error';
+    try {
+      const res = await dispatcher.request({
+        origin,
+        path: userPath(userId),
+        method: 'GET',
+        headers: { accept: 'application/json', 'x-request-id': requestId },
+        signal,
+      });
+      if (res.statusCode === 200) {
+        const body = (await res.body.json()) as { id?: unknown };
+        if (body?.id !== userId) {
+          outcome = 'bad_response';
+          throw new PermanentFailure('user-service answered 200 with a different user');
+        }
+        outcome = 'found';
+        return { id: userId };
+      }
+      await res.body.dump();
+      if (res.statusCode === 404) {
+        outcome = 'not_found';
+        return null;
+      }
+      if (res.statusCode >= 500 || res.statusCode === 429) {
+        outcome = 'server_error';
+        throw new TransientFailure('server_error');
+      }
+      outcome = 'bad_response';
+      throw new PermanentFailure(`user-service answered ${res.statusCode}`);
+    } catch (err) {
+      if (signal.aborted) outcome = 'timeout';
+      if (err instanceof TransientFailure || err instanceof PermanentFailure) throw err;
+      throw new TransientFailure(signal.aborted ? 'timeout' : 'connection_error');
+    } finally {
+      record(outcome, started);
+    }
+  }
+
+  const retryAfterSeconds = () => {
+    if (breaker.state !== CircuitState.Open) return 1;
+    const remainingMs = resilience.halfOpenAfterMs - (performance.now() - openedAt);
+    return Math.max(1, Math.ceil(remainingMs / 1000));
+  };
+
+  return {
+    async getUser(userId, { requestId }) {
+      try {
+        return await policy.execute(({ signal }) => attempt(userId, requestId, signal));
+      } catch (err) {
+        let reason: UnavailableReason = 'connection_error';
+        if (err instanceof BrokenCircuitError) {
+          reason = 'circuit_open';
+          record('circuit_open', performance.now());
+        } else if (err instanceof TaskCancelledError) reason = 'timeout';
+        else if (err instanceof TransientFailure) reason = err.outcome;
+        else if (err instanceof PermanentFailure) reason = 'bad_response';
+        throw new UserServiceUnavailableError(reason, retryAfterSeconds());
+      }
+    },
+
+    async checkReady(signal) {
+      const res = await dispatcher.request({ origin, path: '/health/ready', method: 'GET', signal });
+      await res.body.dump();
+      if (res.statusCode !== 200) throw new Error(`user-service readiness answered ${res.statusCode}`);
+    },
+  };
+}

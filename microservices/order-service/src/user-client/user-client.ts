@@ -1,0 +1,30 @@
+/** What order-service needs to know about a user. */
+export interface UserRef {
+  id: string;
+}
+
+export type UnavailableReason =
+  | 'circuit_open'
+  | 'timeout'
+  | 'connection_error'
+  | 'server_error'
+  | 'bad_response';
+
+/** user-service could not give an answer (as opposed to answering "no such user"). */
+export class UserServiceUnavailableError extends Error {
+  override readonly name = 'UserServiceUnavailableError';
+  constructor(
+    readonly reason: UnavailableReason,
+    /** When it is worth asking again; sent to clients as `Retry-After`. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`user-service unavailable: ${reason}`);
+  }
+}
+
+export interface UserClient {
+  /** The user, null when user-service says it does not exist; throws UserServiceUnavailableError otherwise. */
+  getUser(userId: string, context: { requestId: string }): Promise<UserRef | null>;
+  /** Resolves when user-service reports itself ready; bypasses the breaker so probes never trip it. */
+  checkReady(signal: AbortSignal): Promise<void>;
+}

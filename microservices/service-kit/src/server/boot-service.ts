@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { CommonEnv } from '../config/env.js';
+import { Lifecycle } from '../health/lifecycle.js';
+import { createLogDestination, createLogger } from '../logging/logger.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
+import { defaultSwaggerAssetsDir } from '../openapi/docs.js';
+import type { ServiceInfo } from '../openapi/service-routes.js';
+import { createGracefulShutdown } from './graceful-shutdown.js';
+import { startHttpServer } from './http-server.js';
+import { exitOnSignals } from './process-hooks.js';
+
+/** What every service's app is built from, prepared by `bootService`. */
+export interface BootParts {
+  info: ServiceInfo;
+  logger: Logger;
+  registry: Registry;
+  lifecycle: Lifecycle;
+  docsAssetsDir: string;
+}
+
+export interface BootOptions {
+  service: string;
+  env: CommonEnv & { PORT: number };
+  /** Version baked into the build (package.json); `APP_VERSION` overrides it. */
+  packageVersion: string;
+  /** `import.meta.url` of main: bundled builds ship Swagger UI files in `./swagger-ui` beside it. */
+  mainUrl: string;
+  build: (parts: BootParts) => Promise<BootedApp> | BootedApp;
+}
+
+export interface BootedApp {
+  app: { fetch: (request: Request) => Response | Promise<Response> };
+  /** Closed in order after the HTTP server has drained. */
+  resources: ReadonlyArray<{ name: string; close: () => Promise<void> }>;
+}
+
+/** The start-up sequence both `main.ts` files share: logger → parts → app → listen → signal handling. */
+export async function bootService(options: BootOptions): Promise<void> {
+  const { env, service } = options;
+  const info: ServiceInfo = {
+    service,
+    version: env.APP_VERSION ?? options.packageVersion,
+    commit: env.GIT_COMMIT,
+  };
+  const logger = createLogger(
+    { level: env.LOG_LEVEL, service, version: info.version },
+    await createLogDestination({ pretty: process.stdout.isTTY === true }),
+  );
+  const bundledAssets = fileURLToPath(new URL('./swagger-ui', options.mainUrl));
+  const lifecycle = new Lifecycle();
+  const { app, resources } = await options.build({
+    info,
+    logger,
+    registry: createMetricsRegistry({ defaultMetrics: true }),
+    lifecycle,
+    docsAssetsDir: existsSync(bundledAssets) ? bundledAssets : defaultSwaggerAssetsDir(),
+  });
+
+  const { server, port } = await startHttpServer({
+    fetch: app.fetch,
+    port: env.PORT,
+    host: env.HOST,
+    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+  });
+  logger.info({ port, host: env.HOST, commit: info.commit }, `${service} listening`);
+
+  exitOnSignals(
+    createGracefulShutdown({
+      server,
+      lifecycle,
+      logger,
+      delayMs: env.SHUTDOWN_DELAY_MS,
+      timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      resources,
+    }),
+    logger,
+  );
+}
