@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['microservices/*/src/**/*.test.ts'],
+          // The system tests match the glob above but need the build in their global setup.
+          exclude: [...configDefaults.exclude, 'microservices/system-tests/**'],
           testTimeout: 10_000,
         },
       },

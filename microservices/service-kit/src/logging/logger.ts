@@ -50,5 +50,29 @@ export async function createLogDestination(options: { pretty: boolean }): Promis
   return pino.destination({ dest: 1, sync: false });
 }
 
+/**
+ * Ends a log destination and resolves once everything written so far has reached the file descriptor.
+ * With asynchronous writes, `logger.flush(cb)` may call back while a write is still in flight, so a
+ * process that exits from that callback can lose or reorder its last lines; ending the stream cannot.
+ * Bounded by `timeoutMs` so a stuck stdout never prevents exit.
+ */
+export function closeLogDestination(destination: DestinationStream, timeoutMs = 2_000): Promise<void> {
+  const stream = destination as Partial<NodeJS.WritableStream & { destroyed: boolean }>;
+  if (typeof stream.end !== 'function' || typeof stream.once !== 'function' || stream.destroyed) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.once?.('close', done);
+    stream.once?.('finish', done);
+    stream.once?.('error', done);
+    stream.end?.();
+  });
+}
+
 /** A logger that drops everything; for tests that do not look at logs. */
 export const silentLogger = (): Logger => pino({ level: 'silent' });

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CommonEnv } from '../config/env.js';
 import { Lifecycle } from '../health/lifecycle.js';
-import { createLogDestination, createLogger } from '../logging/logger.js';
+import { closeLogDestination, createLogDestination, createLogger } from '../logging/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { defaultSwaggerAssetsDir } from '../openapi/docs.js';
 import type { ServiceInfo } from '../openapi/service-routes.js';
@@ -45,10 +45,8 @@ export async function bootService(options: BootOptions): Promise<void> {
     version: env.APP_VERSION ?? options.packageVersion,
     commit: env.GIT_COMMIT,
   };
-  const logger = createLogger(
-    { level: env.LOG_LEVEL, service, version: info.version },
-    await createLogDestination({ pretty: process.stdout.isTTY === true }),
-  );
+  const logDestination = await createLogDestination({ pretty: process.stdout.isTTY === true });
+  const logger = createLogger({ level: env.LOG_LEVEL, service, version: info.version }, logDestination);
   const bundledAssets = fileURLToPath(new URL('./swagger-ui', options.mainUrl));
   const lifecycle = new Lifecycle();
   const { app, resources } = await options.build({
@@ -77,5 +75,6 @@ export async function bootService(options: BootOptions): Promise<void> {
       resources,
     }),
     logger,
+    () => closeLogDestination(logDestination),
   );
 }

@@ -21,7 +21,16 @@ export function loadConfigOrExit<T>(service: string, parse: () => T): T {
  * SIGTERM (Kubernetes, docker stop) and SIGINT (Ctrl-C) start the graceful shutdown; the process exits 0
  * when it drained in time. A second signal exits at once, for the impatient Ctrl-C.
  */
-export function exitOnSignals(shutdown: (reason: string) => Promise<boolean>, logger: Logger): void {
+export function exitOnSignals(
+  shutdown: (reason: string) => Promise<boolean>,
+  logger: Logger,
+  /** Flushes and closes the log destination; called right before exit so no line is lost. */
+  closeLogs: () => Promise<void>,
+): void {
+  const exitAfterLogs = (code: number) => {
+    const exit = () => process.exit(code);
+    closeLogs().then(exit, exit);
+  };
   let received = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
@@ -31,18 +40,14 @@ export function exitOnSignals(shutdown: (reason: string) => Promise<boolean>, lo
     }
     received = true;
     shutdown(signal).then(
-      (drained) => exitAfterFlush(logger, drained ? 0 : 1),
+      (drained) => exitAfterLogs(drained ? 0 : 1),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        exitAfterFlush(logger, 1);
+        exitAfterLogs(1);
       },
     );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
-}
-
-function exitAfterFlush(logger: Logger, code: number): void {
-  logger.flush(() => process.exit(code));
 }
