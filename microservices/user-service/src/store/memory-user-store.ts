@@ -12,9 +12,11 @@ export class MemoryUserStore implements UserStore {
   async create(user: User): Promise<User> {
     const key = emailKey(user.email);
     if (this.#idsByEmail.has(key)) throw new EmailTakenError(user.email);
-    this.#users.set(user.id, user);
-    this.#idsByEmail.set(key, user.id);
-    return { ...user };
+    // Keep our own copy: a caller mutating the object it passed in must not change the stored user.
+    const stored = { ...user };
+    this.#users.set(stored.id, stored);
+    this.#idsByEmail.set(key, stored.id);
+    return { ...stored };
   }
 
   async get(id: string): Promise<User | null> {

@@ -1,0 +1,351 @@
+import { Lifecycle } from '@microservices/service-kit';
+import { FakeClock } from '@microservices/service-kit/testing';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { describe, expect, it, vi } from 'vitest';
+import { MemoryUserStore } from './store/memory-user-store.js';
+import { buildTestApp } from './test-app.js';
+
+/** A store that is up for data but whose health check fails, as when the database stops answering. */
+class UnreachableStore extends MemoryUserStore {
+  override async check(): Promise<void> {
+    throw new Error('connection refused');
+  }
+}
+
+type Probe = {
+  status: string;
+  service: string;
+  version?: string;
+  timestamp: string;
+  uptime_seconds?: number;
+  draining?: boolean;
+  dependencies?: Record<string, string>;
+  checks?: Record<string, { status: string; critical: boolean; detail?: string }>;
+};
+
+function drainingApp() {
+  const lifecycle = new Lifecycle();
+  lifecycle.beginDrain();
+  return buildTestApp({ lifecycle });
+}
+
+type OpenApiDoc = {
+  openapi: string;
+  paths: Record<string, Record<string, { operationId?: string; responses: Record<string, ResponseDoc> }>>;
+};
+type ResponseDoc = { content?: Record<string, unknown> };
+
+/**
+ * `/openapi.json`, `/docs` and its assets are deliberately not operations in the OpenAPI document,
+ * so the contract-checked client (which only accepts a 404 for undocumented paths) cannot fetch them.
+ */
+async function rawGet(path: string, built = buildTestApp()) {
+  const res = await built.app.request(path);
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+async function openApiDocument(): Promise<OpenApiDoc> {
+  const res = await rawGet('/openapi.json');
+  expect(res.status).toBe(200);
+  return JSON.parse(res.text) as OpenApiDoc;
+}
+
+describe('GET /', () => {
+  it('when called, then it names the service, its version and where the docs are', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get('/');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ service: 'user-service', version: '1.2.3', docs: '/docs' });
+  });
+});
+
+describe('GET /version', () => {
+  it('when called, then it answers the service, version and commit it was built from', async () => {
+    const { client } = buildTestApp({
+      info: { service: 'user-service', version: '9.8.7', commit: 'deadbee' },
+    });
+    const res = await client.get('/version');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ service: 'user-service', version: '9.8.7', commit: 'deadbee' });
+  });
+});
+
+describe('unknown routes', () => {
+  it('when the path matches no route, then it answers a 404 problem naming the method and path', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get('/no/such/thing');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.body).toMatchObject({ status: 404, detail: 'No route for GET /no/such/thing' });
+  });
+
+  it('when the method is not one the path supports, then it answers a 404 problem', async () => {
+    const { client } = buildTestApp();
+    const res = await client.request('PATCH', '/api/v1/users', { json: {} });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('when fetched, then it is a valid OpenAPI 3.1 document', async () => {
+    const doc = await openApiDocument();
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    const result = await new Validator().validate(doc);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+  });
+
+  it('when fetched, then it documents every operation of the seed API table', async () => {
+    const seedOperations = [
+      'get /',
+      'get /version',
+      'get /health',
+      'get /health/live',
+      'get /health/ready',
+      'get /metrics',
+      'post /api/v1/users',
+      'get /api/v1/users',
+      'get /api/v1/users/{user_id}',
+      'put /api/v1/users/{user_id}',
+      'delete /api/v1/users/{user_id}',
+    ];
+    const doc = await openApiDocument();
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method} ${path}`),
+    );
+    expect(seedOperations.filter((op) => !documented.includes(op))).toEqual([]);
+  });
+
+  it.each([
+    ['post', '/api/v1/users', ['201', '400', '409', '413', '415', '500']],
+    ['get', '/api/v1/users', ['200', '400', '500']],
+    ['get', '/api/v1/users/{user_id}', ['200', '404', '500']],
+    ['put', '/api/v1/users/{user_id}', ['200', '400', '404', '409', '413', '415', '500']],
+    ['delete', '/api/v1/users/{user_id}', ['204', '404', '500']],
+    ['get', '/health/ready', ['200', '503']],
+    ['get', '/health', ['200', '503']],
+  ])('when fetched, then %s %s documents statuses %j', async (method, path, statuses) => {
+    const doc = await openApiDocument();
+    expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort()).toEqual(statuses);
+  });
+
+  it('when fetched, then every documented 4xx/5xx of the users API is application/problem+json', async () => {
+    const doc = await openApiDocument();
+    const errorMediaTypes = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/api/'))
+      .flatMap(([, operations]) => Object.values(operations))
+      .flatMap((operation) => Object.entries(operation.responses))
+      .filter(([status]) => Number(status) >= 400)
+      .map(([, response]) => Object.keys(response.content ?? {}));
+    expect(errorMediaTypes.length).toBeGreaterThan(0);
+    for (const mediaTypes of errorMediaTypes) expect(mediaTypes).toEqual(['application/problem+json']);
+  });
+
+  it('when fetched, then every users operation has a unique operationId', async () => {
+    const doc = await openApiDocument();
+    const ids = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/api/'))
+      .flatMap(([, operations]) => Object.values(operations).map((o) => o.operationId));
+    expect(ids.sort()).toEqual(['createUser', 'deleteUser', 'getUser', 'listUsers', 'updateUser']);
+  });
+});
+
+describe('GET /docs', () => {
+  const assetUrls = (html: string) => [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '');
+
+  it('when fetched, then it answers an HTML page', async () => {
+    const res = await rawGet('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.text).toContain('swagger-ui');
+  });
+
+  it('when fetched, then the page loads scripts and styles only from this service', async () => {
+    const res = await rawGet('/docs');
+    const urls = assetUrls(res.text);
+    expect(urls.length).toBeGreaterThanOrEqual(2);
+    for (const url of urls) expect(url).toMatch(/^\/docs\/assets\//);
+    expect(res.text).not.toMatch(/(?:src|href)=["']?(?:https?:)?\/\//);
+  });
+
+  it('when fetched, then the page points Swagger UI at the local /openapi.json', async () => {
+    const res = await rawGet('/docs');
+    expect(res.text).toContain("url: '/openapi.json'");
+  });
+
+  it('when the page’s assets are fetched, then each answers 200 with a JS or CSS content type', async () => {
+    const built = buildTestApp();
+    const page = await rawGet('/docs', built);
+    const assets = await Promise.all(assetUrls(page.text).map((url) => rawGet(url, built)));
+    const types = assets.map((a) => [a.status, a.headers.get('content-type')?.split(';')[0]]);
+    expect(types.sort()).toEqual([
+      [200, 'text/css'],
+      [200, 'text/javascript'],
+    ]);
+    for (const asset of assets) expect(asset.text.length).toBeGreaterThan(1_000);
+  });
+
+  it.each([
+    '/docs/assets/swagger-ui-dist/index.html',
+    '/docs/assets/swagger-ui-dist/..%2Fpackage.json',
+    '/docs/assets/swagger-ui-dist/..%2F..%2F..%2Fpackage.json',
+    '/docs/assets/swagger-ui-dist/constructor',
+  ])(
+    'when an asset outside the allow-list (%s) is requested, then it answers a 404 problem',
+    async (path) => {
+      const { client } = buildTestApp();
+      const res = await client.get(path);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    },
+  );
+});
+
+describe('CORS', () => {
+  const origin = 'https://app.example.com';
+
+  it('when an allowed origin calls the API, then the response allows it and exposes X-Request-Id', async () => {
+    const { client } = buildTestApp({ corsOrigins: [origin] });
+    const res = await client.get('/api/v1/users', { headers: { Origin: origin } });
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(res.headers.get('access-control-expose-headers')).toMatch(/X-Request-Id/i);
+  });
+
+  it('when another origin calls the API, then the response does not allow it', async () => {
+    const { client } = buildTestApp({ corsOrigins: [origin] });
+    const res = await client.get('/api/v1/users', { headers: { Origin: 'https://evil.example.com' } });
+    expect(res.headers.get('access-control-allow-origin')).not.toBe('https://evil.example.com');
+  });
+
+  it('when no origins are configured, then no CORS headers are sent', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get('/api/v1/users', { headers: { Origin: origin } });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('security headers', () => {
+  it('when any response is sent, then it tells browsers not to sniff content types', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get('/');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
+
+describe('GET /health', () => {
+  it('when the store is up, then it answers 200 healthy with the service identity and clock time', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get<Probe>('/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'healthy',
+      service: 'user-service',
+      version: '1.2.3',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      draining: false,
+      dependencies: { store: 'healthy' },
+    });
+  });
+
+  it('when time has passed since the app was built, then uptime_seconds reflects it', async () => {
+    const clock = new FakeClock();
+    const { client } = buildTestApp({ clock });
+    clock.advance(42_000);
+    const res = await client.get<Probe>('/health');
+    expect(res.body.uptime_seconds).toBe(42);
+  });
+
+  it('when the store check fails, then it answers 503 unhealthy naming the store', async () => {
+    const { client } = buildTestApp({ store: new UnreachableStore() });
+    const res = await client.get<Probe>('/health');
+    expect(res.status).toBe(503);
+    expect(res.body.status).toBe('unhealthy');
+    expect(res.body.dependencies).toEqual({ store: 'unhealthy' });
+  });
+
+  it('when the service is draining, then it answers 503 unhealthy', async () => {
+    const { client } = drainingApp();
+    const res = await client.get<Probe>('/health');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ status: 'unhealthy', draining: true });
+  });
+});
+
+describe('GET /health/live', () => {
+  it('when the process runs, then it answers 200 alive', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get<Probe>('/health/live');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      status: 'alive',
+      service: 'user-service',
+      timestamp: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('when the store is down, then it still answers 200 so the pod is not restarted for it', async () => {
+    const { client } = buildTestApp({ store: new UnreachableStore() });
+    const res = await client.get('/health/live');
+    expect(res.status).toBe(200);
+  });
+
+  it('when the service is draining, then it still answers 200', async () => {
+    const { client } = drainingApp();
+    const res = await client.get('/health/live');
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('GET /health/ready', () => {
+  it('when the store is up, then it answers 200 ready', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get<Probe>('/health/ready');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'ready',
+      service: 'user-service',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      draining: false,
+      dependencies: { store: 'healthy' },
+    });
+  });
+
+  it('when beginDrain was called, then it answers 503 not_ready', async () => {
+    const lifecycle = new Lifecycle();
+    const { client } = buildTestApp({ lifecycle });
+    lifecycle.beginDrain();
+    const res = await client.get<Probe>('/health/ready');
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ status: 'not_ready', draining: true });
+  });
+
+  it('when draining, then it answers without running the store check', async () => {
+    const store = new MemoryUserStore();
+    const check = vi.spyOn(store, 'check');
+    const lifecycle = new Lifecycle();
+    lifecycle.beginDrain();
+    const { client } = buildTestApp({ store, lifecycle });
+    await client.get('/health/ready');
+    expect(check).not.toHaveBeenCalled();
+  });
+
+  it('when the store check rejects, then it answers 503 not_ready with the store unhealthy', async () => {
+    const { client } = buildTestApp({ store: new UnreachableStore() });
+    const res = await client.get<Probe>('/health/ready');
+    expect(res.status).toBe(503);
+    expect(res.body.status).toBe('not_ready');
+    expect(res.body.dependencies).toEqual({ store: 'unhealthy' });
+    expect(res.body.checks?.store).toMatchObject({ status: 'unhealthy', critical: true });
+  });
+
+  it('when the store recovers, then the next probe answers 200 again', async () => {
+    const store = new MemoryUserStore();
+    const check = vi.spyOn(store, 'check').mockRejectedValueOnce(new Error('blip'));
+    const { client } = buildTestApp({ store });
+    const first = await client.get('/health/ready');
+    const second = await client.get('/health/ready');
+    expect([first.status, second.status]).toEqual([503, 200]);
+    expect(check).toHaveBeenCalledTimes(2);
+  });
+});

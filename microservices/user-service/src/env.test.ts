@@ -1,0 +1,93 @@
+import { ConfigError } from '@microservices/service-kit';
+import { describe, expect, it } from 'vitest';
+import { parseUserServiceEnv } from './env.js';
+
+function configErrorOf(parse: () => unknown): ConfigError {
+  try {
+    parse();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError, but parsing succeeded');
+}
+
+describe('parseUserServiceEnv', () => {
+  it('when nothing is set, then the documented defaults apply', () => {
+    expect(parseUserServiceEnv({})).toEqual({
+      PORT: 8000,
+      HOST: '0.0.0.0',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_DELAY_MS: 5_000,
+      SHUTDOWN_TIMEOUT_MS: 10_000,
+      KEEP_ALIVE_TIMEOUT_MS: 65_000,
+      BODY_LIMIT_BYTES: 1_048_576,
+      CORS_ORIGINS: [],
+      GIT_COMMIT: 'unknown',
+    });
+  });
+
+  it('when APP_VERSION is unset, then it stays undefined so main can fall back to package.json', () => {
+    expect(parseUserServiceEnv({}).APP_VERSION).toBeUndefined();
+  });
+
+  it('when every variable is set, then each is parsed into its type', () => {
+    const env = parseUserServiceEnv({
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
+      SHUTDOWN_DELAY_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '30000',
+      KEEP_ALIVE_TIMEOUT_MS: '5000',
+      BODY_LIMIT_BYTES: '2048',
+      CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
+      APP_VERSION: '2.0.0',
+      GIT_COMMIT: 'abc1234',
+    });
+    expect(env).toEqual({
+      PORT: 9000,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
+      SHUTDOWN_DELAY_MS: 0,
+      SHUTDOWN_TIMEOUT_MS: 30_000,
+      KEEP_ALIVE_TIMEOUT_MS: 5_000,
+      BODY_LIMIT_BYTES: 2_048,
+      CORS_ORIGINS: ['https://app.example.com', 'http://localhost:3000'],
+      APP_VERSION: '2.0.0',
+      GIT_COMMIT: 'abc1234',
+    });
+  });
+
+  it('when a variable is set to an empty string, then its default applies', () => {
+    expect(parseUserServiceEnv({ PORT: '', LOG_LEVEL: '' })).toMatchObject({ PORT: 8000, LOG_LEVEL: 'info' });
+  });
+
+  it('when the real process environment has unrelated variables, then they are ignored', () => {
+    expect(parseUserServiceEnv({ PATH: '/bin', NODE_ENV: 'production' })).not.toHaveProperty('PATH');
+  });
+
+  it('when PORT=abc and LOG_LEVEL=loud, then one ConfigError names both', () => {
+    const error = configErrorOf(() => parseUserServiceEnv({ PORT: 'abc', LOG_LEVEL: 'loud' }));
+    expect(error.message).toContain('PORT');
+    expect(error.message).toContain('LOG_LEVEL');
+    expect(error.problems).toHaveLength(2);
+  });
+
+  it('when many variables are bad, then every one is named in the message', () => {
+    const bad = {
+      PORT: '70000',
+      LOG_LEVEL: 'verbose',
+      SHUTDOWN_DELAY_MS: '-1',
+      SHUTDOWN_TIMEOUT_MS: 'soon',
+      KEEP_ALIVE_TIMEOUT_MS: '10',
+      BODY_LIMIT_BYTES: '1.5',
+      CORS_ORIGINS: 'not a url',
+    };
+    const error = configErrorOf(() => parseUserServiceEnv(bad));
+    for (const name of Object.keys(bad)) expect(error.message).toContain(name);
+  });
+
+  it.each(['0', '65536', '80.5', 'eighty'])('when PORT=%s, then it is rejected', (port) => {
+    expect(() => parseUserServiceEnv({ PORT: port })).toThrow(/PORT/);
+  });
+});
