@@ -349,3 +349,22 @@ describe('GET /health/ready', () => {
     expect(check).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('probe bodies never leak internal messages', () => {
+  class LeakyCheckStore extends MemoryUserStore {
+    override async check(): Promise<void> {
+      throw new Error('connect ECONNREFUSED postgres://app:hunter2@db.internal:5432/users');
+    }
+  }
+
+  it.each(['/health/ready', '/health'])(
+    'when the store check fails with an internal message, then the 503 body of %s does not contain it',
+    async (path) => {
+      const { client } = buildTestApp({ store: new LeakyCheckStore() });
+      const res = await client.get(path);
+      expect(res.status).toBe(503);
+      expect(res.text).not.toContain('hunter2');
+      expect(res.text).not.toContain('db.internal');
+    },
+  );
+});

@@ -54,6 +54,9 @@ class TransientFailure extends Error {
 /** An answer that retrying will not fix (e.g. a 200 that is not the user asked for). */
 class PermanentFailure extends Error {}
 
+/** An attempt that would start after its call already gave up; neither sent, counted nor retried. */
+class AbandonedAttempt extends Error {}
+
 const BREAKER_STATE_VALUE: Record<CircuitState, number> = {
   [CircuitState.Closed]: 0,
   [CircuitState.Open]: 1,
@@ -64,11 +67,15 @@ const BREAKER_STATE_VALUE: Record<CircuitState, number> = {
 const isTransient = (err: unknown) => err instanceof TransientFailure || err instanceof TaskCancelledError;
 
 /**
- * Dots are encoded too so an id like `..` can never be normalised into another path upstream.
- * Everything else that could change the path is already escaped by encodeURIComponent.
+ * The id as one path segment: encodeURIComponent escapes `/`, `?`, `#` and friends, and dots are encoded
+ * as well so no segment reads as `.`/`..` to a naive parser. URL parsers still resolve a segment that is
+ * exactly `%2E` or `%2E%2E`, which is why such ids never reach the wire (see `isDotSegment`).
  */
 export const userPath = (userId: string) =>
   `/api/v1/users/${encodeURIComponent(userId).replaceAll('.', '%2E')}`;
+
+/** `.` and `..` cannot name a user: any URL parser would turn them into a different path. */
+const isDotSegment = (userId: string) => userId === '.' || userId === '..';
 
 /**
  * user-service over HTTP with undici and a cockatiel policy:
@@ -76,7 +83,10 @@ export const userPath = (userId: string) =>
  */
 export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
   const { dispatcher, metrics, logger, resilience } = deps;
-  const origin = new URL(deps.baseUrl).origin;
+  const base = new URL(deps.baseUrl);
+  const origin = base.origin;
+  // user-service may sit behind a path prefix (e.g. an ingress at /users-api); keep it, minus a trailing slash.
+  const prefix = base.pathname.replace(/\/+$/, '');
 
   const breaker = circuitBreaker(handleWhen(isTransient), {
     halfOpenAfter: resilience.halfOpenAfterMs,
@@ -113,13 +123,21 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
     try {
       const res = await dispatcher.request({
         origin,
-        path: userPath(userId),
+        path: prefix + userPath(userId),
         method: 'GET',
         headers: { accept: 'application/json', 'x-request-id': requestId },
         signal,
       });
       if (res.statusCode === 200) {
-        const body = (await res.body.json()) as { id?: unknown };
+        let body: { id?: unknown } | null;
+        try {
+          body = (await res.body.json()) as { id?: unknown } | null;
+        } catch (err) {
+          // A body that is not JSON will not parse on a retry either; a socket error while reading might.
+          if (!(err instanceof SyntaxError)) throw err;
+          outcome = 'bad_response';
+          throw new PermanentFailure('user-service answered 200 with a body that is not JSON');
+        }
         if (body?.id !== userId) {
           outcome = 'bad_response';
           throw new PermanentFailure('user-service answered 200 with a different user');
@@ -155,14 +173,21 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
 
   return {
     async getUser(userId, { requestId }) {
+      if (isDotSegment(userId)) return null;
       try {
-        return await policy.execute(({ signal }) => attempt(userId, requestId, signal));
+        return await policy.execute(({ signal }) => {
+          // cockatiel's retry sleeps through the deadline's abort and then starts one more attempt, after
+          // the caller already has its answer. Thrown synchronously, so it is not sent, recorded, retried,
+          // or counted by the breaker (which only counts transient failures).
+          if (signal.aborted) throw new AbandonedAttempt('the call gave up before this attempt');
+          return attempt(userId, requestId, signal);
+        });
       } catch (err) {
         let reason: UnavailableReason = 'connection_error';
         if (err instanceof BrokenCircuitError) {
           reason = 'circuit_open';
           record('circuit_open', performance.now());
-        } else if (err instanceof TaskCancelledError) reason = 'timeout';
+        } else if (err instanceof TaskCancelledError || err instanceof AbandonedAttempt) reason = 'timeout';
         else if (err instanceof TransientFailure) reason = err.outcome;
         else if (err instanceof PermanentFailure) reason = 'bad_response';
         throw new UserServiceUnavailableError(reason, retryAfterSeconds());
@@ -170,7 +195,7 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
     },
 
     async checkReady(signal) {
-      const res = await dispatcher.request({ origin, path: '/health/ready', method: 'GET', signal });
+      const res = await dispatcher.request({ origin, path: `${prefix}/health/ready`, method: 'GET', signal });
       await res.body.dump();
       if (res.statusCode !== 200) throw new Error(`user-service readiness answered ${res.statusCode}`);
     },

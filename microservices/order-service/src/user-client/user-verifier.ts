@@ -30,7 +30,9 @@ export function createUserVerifier(
   const known = new LRUCache<string, true>({
     max: cacheOptions.maxEntries,
     ttl: cacheOptions.ttlMs,
-    ...(cacheOptions.now ? { perf: { now: cacheOptions.now } } : {}),
+    // lru-cache otherwise reuses its last `now()` until a 1 ms real timer fires, so an injected clock
+    // moved past the TTL would still see the user as fresh: read the injected clock on every check.
+    ...(cacheOptions.now ? { perf: { now: cacheOptions.now }, ttlResolution: 0 } : {}),
   });
   const fallbacks = new Counter({
     name: 'user_validation_cache_fallbacks_total',

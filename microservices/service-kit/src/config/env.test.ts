@@ -55,7 +55,7 @@ describe('parseEnv', () => {
 
   it('when a variable is bad, then the message quotes the value it got', () => {
     const error = configErrorOf(() => parseEnv(schema, { COUNT: 'many' }));
-    expect(error.problems).toEqual(['COUNT: must be a number (got "many")']);
+    expect(error.problems).toEqual(['COUNT: must be a whole number (got "many")']);
   });
 
   it('when a ConfigError is thrown, then its name is ConfigError and its message starts with a headline', () => {
@@ -83,9 +83,12 @@ describe('intVar', () => {
   });
 
   it.each([
-    ['abc', 'must be a number'],
-    ['5abc', 'must be a number'],
-    ['Infinity', 'must be a number'],
+    ['abc', 'must be a whole number'],
+    ['5abc', 'must be a whole number'],
+    ['Infinity', 'must be a whole number'],
+    ['0x1F40', 'must be a whole number'],
+    ['8e3', 'must be a whole number'],
+    ['0b1', 'must be a whole number'],
     ['5.5', 'must be a whole number'],
     ['0', 'must be >= 1'],
     ['-3', 'must be >= 1'],
@@ -184,5 +187,33 @@ describe('commonEnvShape', () => {
 
   it('when APP_VERSION is longer than 64 characters, then it is rejected', () => {
     expect(() => parseEnv(common, { APP_VERSION: 'v'.repeat(65) })).toThrow(/APP_VERSION/);
+  });
+});
+
+describe('secrets in configuration errors', () => {
+  it.each(['DATABASE_URL', 'API_TOKEN', 'DB_PASSWORD', 'SIGNING_KEY'])(
+    'when %s is invalid, then the message names it without repeating its value',
+    (name) => {
+      const secretSchema = z.object({ [name]: z.url() });
+      const error = configErrorOf(() => parseEnv(secretSchema, { [name]: 'not a url hunter2' }));
+      expect(error.message).toContain(name);
+      expect(error.message).not.toContain('hunter2');
+    },
+  );
+});
+
+describe('CORS_ORIGINS entries', () => {
+  const cors = z.object({ CORS_ORIGINS: commonEnvShape.CORS_ORIGINS });
+  it.each(['https://app.example.com/', 'https://app.example.com/app', 'https://app.example.com?x=1'])(
+    'when an entry is not a bare origin (%s), then it is rejected',
+    (value) => {
+      expect(() => parseEnv(cors, { CORS_ORIGINS: value })).toThrow(/CORS_ORIGINS/);
+    },
+  );
+
+  it('when entries are bare origins, then they parse into a list', () => {
+    expect(
+      parseEnv(cors, { CORS_ORIGINS: 'https://a.example.com, http://localhost:3000' }).CORS_ORIGINS,
+    ).toEqual(['https://a.example.com', 'http://localhost:3000']);
   });
 });

@@ -10,6 +10,9 @@ export class ConfigError extends Error {
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
 
+/** Variables whose values are never repeated in error messages. */
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL|DATABASE_URL/i;
+
 /**
  * Parses `source` (normally `process.env`) with `schema`, collecting every problem into one
  * ConfigError instead of stopping at the first. Empty strings count as unset so that
@@ -24,28 +27,37 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: EnvSource): z.o
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
-    const got = typeof issue.path[0] === 'string' ? cleaned[issue.path[0]] : undefined;
-    return got === undefined ? `${name}: ${issue.message}` : `${name}: ${issue.message} (got "${got}")`;
+    const key = typeof issue.path[0] === 'string' ? issue.path[0] : '';
+    const got = cleaned[key];
+    // The message lands in logs: never echo a value that may carry a credential.
+    if (got === undefined || SECRET_NAME.test(key)) return `${name}: ${issue.message}`;
+    return `${name}: ${issue.message} (got "${got.slice(0, 100)}")`;
   });
   throw new ConfigError(problems);
 }
 
-/** An integer env var within [min, max]. */
+/**
+ * An integer env var within [min, max]. Only plain decimal digits: `0x1F40` or `8e3` are typos far more
+ * often than intent, and coercion would silently turn them into a different port.
+ */
 export const intVar = (defaultValue: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(min, `must be >= ${min}`)
-    .max(max, `must be <= ${max}`)
-    .default(defaultValue);
+  z
+    .string()
+    .regex(/^[+-]?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`))
+    .optional()
+    .transform((v) => v ?? defaultValue);
 
-/** A number env var within [min, max] (fractions allowed). */
+/** A decimal number env var within [min, max] (fractions allowed, no hex or exponents). */
 export const numberVar = (defaultValue: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .min(min, `must be >= ${min}`)
-    .max(max, `must be <= ${max}`)
-    .default(defaultValue);
+  z
+    .string()
+    .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, 'must be a decimal number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`))
+    .optional()
+    .transform((v) => v ?? defaultValue);
 
 /** `true/false/1/0/yes/no/on/off`, case-insensitive; anything else is an error rather than silently false. */
 export const booleanVar = (defaultValue: boolean) =>
@@ -70,7 +82,17 @@ const corsOrigins = z
       .map((s) => s.trim())
       .filter(Boolean),
   )
-  .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be comma-separated http(s) origins' })))
+  .pipe(
+    z.array(
+      z
+        .url({ protocol: /^https?$/, error: 'must be comma-separated http(s) origins' })
+        // Browsers send a bare origin; anything with a path, query or trailing slash would never match.
+        .refine(
+          (u) => URL.canParse(u) && new URL(u).origin === u,
+          'each entry must be a bare origin, e.g. https://app.example.com',
+        ),
+    ),
+  )
   .default([]);
 
 /** Variables every service understands. Each service extends this with its own. */

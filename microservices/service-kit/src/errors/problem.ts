@@ -44,11 +44,20 @@ const problemExamples: Record<number, { title: string; detail: string; type: str
   503: { title: 'Service Unavailable', detail: 'Try again later.', type: 'service-unavailable' },
 };
 
-/** OpenAPI `responses` entry for a problem with the given status. */
+const retryAfterHeader = {
+  'Retry-After': {
+    required: true,
+    description: 'Seconds after which a retry is worth trying',
+    schema: { type: 'integer' as const, minimum: 1 },
+  },
+};
+
+/** OpenAPI `responses` entry for a problem with the given status. A 503 always documents `Retry-After`. */
 export function problemResponse(status: keyof typeof problemExamples, description?: string) {
   const example = problemExamples[status] ?? { title: 'Error', detail: 'Error', type: 'about:blank' };
   return {
     description: description ?? example.title,
+    ...(status === 503 ? { headers: retryAfterHeader } : {}),
     content: {
       [PROBLEM_CONTENT_TYPE]: {
         schema: ProblemSchema,

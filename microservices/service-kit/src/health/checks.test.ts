@@ -16,26 +16,39 @@ describe('runChecks', () => {
     expect(results.store?.latency_ms).toBeGreaterThanOrEqual(0);
   });
 
-  it('when a check rejects with an Error, then it is unhealthy and the detail is the message', async () => {
+  it('when a check rejects with an Error, then the detail is generic and the error goes to onFailure', async () => {
+    const error = new Error('connect to postgres://app:hunter2@db.internal failed');
     const failing: HealthCheck = {
       name: 'store',
       critical: true,
       run: async () => {
-        throw new Error('connection refused');
+        throw error;
       },
     };
+    const failures: unknown[] = [];
+    const results = await runChecks([failing], 1_000, (f) => failures.push(f));
+    expect(results.store).toMatchObject({ status: 'unhealthy', detail: 'failed', critical: true });
+    expect(JSON.stringify(results)).not.toContain('hunter2');
+    expect(failures).toEqual([{ check: 'store', error }]);
+  });
+
+  it('when a check rejects with a system error, then the detail is its code', async () => {
+    const failing: HealthCheck = {
+      name: 'upstream',
+      critical: false,
+      run: () =>
+        Promise.reject(
+          Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:8000'), { code: 'ECONNREFUSED' }),
+        ),
+    };
     const results = await runChecks([failing], 1_000);
-    expect(results.store).toMatchObject({
-      status: 'unhealthy',
-      detail: 'connection refused',
-      critical: true,
-    });
+    expect(results.upstream).toMatchObject({ status: 'unhealthy', detail: 'ECONNREFUSED' });
   });
 
   it('when a check rejects with something that is not an Error, then the detail is generic', async () => {
     const failing: HealthCheck = { name: 'x', critical: false, run: () => Promise.reject('nope') };
     const results = await runChecks([failing], 1_000);
-    expect(results.x).toMatchObject({ status: 'unhealthy', detail: 'check failed' });
+    expect(results.x).toMatchObject({ status: 'unhealthy', detail: 'failed' });
   });
 
   it('when a check never settles, then it is reported unhealthy as "timed out" after the timeout', async () => {

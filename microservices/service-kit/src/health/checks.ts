@@ -2,7 +2,14 @@
 export interface CheckResult {
   status: 'healthy' | 'unhealthy';
   latency_ms: number;
+  /** Safe to publish: `timed out`, an error code such as `ECONNREFUSED`, or `failed`. Never a message. */
   detail?: string;
+}
+
+/** A failed check's full error, for the log only: messages can carry hosts, users or connection strings. */
+export interface CheckFailure {
+  check: string;
+  error: unknown;
 }
 
 export interface HealthCheck {
@@ -22,6 +29,7 @@ export interface HealthCheck {
 export async function runChecks(
   checks: readonly HealthCheck[],
   timeoutMs: number,
+  onFailure: (failure: CheckFailure) => void = () => {},
 ): Promise<Record<string, CheckResult & { critical: boolean }>> {
   const entries = await Promise.all(
     checks.map(async (check) => {
@@ -33,6 +41,7 @@ export async function runChecks(
         result = { status: 'healthy', latency_ms: elapsed(started) };
       } catch (err) {
         result = { status: 'unhealthy', latency_ms: elapsed(started), detail: describe(err, signal) };
+        onFailure({ check: check.name, error: err });
       }
       return [check.name, { ...result, critical: check.critical }] as const;
     }),
@@ -50,5 +59,6 @@ function rejectOnAbort(signal: AbortSignal): Promise<never> {
 
 function describe(err: unknown, signal: AbortSignal): string {
   if (signal.aborted) return 'timed out';
-  return err instanceof Error ? err.message : 'check failed';
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : 'failed';
 }

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { AppEnv } from '../http/app-env.js';
 import { type HealthCheck, runChecks } from './checks.js';
@@ -96,8 +97,10 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, options: HealthOp
   const startedAt = clock.now();
   const timeoutMs = options.checkTimeoutMs ?? 1_000;
 
-  const evaluate = async () => {
-    const checks = await runChecks(options.checks, timeoutMs);
+  const evaluate = async (logger: Logger) => {
+    const checks = await runChecks(options.checks, timeoutMs, ({ check, error }) =>
+      logger.warn({ err: error, check }, 'health check failed'),
+    );
     const values = Object.values(checks);
     const criticalDown = values.some((c) => c.critical && c.status === 'unhealthy');
     const degraded = values.some((c) => !c.critical && c.status === 'unhealthy');
@@ -111,7 +114,7 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, options: HealthOp
 
   app.openapi(readyRoute, async (c) => {
     // While draining, answer at once without touching dependencies: the point is to leave rotation fast.
-    const result = lifecycle.draining ? null : await evaluate();
+    const result = lifecycle.draining ? null : await evaluate(c.get('logger'));
     const canServe = result?.canServe ?? false;
     const body = {
       status: canServe ? (result?.degraded ? 'degraded' : 'ready') : ('not_ready' as const),
@@ -125,7 +128,7 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, options: HealthOp
   });
 
   app.openapi(healthRoute, async (c) => {
-    const result = await evaluate();
+    const result = await evaluate(c.get('logger'));
     const now = clock.now();
     const body = {
       status: result.canServe ? ('healthy' as const) : ('unhealthy' as const),

@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
@@ -17,6 +17,20 @@ import { createHttpMetrics } from '../metrics/http-metrics.js';
 import { createRouter } from './create-router.js';
 import { registerDocs } from './docs.js';
 import { registerServiceRoutes, type ServiceInfo } from './service-routes.js';
+
+const OpenApiDocumentSchema = z
+  .looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }) })
+  .openapi('OpenApiDocument');
+
+const openApiDocumentRoute = createRoute({
+  method: 'get',
+  path: '/openapi.json',
+  tags: ['Service'],
+  summary: 'This OpenAPI 3.1 document',
+  responses: {
+    200: { description: 'The document', content: { 'application/json': { schema: OpenApiDocumentSchema } } },
+  },
+});
 
 export interface ServiceAppOptions {
   info: ServiceInfo;
@@ -77,15 +91,15 @@ export function createServiceApp(options: ServiceAppOptions): OpenAPIHono<AppEnv
   });
   registerDocs(app, { title: `${options.info.service} API`, assetsDir: options.docsAssetsDir });
 
-  let document: unknown;
-  app.get('/openapi.json', (c) => {
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.openapi(openApiDocumentRoute, (c) => {
     // Built on first request, after the service has mounted its routers; the route table never changes after.
     document ??= app.getOpenAPI31Document({
       openapi: '3.1.0',
       info: { title: options.title, version: options.info.version, description: options.description },
       servers: [{ url: '/', description: 'This server' }],
     });
-    return c.json(document);
+    return c.json(document as z.infer<typeof OpenApiDocumentSchema>, 200);
   });
   return app;
 }

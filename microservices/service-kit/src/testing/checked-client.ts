@@ -18,6 +18,21 @@ export interface RequestOptions {
 export type Send = (path: string, init: RequestInit) => Promise<Response>;
 
 /**
+ * Compiled checkers by document text. Every test builds a fresh app, but apps of one service publish the
+ * same document, and compiling its schemas is most of a small test's cost. Tests only: apps never use this.
+ */
+const checkersByDocument = new Map<string, ContractChecker>();
+
+function checkerFor(documentText: string): ContractChecker {
+  let checker = checkersByDocument.get(documentText);
+  if (!checker) {
+    checker = new ContractChecker(JSON.parse(documentText) as OpenApiDocument);
+    checkersByDocument.set(documentText, checker);
+  }
+  return checker;
+}
+
+/**
  * An HTTP client for tests that checks every response against the service's own `/openapi.json`,
  * so no test can receive an undocumented answer without failing. Works in-process (`app.request`)
  * and over the wire (`fetch` with a base URL).
@@ -26,23 +41,30 @@ export function createCheckedClient(send: Send) {
   let checker: Promise<ContractChecker> | undefined;
   const contract = () => {
     checker ??= send('/openapi.json', { method: 'GET' })
-      .then((res) => res.json() as Promise<OpenApiDocument>)
-      .then((doc) => new ContractChecker(doc));
+      .then((res) => res.text())
+      .then(checkerFor);
     return checker;
   };
 
   async function request<T = unknown>(method: string, path: string, options: RequestOptions = {}) {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers = new Headers(options.headers);
     let body: RequestInit['body'];
     if (options.rawBody !== undefined) body = options.rawBody;
     else if (options.json !== undefined) {
       body = JSON.stringify(options.json);
-      headers['Content-Type'] ??= 'application/json';
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     }
     const res = await send(path, { method, headers, ...(body === undefined ? {} : { body }) });
     const text = await res.text();
     const contentType = res.headers.get('content-type');
-    (await contract()).check({ method, path, status: res.status, contentType, bodyText: text });
+    (await contract()).check({
+      method,
+      path,
+      status: res.status,
+      contentType,
+      bodyText: text,
+      headers: res.headers,
+    });
     const parsed = contentType?.includes('json') && text ? (JSON.parse(text) as T) : (text as T);
     return { status: res.status, headers: res.headers, body: parsed, text } satisfies CheckedResponse<T>;
   }

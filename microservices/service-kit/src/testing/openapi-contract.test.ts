@@ -240,6 +240,19 @@ describe('createCheckedClient', () => {
     });
     await client.post('/fallback', { name: 'x' }).catch(() => undefined);
     expect(sent?.body).toBe('{"name":"x"}');
-    expect(sent?.headers).toEqual({ 'Content-Type': 'application/json' });
+    expect(new Headers(sent?.headers).get('content-type')).toBe('application/json');
+  });
+
+  it('when the caller sets content-type in lower case, then it is sent once, unchanged', async () => {
+    let sent: RequestInit | undefined;
+    const client = createCheckedClient(async (path, init) => {
+      if (path === '/openapi.json') return Response.json(document);
+      sent = init;
+      return Response.json(thing);
+    });
+    await client
+      .post('/fallback', { name: 'x' }, { headers: { 'content-type': 'text/plain' } })
+      .catch(() => undefined);
+    expect(new Headers(sent?.headers).get('content-type')).toBe('text/plain');
   });
 });

@@ -11,6 +11,7 @@ export interface OpenApiDocument {
 interface ResponseObject {
   description?: string;
   content?: Record<string, { schema?: unknown }>;
+  headers?: Record<string, { required?: boolean; schema?: unknown }>;
 }
 
 export interface ObservedResponse {
@@ -20,6 +21,8 @@ export interface ObservedResponse {
   status: number;
   contentType: string | null;
   bodyText: string;
+  /** When given, headers the document marks `required` must be present. */
+  headers?: Headers;
 }
 
 const DOC_ID = 'openapi.json';
@@ -76,6 +79,11 @@ export class ContractChecker {
     const documented = responses[statusKey] ? statusKey : responses.default ? 'default' : undefined;
     if (!documented) {
       throw new Error(`${where}: status not documented (documented: ${Object.keys(responses).join(', ')})`);
+    }
+    for (const [name, header] of Object.entries(responses[documented]?.headers ?? {})) {
+      if (header.required && observed.headers && !observed.headers.has(name)) {
+        throw new Error(`${where}: required header ${name} is missing`);
+      }
     }
     const content = responses[documented]?.content;
     if (!content) {

@@ -1,0 +1,161 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, metricValue } from './test-app.js';
+
+type ResponseDoc = { content?: Record<string, unknown>; headers?: Record<string, unknown> };
+type OperationDoc = { operationId?: string; responses: Record<string, ResponseDoc> };
+type OpenApiDoc = { openapi: string; paths: Record<string, Record<string, OperationDoc>> };
+
+/** `/openapi.json` is not itself an operation in the document, so it is fetched without the checked client. */
+async function openApiDocument(): Promise<OpenApiDoc> {
+  const { app } = buildTestApp();
+  const res = await app.request('/openapi.json');
+  expect(res.status).toBe(200);
+  return (await res.json()) as OpenApiDoc;
+}
+
+describe('GET /', () => {
+  it('when called, then it names the service, its version and where the docs are', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get('/');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ service: 'order-service', version: '1.2.3', docs: '/docs' });
+  });
+});
+
+describe('unknown routes', () => {
+  it('when the path matches no route, then it answers a 404 problem', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get('/api/v1/nothing-here');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('when the method is not one the path supports, then it answers a 404 problem', async () => {
+    const { client } = buildTestApp();
+    const res = await client.request('PATCH', '/api/v1/orders/some-id', { json: {} });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('when fetched, then it is a valid OpenAPI 3.1 document', async () => {
+    const doc = await openApiDocument();
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    const result = await new Validator().validate(doc);
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+  });
+
+  it.each([
+    ['get', '/'],
+    ['get', '/health'],
+    ['get', '/health/live'],
+    ['get', '/health/ready'],
+    ['get', '/metrics'],
+    ['post', '/api/v1/orders'],
+    ['get', '/api/v1/orders'],
+    ['get', '/api/v1/orders/{order_id}'],
+    ['put', '/api/v1/orders/{order_id}'],
+    ['delete', '/api/v1/orders/{order_id}'],
+    ['get', '/api/v1/orders/user/{user_id}'],
+  ])('when fetched, then it documents %s %s', async (method, path) => {
+    const doc = await openApiDocument();
+    expect(doc.paths[path]?.[method]).toBeDefined();
+  });
+
+  it.each([
+    ['post', '/api/v1/orders', ['201', '400', '404', '413', '415', '500', '503']],
+    ['get', '/api/v1/orders', ['200', '400', '500']],
+    ['get', '/api/v1/orders/{order_id}', ['200', '404', '500']],
+    ['put', '/api/v1/orders/{order_id}', ['200', '400', '404', '409', '413', '415', '500']],
+    ['delete', '/api/v1/orders/{order_id}', ['204', '404', '500']],
+    ['get', '/api/v1/orders/user/{user_id}', ['200', '400', '500']],
+    ['get', '/health/ready', ['200', '503']],
+  ])('when fetched, then %s %s documents statuses %j', async (method, path, statuses) => {
+    const doc = await openApiDocument();
+    expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort()).toEqual(statuses);
+  });
+
+  it('when fetched, then every documented 4xx/5xx of the orders API is application/problem+json', async () => {
+    const doc = await openApiDocument();
+    const errorMediaTypes = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/api/'))
+      .flatMap(([, operations]) => Object.values(operations))
+      .flatMap((operation) => Object.entries(operation.responses))
+      .filter(([status]) => Number(status) >= 400)
+      .map(([, response]) => Object.keys(response.content ?? {}));
+    expect(errorMediaTypes.length).toBeGreaterThan(0);
+    for (const mediaTypes of errorMediaTypes) expect(mediaTypes).toEqual(['application/problem+json']);
+  });
+
+  it('when fetched, then every orders operation has a unique operationId', async () => {
+    const doc = await openApiDocument();
+    const ids = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/api/'))
+      .flatMap(([, operations]) => Object.values(operations).map((o) => o.operationId));
+    expect(ids.sort()).toEqual([
+      'createOrder',
+      'deleteOrder',
+      'getOrder',
+      'listOrders',
+      'listUserOrders',
+      'updateOrder',
+    ]);
+  });
+});
+
+describe('GET /metrics', () => {
+  it('when scraped, then it answers Prometheus text with the order metrics', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get<string>('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    for (const name of [
+      'orders_created_total',
+      'order_status_changes_total',
+      'user_validation_cache_fallbacks_total',
+      'http_requests_total',
+    ]) {
+      expect(res.body).toContain(`# TYPE ${name} `);
+    }
+  });
+
+  it('when orders were read, changed and deleted by id, then route labels are templates, never ids', async () => {
+    const { client, createOrder, registry } = buildTestApp({ generateId: () => 'order-raw-id-123' });
+    const order = await createOrder();
+    await client.get(`/api/v1/orders/${order.id}`);
+    await client.put(`/api/v1/orders/${order.id}`, { status: 'confirmed' });
+    await client.get('/api/v1/orders/user/user-raw-id-456');
+    await client.delete(`/api/v1/orders/${order.id}`);
+    await client.get(`/api/v1/orders/${order.id}`);
+    const text = await registry.metrics();
+    expect(text).not.toContain('order-raw-id-123');
+    expect(text).not.toContain('user-raw-id-456');
+    const count = (method: string, route: string, status_code: string) =>
+      metricValue(registry, 'http_requests_total', { method, route, status_code });
+    expect(await count('POST', '/api/v1/orders', '201')).toBe(1);
+    expect(await count('GET', '/api/v1/orders/:order_id', '200')).toBe(1);
+    expect(await count('PUT', '/api/v1/orders/:order_id', '200')).toBe(1);
+    expect(await count('GET', '/api/v1/orders/user/:user_id', '200')).toBe(1);
+    expect(await count('DELETE', '/api/v1/orders/:order_id', '204')).toBe(1);
+    expect(await count('GET', '/api/v1/orders/:order_id', '404')).toBe(1);
+  });
+
+  it('when a path matches no route, then it is counted as route="unmatched"', async () => {
+    const { client, registry } = buildTestApp();
+    await client.get('/api/v1/orders/a/b/c/raw-path');
+    expect(
+      await metricValue(registry, 'http_requests_total', { route: 'unmatched', status_code: '404' }),
+    ).toBe(1);
+    expect(await registry.metrics()).not.toContain('raw-path');
+  });
+
+  it('when two apps are built, then their metrics do not share counts', async () => {
+    const first = buildTestApp();
+    const second = buildTestApp();
+    await first.createOrder();
+    expect(await metricValue(first.registry, 'orders_created_total')).toBe(1);
+    expect(await metricValue(second.registry, 'orders_created_total')).toBe(0);
+  });
+});
