@@ -23,6 +23,25 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // Deployment artefacts: Helm charts, k8s/ and Argo CD manifests, GitHub workflows, compose, Dockerfiles (static).
+          name: 'deploy',
+          include: ['microservices/deploy-tests/src/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          // Real image builds and runs with a private Docker engine: `npm run test:containers`, not part of `npm test`.
+          name: 'containers',
+          include: ['microservices/container-tests/src/**/*.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 1_800_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -2,16 +2,23 @@
 // Bundles a service's src/main.ts into one ESM file, dist/main.js, that runs with plain `node` and no
 // node_modules: the container image only needs Node and the dist directory.
 // Run from the service directory (each service's `npm run build`).
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import process from 'node:process';
 import { build } from 'esbuild';
 
 const serviceDir = process.cwd();
-const entry = join(serviceDir, 'src', 'main.ts');
 const outDir = join(serviceDir, 'dist');
-const outFile = join(outDir, 'main.js');
+const kitBin = join(serviceDir, '..', 'service-kit', 'src', 'bin');
+
+// Every entry an image runs: the service, its migration command (when it has one), and the container
+// healthcheck shared by all services. Shared code goes to dist/chunks once instead of into each file.
+const entryPoints = { main: join(serviceDir, 'src', 'main.ts'), healthcheck: join(kitBin, 'healthcheck.ts') };
+if (existsSync(join(serviceDir, 'src', 'migrate.ts'))) entryPoints.migrate = join(serviceDir, 'src', 'migrate.ts');
+// Versioned SQL migrations ship beside the bundle; the migration runner reads them from dist/migrations.
+const migrationsDir = join(serviceDir, 'migrations');
 
 // pino, prom-client, sonic-boom and friends are CommonJS and call require() for Node built-ins; an ESM
 // bundle has no `require`, `__filename` or `__dirname`, so the banner recreates them for the whole file.
@@ -34,8 +41,11 @@ async function main() {
 
   const started = performance.now();
   const result = await build({
-    entryPoints: [entry],
-    outfile: outFile,
+    entryPoints,
+    outdir: outDir,
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -53,6 +63,8 @@ async function main() {
   });
   const buildMs = Math.round(performance.now() - started);
 
+  if (existsSync(migrationsDir)) await cp(migrationsDir, join(outDir, 'migrations'), { recursive: true });
+
   const swaggerDir = dirname(
     createRequire(join(serviceDir, 'package.json')).resolve('swagger-ui-dist/package.json'),
   );
@@ -65,13 +77,16 @@ async function main() {
   const packages = await writeThirdPartyLicenses(Object.keys(result.metafile.inputs), outDir);
 
   const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
-  const bundleBytes = (await stat(outFile)).size;
+  const bundleBytes = Object.entries(result.metafile.outputs)
+    .filter(([file]) => file.endsWith('.js'))
+    .reduce((sum, [, output]) => sum + output.bytes, 0);
   const assetBytes = (await Promise.all(SWAGGER_UI_FILES.map((f) => stat(join(assetsOut, f))))).reduce(
     (sum, s) => sum + s.size,
     0,
   );
   process.stdout.write(
-    `built ${basename(serviceDir)}/dist/main.js: ${kib(bundleBytes)} (${packages} npm packages bundled) in ${buildMs} ms; ` +
+    `built ${basename(serviceDir)}/dist (${Object.keys(entryPoints).join(', ')}): ${kib(bundleBytes)} of JavaScript ` +
+      `(${packages} npm packages bundled) in ${buildMs} ms; ` +
       `swagger-ui assets ${kib(assetBytes)}\n`,
   );
 }

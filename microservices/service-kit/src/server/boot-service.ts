@@ -57,12 +57,25 @@ export async function bootService(options: BootOptions): Promise<void> {
     docsAssetsDir: existsSync(bundledAssets) ? bundledAssets : defaultSwaggerAssetsDir(),
   });
 
-  const { server, port } = await startHttpServer({
-    fetch: app.fetch,
-    port: env.PORT,
-    host: env.HOST,
-    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
-  });
+  let running: Awaited<ReturnType<typeof startHttpServer>>;
+  try {
+    running = await startHttpServer({
+      fetch: app.fetch,
+      port: env.PORT,
+      host: env.HOST,
+      keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+    });
+  } catch (err) {
+    // EADDRINUSE, EACCES: say which address in one line instead of a stack trace, and exit non-zero.
+    logger.fatal(
+      { err, port: env.PORT, host: env.HOST },
+      `${service} could not listen on ${env.HOST}:${env.PORT}`,
+    );
+    for (const resource of resources) await resource.close().catch(() => undefined);
+    await closeLogDestination(logDestination);
+    process.exit(1);
+  }
+  const { server, port } = running;
   logger.info({ port, host: env.HOST, commit: info.commit }, `${service} listening`);
 
   exitOnSignals(

@@ -1,0 +1,18 @@
+// Container healthcheck: distroless images have no shell or curl, so Docker/compose run
+// `node dist/healthcheck.js`. Exit 0 when /health/live answers 200 on this container's PORT.
+const port = Number(process.env.PORT ?? process.argv[2]);
+const timeoutMs = 2_000;
+
+if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+  console.error('healthcheck: PORT is not set to a valid port');
+  process.exit(1);
+}
+
+try {
+  const res = await fetch(`http://127.0.0.1:${port}/health/live`, { signal: AbortSignal.timeout(timeoutMs) });
+  await res.body?.cancel();
+  process.exit(res.status === 200 ? 0 : 1);
+} catch (err) {
+  console.error(`healthcheck: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
