@@ -7,9 +7,25 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['microservices/*/src/**/*.test.ts'],
-          // The system tests match the glob above but need the build in their global setup.
-          exclude: [...configDefaults.exclude, 'microservices/system-tests/**'],
+          // The system tests match the glob above but need the build in their global setup; *.db.test.ts need PostgreSQL.
+          exclude: [
+            ...configDefaults.exclude,
+            'microservices/system-tests/**',
+            // Container tests need a Docker engine and run with `npm run test:containers` only.
+            'microservices/container-tests/**',
+            '**/*.db.test.ts',
+          ],
           testTimeout: 10_000,
+        },
+      },
+      {
+        test: {
+          // In-process tests against a real PostgreSQL (the repository contract suites run on both stores).
+          name: 'db',
+          include: ['microservices/*/src/**/*.db.test.ts'],
+          globalSetup: ['microservices/service-kit/src/testing/postgres-global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {

@@ -16,7 +16,8 @@ const kitBin = join(serviceDir, '..', 'service-kit', 'src', 'bin');
 // Every entry an image runs: the service, its migration command (when it has one), and the container
 // healthcheck shared by all services. Shared code goes to dist/chunks once instead of into each file.
 const entryPoints = { main: join(serviceDir, 'src', 'main.ts'), healthcheck: join(kitBin, 'healthcheck.ts') };
-if (existsSync(join(serviceDir, 'src', 'migrate.ts'))) entryPoints.migrate = join(serviceDir, 'src', 'migrate.ts');
+if (existsSync(join(serviceDir, 'src', 'migrate.ts')))
+  entryPoints.migrate = join(serviceDir, 'src', 'migrate.ts');
 // Versioned SQL migrations ship beside the bundle; the migration runner reads them from dist/migrations.
 const migrationsDir = join(serviceDir, 'migrations');
 

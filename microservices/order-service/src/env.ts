@@ -1,6 +1,7 @@
 import {
   booleanVar,
   commonEnvShape,
+  databaseEnvShape,
   type EnvSource,
   intVar,
   parseEnv,
@@ -11,6 +12,7 @@ import { z } from 'zod';
 const schema = z
   .object({
     ...commonEnvShape,
+    ...databaseEnvShape,
     PORT: portVar(8001),
     USER_SERVICE_URL: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })

@@ -1,8 +1,16 @@
-import { bootService, createDispatcher, loadConfigOrExit, systemClock } from '@microservices/service-kit';
+import {
+  bootService,
+  createDispatcher,
+  loadConfigOrExit,
+  openStore,
+  systemClock,
+} from '@microservices/service-kit';
 import packageJson from '../package.json' with { type: 'json' };
 import { createApp, SERVICE_NAME } from './app.js';
 import { parseOrderServiceEnv } from './env.js';
 import { MemoryOrderStore } from './store/memory-order-store.js';
+import type { OrderStore } from './store/order-store.js';
+import { PgOrderStore } from './store/pg-order-store.js';
 import { createHttpUserClient } from './user-client/http-user-client.js';
 import { createUserClientMetrics } from './user-client/user-client-metrics.js';
 
@@ -14,9 +22,16 @@ await bootService({
   env,
   packageVersion: packageJson.version,
   mainUrl: import.meta.url,
-  build: ({ logger, registry, lifecycle, info, docsAssetsDir }) => {
-    const store = new MemoryOrderStore();
-    logger.warn('using the in-memory store: data is not persisted and is lost on restart');
+  build: async ({ logger, registry, lifecycle, info, docsAssetsDir }) => {
+    const { store, resource } = await openStore<OrderStore>({
+      env,
+      service: SERVICE_NAME,
+      mainUrl: import.meta.url,
+      logger,
+      registry,
+      postgres: (db) => new PgOrderStore(db),
+      memory: () => new MemoryOrderStore(),
+    });
     // One keep-alive pool for every call to user-service; its idle timeout stays under user-service's 65 s.
     const dispatcher = createDispatcher({
       connections: env.USER_SERVICE_CONNECTIONS,
@@ -56,10 +71,7 @@ await bootService({
     });
     return {
       app,
-      resources: [
-        { name: 'user-service dispatcher', close: () => dispatcher.close() },
-        { name: 'store', close: () => store.close() },
-      ],
+      resources: [{ name: 'user-service dispatcher', close: () => dispatcher.close() }, resource],
     };
   },
 });

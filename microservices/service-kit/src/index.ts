@@ -36,6 +36,17 @@ export { Lifecycle } from './health/lifecycle.js';
 export type { AppEnv, AppRouteHandler } from './http/app-env.js';
 export { MAX_REQUEST_ID_LENGTH } from './http/request-context.js';
 export {
+  hashRequest,
+  IDEMPOTENCY_TTL_MS,
+  IdempotencyHeaderSchema,
+  type IdempotencyRequest,
+  type IdempotentResult,
+  idempotencyKeyReused,
+  idempotencyRequest,
+  type StoredIdempotencyKey,
+} from './idempotency/idempotency.js';
+export { MemoryIdempotencyKeys } from './idempotency/memory-idempotency.js';
+export {
   createLogDestination,
   createLogger,
   type Logger,
@@ -49,7 +60,24 @@ export { defaultSwaggerAssetsDir } from './openapi/docs.js';
 export type { ServiceInfo } from './openapi/service-routes.js';
 export { createDispatcher, type DispatcherOptions } from './outbound/dispatcher.js';
 export { PaginationQuerySchema } from './pagination.js';
+export {
+  Database,
+  type DatabaseOptions,
+  DatabaseUnavailableError,
+  isUnavailable,
+  type Queryable,
+} from './postgres/database.js';
+export { type DatabaseEnv, databaseEnvShape, type StorageTarget } from './postgres/database-env.js';
+export { type MigrateOptions, migrate } from './postgres/migrations.js';
+export { openDatabase, resolveMigrationsDir } from './postgres/open-database.js';
+export { type ClosableStore, openStore } from './postgres/open-store.js';
+export {
+  insertIdempotently,
+  lookupIdempotencyKey,
+  purgeExpiredIdempotencyKeys,
+} from './postgres/pg-idempotency.js';
 export { type BootedApp, type BootOptions, type BootParts, bootService } from './server/boot-service.js';
 export { createGracefulShutdown, type GracefulShutdownOptions } from './server/graceful-shutdown.js';
 export { type HttpServerOptions, type RunningServer, startHttpServer } from './server/http-server.js';
 export { exitOnSignals, loadConfigOrExit } from './server/process-hooks.js';
+export { runMigrationsCommand } from './server/run-migrations.js';

@@ -24,8 +24,30 @@ describe('parseUserServiceEnv', () => {
       BODY_LIMIT_BYTES: 1_048_576,
       CORS_ORIGINS: [],
       GIT_COMMIT: 'unknown',
+      DATABASE_URL: { kind: 'memory' },
+      DB_POOL_MAX: 10,
+      DB_CONNECT_TIMEOUT_MS: 5_000,
+      DB_STATEMENT_TIMEOUT_MS: 5_000,
+      DB_MIGRATE_ON_START: true,
     });
   });
+
+  it.each([
+    ['postgres://app:secret@db:5432/users?sslmode=require', 'postgres'],
+    ['postgresql://db/users', 'postgres'],
+    ['memory://', 'memory'],
+  ])('when DATABASE_URL is %s, then the storage kind is %s', (url, kind) => {
+    expect(parseUserServiceEnv({ DATABASE_URL: url }).DATABASE_URL.kind).toBe(kind);
+  });
+
+  it.each(['mysql://db/users', 'not a url', 'file:///tmp/x'])(
+    'when DATABASE_URL is %s, then it is rejected without echoing the value',
+    (url) => {
+      const error = configErrorOf(() => parseUserServiceEnv({ DATABASE_URL: url }));
+      expect(error.message).toContain('DATABASE_URL');
+      expect(error.message).not.toContain(url);
+    },
+  );
 
   it('when APP_VERSION is unset, then it stays undefined so main can fall back to package.json', () => {
     expect(parseUserServiceEnv({}).APP_VERSION).toBeUndefined();
@@ -43,6 +65,11 @@ describe('parseUserServiceEnv', () => {
       CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
       APP_VERSION: '2.0.0',
       GIT_COMMIT: 'abc1234',
+      DATABASE_URL: 'postgres://app@db:5432/users',
+      DB_POOL_MAX: '20',
+      DB_CONNECT_TIMEOUT_MS: '2000',
+      DB_STATEMENT_TIMEOUT_MS: '3000',
+      DB_MIGRATE_ON_START: 'false',
     });
     expect(env).toEqual({
       PORT: 9000,
@@ -55,6 +82,11 @@ describe('parseUserServiceEnv', () => {
       CORS_ORIGINS: ['https://app.example.com', 'http://localhost:3000'],
       APP_VERSION: '2.0.0',
       GIT_COMMIT: 'abc1234',
+      DATABASE_URL: { kind: 'postgres', url: 'postgres://app@db:5432/users' },
+      DB_POOL_MAX: 20,
+      DB_CONNECT_TIMEOUT_MS: 2_000,
+      DB_STATEMENT_TIMEOUT_MS: 3_000,
+      DB_MIGRATE_ON_START: false,
     });
   });
 

@@ -1,8 +1,15 @@
-import { commonEnvShape, type EnvSource, parseEnv, portVar } from '@microservices/service-kit';
+import {
+  commonEnvShape,
+  databaseEnvShape,
+  type EnvSource,
+  parseEnv,
+  portVar,
+} from '@microservices/service-kit';
 import { z } from 'zod';
 
 const schema = z.object({
   ...commonEnvShape,
+  ...databaseEnvShape,
   PORT: portVar(8000),
 });
 

@@ -1,8 +1,10 @@
-import { bootService, loadConfigOrExit, systemClock } from '@microservices/service-kit';
+import { bootService, loadConfigOrExit, openStore, systemClock } from '@microservices/service-kit';
 import packageJson from '../package.json' with { type: 'json' };
 import { createApp, SERVICE_NAME } from './app.js';
 import { parseUserServiceEnv } from './env.js';
 import { MemoryUserStore } from './store/memory-user-store.js';
+import { PgUserStore } from './store/pg-user-store.js';
+import type { UserStore } from './store/user-store.js';
 
 // The only module that reads the environment; everything else receives its parts.
 const env = loadConfigOrExit(SERVICE_NAME, () => parseUserServiceEnv(process.env));
@@ -12,9 +14,16 @@ await bootService({
   env,
   packageVersion: packageJson.version,
   mainUrl: import.meta.url,
-  build: ({ logger, registry, lifecycle, info, docsAssetsDir }) => {
-    const store = new MemoryUserStore();
-    logger.warn('using the in-memory store: data is not persisted and is lost on restart');
+  build: async ({ logger, registry, lifecycle, info, docsAssetsDir }) => {
+    const { store, resource } = await openStore<UserStore>({
+      env,
+      service: SERVICE_NAME,
+      mainUrl: import.meta.url,
+      logger,
+      registry,
+      postgres: (db) => new PgUserStore(db),
+      memory: () => new MemoryUserStore(),
+    });
     const app = createApp({
       store,
       clock: systemClock,
@@ -26,6 +35,6 @@ await bootService({
       corsOrigins: env.CORS_ORIGINS,
       docsAssetsDir,
     });
-    return { app, resources: [{ name: 'store', close: () => store.close() }] };
+    return { app, resources: [resource] };
   },
 });

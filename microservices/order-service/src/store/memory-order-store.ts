@@ -1,3 +1,9 @@
+import {
+  type IdempotencyRequest,
+  type IdempotentResult,
+  MemoryIdempotencyKeys,
+  type StoredIdempotencyKey,
+} from '@microservices/service-kit';
 import type { Order } from '../domain/order.js';
 import type { OrderStatus } from '../domain/order-status.js';
 import type { OrderChanges, OrderStore, UpdateResult } from './order-store.js';
@@ -9,8 +15,26 @@ export class MemoryOrderStore implements OrderStore {
   readonly #orders = new Map<string, Order>();
   /** Per-user insertion-ordered ids, so a user's orders are listed without scanning everyone's. */
   readonly #idsByUser = new Map<string, Set<string>>();
+  readonly #keys: MemoryIdempotencyKeys<Order>;
 
-  async create(order: Order): Promise<Order> {
+  constructor(now: () => number = Date.now) {
+    this.#keys = new MemoryIdempotencyKeys<Order>(now);
+  }
+
+  async create(order: Order, idempotency?: IdempotencyRequest): Promise<IdempotentResult<Order>> {
+    if (!idempotency) return { outcome: 'created', value: this.#insert(order) };
+    return this.#keys.run(idempotency, async () => this.#insert(order));
+  }
+
+  async findIdempotencyKey(key: string): Promise<StoredIdempotencyKey<Order> | null> {
+    return this.#keys.lookup(key);
+  }
+
+  async purgeExpiredKeys(): Promise<number> {
+    return this.#keys.purgeExpired();
+  }
+
+  #insert(order: Order): Order {
     this.#orders.set(order.id, copy(order));
     let ids = this.#idsByUser.get(order.user_id);
     if (!ids) {

@@ -1,3 +1,4 @@
+import type { IdempotencyRequest, IdempotentResult, StoredIdempotencyKey } from '@microservices/service-kit';
 import type { Order } from '../domain/order.js';
 import type { OrderStatus } from '../domain/order-status.js';
 
@@ -15,7 +16,15 @@ export type UpdateResult =
 
 /** Persistence for orders. Implementations must agree on every behaviour in the contract tests. */
 export interface OrderStore {
-  create(order: Order): Promise<Order>;
+  /**
+   * With `idempotency`, a repeat of the same key and body replays the first result instead of creating
+   * again, and the same key with another body is `key_reused`.
+   */
+  create(order: Order, idempotency?: IdempotencyRequest): Promise<IdempotentResult<Order>>;
+  /** The live idempotency key, if any: lets a repeat be answered before calling user-service again. */
+  findIdempotencyKey(key: string): Promise<StoredIdempotencyKey<Order> | null>;
+  /** Deletes expired idempotency keys; returns how many. */
+  purgeExpiredKeys(): Promise<number>;
   get(id: string): Promise<Order | null>;
   /** Oldest first, stable across calls; optionally only one user's orders. */
   list(query: { skip: number; limit: number; userId?: string | undefined }): Promise<Order[]>;

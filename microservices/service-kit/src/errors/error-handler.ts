@@ -46,8 +46,9 @@ const INTERNAL_DETAIL = 'An unexpected error occurred. Quote the request id when
 /** Central error handler: AppError and HTTPException become problems; anything else is a 500 without internals. */
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof AppError) {
-    const isServerError = err.status >= 500;
-    if (isServerError) c.get('logger')?.warn({ err, problem_type: err.type }, 'request failed');
+    // Expected 5xx (dependency down) are logged once per incident where they start, not once per request;
+    // the access-log line still records each 503.
+    if (err.status >= 500) c.get('logger')?.debug({ problem_type: err.type }, 'request failed');
     return problemJson(
       c,
       {

@@ -35,6 +35,11 @@ const problemExamples: Record<number, { title: string; detail: string; type: str
     detail: 'Request body exceeds 1048576 bytes.',
     type: 'payload-too-large',
   },
+  422: {
+    title: 'Unprocessable Content',
+    detail: 'This Idempotency-Key was already used with a different request body.',
+    type: 'idempotency-key-reused',
+  },
   415: {
     title: 'Unsupported Media Type',
     detail: 'Content-Type must be application/json.',

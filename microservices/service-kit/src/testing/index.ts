@@ -10,3 +10,11 @@ export {
 } from './checked-client.js';
 export { FakeClock } from './fake-clock.js';
 export { ContractChecker, type ObservedResponse, type OpenApiDocument } from './openapi-contract.js';
+export {
+  createTestDatabase,
+  findPostgresBinaries,
+  noPostgresVerdict,
+  startTestPostgres,
+  type TestPostgres,
+} from './postgres-server.js';
+export { type PostgresStoreFactoryOptions, postgresStoreFactory } from './postgres-store-factory.js';

@@ -1,3 +1,9 @@
+import {
+  type IdempotencyRequest,
+  type IdempotentResult,
+  MemoryIdempotencyKeys,
+  type StoredIdempotencyKey,
+} from '@microservices/service-kit';
 import { emailKey, type User } from '../domain/user.js';
 import { applyUserPatch, EmailTakenError, type UserPatch, type UserStore } from './user-store.js';
 
@@ -8,8 +14,26 @@ import { applyUserPatch, EmailTakenError, type UserPatch, type UserStore } from 
 export class MemoryUserStore implements UserStore {
   readonly #users = new Map<string, User>();
   readonly #idsByEmail = new Map<string, string>();
+  readonly #keys: MemoryIdempotencyKeys<User>;
 
-  async create(user: User): Promise<User> {
+  constructor(now: () => number = Date.now) {
+    this.#keys = new MemoryIdempotencyKeys<User>(now);
+  }
+
+  async create(user: User, idempotency?: IdempotencyRequest): Promise<IdempotentResult<User>> {
+    if (!idempotency) return { outcome: 'created', value: this.#insert(user) };
+    return this.#keys.run(idempotency, async () => this.#insert(user));
+  }
+
+  async findIdempotencyKey(key: string): Promise<StoredIdempotencyKey<User> | null> {
+    return this.#keys.lookup(key);
+  }
+
+  async purgeExpiredKeys(): Promise<number> {
+    return this.#keys.purgeExpired();
+  }
+
+  #insert(user: User): User {
     const key = emailKey(user.email);
     if (this.#idsByEmail.has(key)) throw new EmailTakenError(user.email);
     // Keep our own copy: a caller mutating the object it passed in must not change the stored user.

@@ -1,3 +1,4 @@
+import type { IdempotencyRequest, IdempotentResult, StoredIdempotencyKey } from '@microservices/service-kit';
 import type { User } from '../domain/user.js';
 
 /** Raised by a store when another user already has the email (case-insensitively). */
@@ -24,8 +25,15 @@ export function applyUserPatch(user: User, patch: UserPatch): User {
 
 /** Persistence for users. Implementations must agree on every behaviour in the contract tests. */
 export interface UserStore {
-  /** Throws EmailTakenError if the email is in use. */
-  create(user: User): Promise<User>;
+  /**
+   * Throws EmailTakenError if the email is in use. With `idempotency`, a repeat of the same key and body
+   * replays the first result instead of creating again, and the same key with another body is `key_reused`.
+   */
+  create(user: User, idempotency?: IdempotencyRequest): Promise<IdempotentResult<User>>;
+  /** The live idempotency key, if any. */
+  findIdempotencyKey(key: string): Promise<StoredIdempotencyKey<User> | null>;
+  /** Deletes expired idempotency keys; returns how many. */
+  purgeExpiredKeys(): Promise<number>;
   get(id: string): Promise<User | null>;
   /** Oldest first, stable across calls. */
   list(page: { skip: number; limit: number }): Promise<User[]>;

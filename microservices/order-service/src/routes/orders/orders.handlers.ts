@@ -1,4 +1,11 @@
-import { type Clock, conflict, type AppRouteHandler as Handler, notFound } from '@microservices/service-kit';
+import {
+  type Clock,
+  conflict,
+  type AppRouteHandler as Handler,
+  idempotencyKeyReused,
+  idempotencyRequest,
+  notFound,
+} from '@microservices/service-kit';
 import { fromCents, totalCents } from '../../domain/money.js';
 import type { Order, UpdateOrder } from '../../domain/order.js';
 import { addressEditable, allowedMovesFrom, canMoveTo } from '../../domain/order-status.js';
@@ -46,8 +53,17 @@ function planChanges(order: Order, patch: UpdateOrder, now: string): OrderChange
 export function createOrderHandlers({ store, users, clock, metrics, generateId }: OrderHandlerDeps) {
   const create: Handler<typeof routes.createOrder> = async (c) => {
     const input = c.req.valid('json');
+    const now = clock.now();
+    const idempotency = idempotencyRequest(c.req.valid('header')['idempotency-key'], input, now);
+    // A repeat is answered from the stored response first: no second user check, so a retry after
+    // a timeout still gets its 201 even if user-service has gone away in the meantime.
+    const stored = idempotency && (await store.findIdempotencyKey(idempotency.key));
+    if (stored) {
+      if (stored.requestHash !== idempotency.requestHash) throw idempotencyKeyReused();
+      c.header('Idempotent-Replayed', 'true');
+      return c.json(stored.value, 201);
+    }
     await users.ensureUserExists(input.user_id, c.get('requestId'), c.get('logger'));
-    const now = clock.now().toISOString();
     const order: Order = {
       id: generateId(),
       user_id: input.user_id,
@@ -55,12 +71,14 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId }
       shipping_address: input.shipping_address,
       total_amount: fromCents(totalCents(input.items)),
       status: 'pending',
-      created_at: now,
-      updated_at: now,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
     };
-    const created = await store.create(order);
-    metrics.ordersCreated.inc({ status: created.status });
-    return c.json(created, 201);
+    const result = await store.create(order, idempotency);
+    if (result.outcome === 'key_reused') throw idempotencyKeyReused();
+    if (result.outcome === 'created') metrics.ordersCreated.inc({ status: result.value.status });
+    else c.header('Idempotent-Replayed', 'true');
+    return c.json(result.value, 201);
   };
 
   const list: Handler<typeof routes.listOrders> = async (c) => {

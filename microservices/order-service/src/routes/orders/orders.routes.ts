@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import {
   bodyProblemResponses,
   commonProblemResponses,
+  IdempotencyHeaderSchema,
   PaginationQuerySchema,
   problemResponse,
 } from '@microservices/service-kit';
@@ -30,11 +31,22 @@ export const createOrder = createRoute({
   operationId: 'createOrder',
   tags,
   summary: 'Create an order for an existing user (validated against user-service)',
-  request: { body: { required: true, content: jsonContent(CreateOrderSchema) } },
+  request: {
+    headers: IdempotencyHeaderSchema,
+    body: { required: true, content: jsonContent(CreateOrderSchema) },
+  },
   responses: {
-    201: { description: 'Created, status pending', content: jsonContent(OrderSchema) },
+    201: {
+      description:
+        'Created, status pending (or the replayed original response for a repeated Idempotency-Key)',
+      content: jsonContent(OrderSchema),
+    },
     404: problemResponse(404, 'User not found: user-service says the user does not exist'),
-    503: problemResponse(503, 'user-service could not answer; see Retry-After'),
+    422: problemResponse(422, 'Idempotency-Key reused with a different body'),
+    503: problemResponse(
+      503,
+      'user-service could not answer, or the database is unavailable; see Retry-After',
+    ),
     ...bodyProblemResponses,
   },
 });
@@ -57,6 +69,7 @@ export const listOrders = createRoute({
   responses: {
     200: { description: 'A page of orders', content: jsonContent(z.array(OrderSchema)) },
     400: problemResponse(400, 'Bad skip/limit or unknown query parameter'),
+    503: problemResponse(503, 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });
@@ -71,6 +84,7 @@ export const listUserOrders = createRoute({
   responses: {
     200: { description: 'The user’s orders (empty if none)', content: jsonContent(z.array(OrderSchema)) },
     400: problemResponse(400, 'Bad skip/limit or unknown query parameter'),
+    503: problemResponse(503, 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });
@@ -85,6 +99,7 @@ export const getOrder = createRoute({
   responses: {
     200: { description: 'The order', content: jsonContent(OrderSchema) },
     404: orderNotFound,
+    503: problemResponse(503, 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });
@@ -103,6 +118,7 @@ export const updateOrder = createRoute({
     200: { description: 'The updated order', content: jsonContent(OrderSchema) },
     404: orderNotFound,
     409: problemResponse(409, 'Status move not allowed, or address change after shipping'),
+    503: problemResponse(503, 'The database is unavailable'),
     ...bodyProblemResponses,
   },
 });
@@ -114,5 +130,10 @@ export const deleteOrder = createRoute({
   tags,
   summary: 'Delete an order',
   request: { params: OrderIdParam },
-  responses: { 204: { description: 'Deleted' }, 404: orderNotFound, ...commonProblemResponses },
+  responses: {
+    204: { description: 'Deleted' },
+    404: orderNotFound,
+    503: problemResponse(503, 'The database is unavailable'),
+    ...commonProblemResponses,
+  },
 });

@@ -1,4 +1,11 @@
-import { type Clock, conflict, type AppRouteHandler as Handler, notFound } from '@microservices/service-kit';
+import {
+  type Clock,
+  conflict,
+  type AppRouteHandler as Handler,
+  idempotencyKeyReused,
+  idempotencyRequest,
+  notFound,
+} from '@microservices/service-kit';
 import type { User } from '../../domain/user.js';
 import type { UserMetrics } from '../../metrics.js';
 import { EmailTakenError, type UserStore } from '../../store/user-store.js';
@@ -26,16 +33,20 @@ async function withEmailConflict<T>(work: () => Promise<T>): Promise<T> {
 export function createUserHandlers({ store, clock, metrics, generateId }: UserHandlerDeps) {
   const create: Handler<typeof routes.createUser> = async (c) => {
     const input = c.req.valid('json');
+    const now = clock.now();
     const user: User = {
       id: generateId(),
       name: input.name,
       email: input.email,
       age: input.age ?? null,
-      created_at: clock.now().toISOString(),
+      created_at: now.toISOString(),
     };
-    const created = await withEmailConflict(() => store.create(user));
-    metrics.usersCreated.inc();
-    return c.json(created, 201);
+    const idempotency = idempotencyRequest(c.req.valid('header')['idempotency-key'], input, now);
+    const result = await withEmailConflict(() => store.create(user, idempotency));
+    if (result.outcome === 'key_reused') throw idempotencyKeyReused();
+    if (result.outcome === 'created') metrics.usersCreated.inc();
+    else c.header('Idempotent-Replayed', 'true');
+    return c.json(result.value, 201);
   };
 
   const list: Handler<typeof routes.listUsers> = async (c) => {

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import {
   bodyProblemResponses,
   commonProblemResponses,
+  IdempotencyHeaderSchema,
   PaginationQuerySchema,
   problemResponse,
 } from '@microservices/service-kit';
@@ -23,10 +24,18 @@ export const createUser = createRoute({
   operationId: 'createUser',
   tags,
   summary: 'Create a user',
-  request: { body: { required: true, content: jsonContent(CreateUserSchema) } },
+  request: {
+    headers: IdempotencyHeaderSchema,
+    body: { required: true, content: jsonContent(CreateUserSchema) },
+  },
   responses: {
-    201: { description: 'Created', content: jsonContent(UserSchema) },
+    201: {
+      description: 'Created (or the replayed original response for a repeated Idempotency-Key)',
+      content: jsonContent(UserSchema),
+    },
     409: emailConflict,
+    422: problemResponse(422, 'Idempotency-Key reused with a different body'),
+    503: problemResponse(503, 'The database is unavailable'),
     ...bodyProblemResponses,
   },
 });
@@ -41,6 +50,7 @@ export const listUsers = createRoute({
   responses: {
     200: { description: 'A page of users', content: jsonContent(z.array(UserSchema)) },
     400: problemResponse(400, 'Bad skip/limit or unknown query parameter'),
+    503: problemResponse(503, 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });
@@ -55,6 +65,7 @@ export const getUser = createRoute({
   responses: {
     200: { description: 'The user', content: jsonContent(UserSchema) },
     404: problemResponse(404, 'No user with this id'),
+    503: problemResponse(503, 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });
@@ -70,6 +81,7 @@ export const updateUser = createRoute({
     200: { description: 'The updated user', content: jsonContent(UserSchema) },
     404: problemResponse(404, 'No user with this id'),
     409: emailConflict,
+    503: problemResponse(503, 'The database is unavailable'),
     ...bodyProblemResponses,
   },
 });
@@ -84,6 +96,7 @@ export const deleteUser = createRoute({
   responses: {
     204: { description: 'Deleted' },
     404: problemResponse(404, 'No user with this id'),
+    503: problemResponse(503, 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });

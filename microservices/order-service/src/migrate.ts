@@ -1,0 +1,13 @@
+import { loadConfigOrExit, resolveMigrationsDir, runMigrationsCommand } from '@microservices/service-kit';
+import { SERVICE_NAME } from './app.js';
+import { parseOrderServiceEnv } from './env.js';
+
+// `node dist/migrate.js`: applies pending migrations and exits (Kubernetes Job / Argo CD PreSync hook).
+const env = loadConfigOrExit(SERVICE_NAME, () => parseOrderServiceEnv(process.env));
+await runMigrationsCommand({
+  service: SERVICE_NAME,
+  target: env.DATABASE_URL,
+  migrationsDir: resolveMigrationsDir(import.meta.url),
+  logLevel: env.LOG_LEVEL,
+  connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+});

@@ -1,0 +1,156 @@
+import {
+  type Database,
+  type IdempotencyRequest,
+  type IdempotentResult,
+  insertIdempotently,
+  lookupIdempotencyKey,
+  purgeExpiredIdempotencyKeys,
+  type Queryable,
+  type StoredIdempotencyKey,
+} from '@microservices/service-kit';
+import { fromCents, toCents } from '../domain/money.js';
+import type { Order } from '../domain/order.js';
+import type { OrderStatus } from '../domain/order-status.js';
+import type { OrderChanges, OrderStore, UpdateResult } from './order-store.js';
+
+interface OrderRow {
+  id: string;
+  user_id: string;
+  shipping_address: string;
+  total_cents: string;
+  status: OrderStatus;
+  created_at: Date;
+  updated_at: Date;
+  items: Array<{ product_id: string; product_name: string; quantity: number; price_cents: number }>;
+}
+
+// Items come back as one JSON array per order, in the order they were given, so a page is one query.
+const SELECT_ORDER = `
+  SELECT o.id, o.user_id, o.shipping_address, o.total_cents, o.status, o.created_at, o.updated_at,
+         (SELECT json_agg(json_build_object('product_id', i.product_id, 'product_name', i.product_name,
+                                            'quantity', i.quantity, 'price_cents', i.price_cents)
+                          ORDER BY i.position)
+            FROM order_items i WHERE i.order_id = o.id) AS items
+    FROM orders o`;
+
+const toOrder = (row: OrderRow): Order => ({
+  id: row.id,
+  user_id: row.user_id,
+  items: row.items.map((item) => ({
+    product_id: item.product_id,
+    product_name: item.product_name,
+    quantity: item.quantity,
+    price: fromCents(Number(item.price_cents)),
+  })),
+  shipping_address: row.shipping_address,
+  total_amount: fromCents(Number(row.total_cents)),
+  status: row.status,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+});
+
+function cents(price: number): number {
+  const value = toCents(price);
+  if (value === null) throw new RangeError(`price ${price} has more than two decimals`);
+  return value;
+}
+
+/** Orders in PostgreSQL; items in `order_items`, money in integer cents, constraints in the schema. */
+export class PgOrderStore implements OrderStore {
+  constructor(private readonly db: Database) {}
+
+  async create(order: Order, idempotency?: IdempotencyRequest): Promise<IdempotentResult<Order>> {
+    if (!idempotency) {
+      return {
+        outcome: 'created',
+        value: await this.db.transaction('orders.create', (tx) => this.#insert(tx, order)),
+      };
+    }
+    return insertIdempotently(this.db, 'orders.create', idempotency, (tx) => this.#insert(tx, order));
+  }
+
+  findIdempotencyKey(key: string): Promise<StoredIdempotencyKey<Order> | null> {
+    return lookupIdempotencyKey<Order>(this.db, 'orders.create', key);
+  }
+
+  purgeExpiredKeys(): Promise<number> {
+    return purgeExpiredIdempotencyKeys(this.db, 'orders');
+  }
+
+  async get(id: string): Promise<Order | null> {
+    const { rows } = await this.db.query<OrderRow>('orders.get', `${SELECT_ORDER} WHERE o.id = $1`, [id]);
+    return rows[0] ? toOrder(rows[0]) : null;
+  }
+
+  async list({ skip, limit, userId }: { skip: number; limit: number; userId?: string | undefined }) {
+    const { rows } =
+      userId === undefined
+        ? await this.db.query<OrderRow>('orders.list', `${SELECT_ORDER} ORDER BY o.seq LIMIT $1 OFFSET $2`, [
+            limit,
+            skip,
+          ])
+        : await this.db.query<OrderRow>(
+            'orders.list_by_user',
+            `${SELECT_ORDER} WHERE o.user_id = $3 ORDER BY o.seq LIMIT $1 OFFSET $2`,
+            [limit, skip, userId],
+          );
+    return rows.map(toOrder);
+  }
+
+  async update(id: string, expectedStatus: OrderStatus, changes: OrderChanges): Promise<UpdateResult> {
+    // Compare-and-set on the status: a concurrent move from the same state makes this update match no row.
+    const { rowCount } = await this.db.query(
+      'orders.update',
+      `UPDATE orders
+          SET status = COALESCE($3, status), shipping_address = COALESCE($4, shipping_address), updated_at = $5
+        WHERE id = $1 AND status = $2`,
+      [id, expectedStatus, changes.status ?? null, changes.shipping_address ?? null, changes.updated_at],
+    );
+    const current = await this.get(id);
+    if (!current) return { outcome: 'not_found' };
+    return rowCount ? { outcome: 'updated', order: current } : { outcome: 'status_changed', current };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('orders.delete', 'DELETE FROM orders WHERE id = $1', [id]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  check(): Promise<void> {
+    return this.db.check();
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  /** The order and all its items in one statement (a data-modifying CTE), inside the caller's transaction. */
+  async #insert(tx: Queryable, order: Order): Promise<Order> {
+    const items = order.items;
+    await tx.query(
+      `WITH inserted AS (
+         INSERT INTO orders (id, user_id, shipping_address, total_cents, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id)
+       INSERT INTO order_items (order_id, position, product_id, product_name, quantity, price_cents)
+       SELECT inserted.id, item.position - 1, item.product_id, item.product_name, item.quantity, item.price_cents
+         FROM inserted,
+              unnest($8::text[], $9::text[], $10::int[], $11::bigint[])
+                WITH ORDINALITY AS item (product_id, product_name, quantity, price_cents, position)`,
+      [
+        order.id,
+        order.user_id,
+        order.shipping_address,
+        cents(order.total_amount),
+        order.status,
+        order.created_at,
+        order.updated_at,
+        items.map((i) => i.product_id),
+        items.map((i) => i.product_name),
+        items.map((i) => i.quantity),
+        items.map((i) => cents(i.price)),
+      ],
+    );
+    return order;
+  }
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Database } from './database.js';
+import type { DatabaseEnv } from './database-env.js';
+import { openDatabase, resolveMigrationsDir } from './open-database.js';
+
+/** What both service stores can do for start-up and shutdown. */
+export interface ClosableStore {
+  purgeExpiredKeys(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const PURGE_KEYS_EVERY_MS = 60 * 60 * 1000;
+
+/**
+ * Opens the store `DATABASE_URL` asks for (PostgreSQL, migrated unless a Job does it, or the in-memory
+ * default with a loud warning) and schedules the hourly purge of expired idempotency keys.
+ * Returns the store and the resource that stops the purge and closes it on shutdown.
+ */
+export async function openStore<S extends ClosableStore>(options: {
+  env: DatabaseEnv;
+  service: string;
+  mainUrl: string;
+  logger: Logger;
+  registry: Registry;
+  postgres: (db: Database) => S;
+  memory: () => S;
+}): Promise<{ store: S; resource: { name: string; close: () => Promise<void> } }> {
+  const { env, logger } = options;
+  let store: S;
+  if (env.DATABASE_URL.kind === 'postgres') {
+    const db = await openDatabase({
+      url: env.DATABASE_URL.url,
+      env,
+      service: options.service,
+      migrationsDir: resolveMigrationsDir(options.mainUrl),
+      logger,
+      registry: options.registry,
+    });
+    store = options.postgres(db);
+    logger.info('storage: PostgreSQL');
+  } else {
+    store = options.memory();
+    logger.warn('storage: in-memory (DATABASE_URL unset): data is not persisted and is lost on restart');
+  }
+  const purge = setInterval(() => {
+    store.purgeExpiredKeys().catch((err: unknown) => logger.warn({ err }, 'purging idempotency keys failed'));
+  }, PURGE_KEYS_EVERY_MS).unref();
+  const close = async () => {
+    clearInterval(purge);
+    await store.close();
+  };
+  return { store, resource: { name: 'store', close } };
+}

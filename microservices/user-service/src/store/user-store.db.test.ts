@@ -1,0 +1,334 @@
+import { idempotencyRequest } from '@microservices/service-kit';
+import { describe, expect, it } from 'vitest';
+import type { User } from '../domain/user.js';
+import { STORES } from './store-fixtures.js';
+import { EmailTakenError, type UserStore } from './user-store.js';
+
+/** Creates without idempotency and unwraps the stored user. */
+async function createUser(store: UserStore, user: User): Promise<User> {
+  const result = await store.create(user);
+  if (result.outcome !== 'created') throw new Error(`expected a create, got ${result.outcome}`);
+  return result.value;
+}
+
+let sequence = 0;
+const aUser = (overrides: Partial<User> = {}): User => {
+  sequence++;
+  return {
+    id: `u-${sequence}`,
+    name: `User ${sequence}`,
+    email: `user${sequence}@example.com`,
+    age: null,
+    created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, sequence)).toISOString(),
+    ...overrides,
+  };
+};
+
+/** A store holding `count` users, created in order; `user(i)` is the i-th of them. */
+async function storeWith(makeStore: () => Promise<UserStore>, count: number) {
+  const store = await makeStore();
+  const users: User[] = [];
+  for (let i = 0; i < count; i++) users.push(await createUser(store, aUser()));
+  const user = (index: number): User => {
+    const found = users[index];
+    if (!found) throw new Error(`no user #${index}`);
+    return found;
+  };
+  return { store, users, user };
+}
+
+describe.each(STORES)('%s user store', (_name, makeStore) => {
+  describe('UserStore.create', () => {
+    it('when the email is free, then it stores the user and returns it', async () => {
+      const store = await makeStore();
+      const user = aUser();
+      expect(await createUser(store, user)).toEqual(user);
+      expect(await store.get(user.id)).toEqual(user);
+    });
+
+    it('when the email is taken in another case, then it throws EmailTakenError', async () => {
+      const store = await makeStore();
+      await createUser(store, aUser({ email: 'Same@Example.com' }));
+      await expect(createUser(store, aUser({ email: 'same@example.COM' }))).rejects.toBeInstanceOf(
+        EmailTakenError,
+      );
+    });
+
+    it('when a create is refused, then the store is unchanged', async () => {
+      const store = await makeStore();
+      const first = await createUser(store, aUser({ email: 'same@example.com' }));
+      const refused = aUser({ email: 'SAME@example.com' });
+      await createUser(store, refused).catch(() => undefined);
+      expect(await store.get(refused.id)).toBeNull();
+      expect(await store.list({ skip: 0, limit: 10 })).toEqual([first]);
+    });
+
+    it('when two creates with one email race, then exactly one wins', async () => {
+      const store = await makeStore();
+      const results = await Promise.allSettled([
+        createUser(store, aUser({ email: 'race@example.com' })),
+        createUser(store, aUser({ email: 'RACE@example.com' })),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    });
+
+    it('when the caller mutates the object it passed in, then the stored user does not change', async () => {
+      const store = await makeStore();
+      const input = aUser({ name: 'Original' });
+      await createUser(store, input);
+      input.name = 'Mutated';
+      expect((await store.get(input.id))?.name).toBe('Original');
+    });
+
+    it('when the caller mutates the returned user, then the stored user does not change', async () => {
+      const store = await makeStore();
+      const created = await createUser(store, aUser({ name: 'Original' }));
+      created.name = 'Mutated';
+      expect((await store.get(created.id))?.name).toBe('Original');
+    });
+  });
+
+  describe('UserStore.get', () => {
+    it('when the id is unknown, then it returns null', async () => {
+      const { store } = await storeWith(makeStore, 1);
+      expect(await store.get('nonexistent-id')).toBeNull();
+    });
+
+    it('when the caller mutates what get returned, then the stored user does not change', async () => {
+      const { store, user } = await storeWith(makeStore, 1);
+      const id = user(0).id;
+      const fetched = await store.get(id);
+      if (fetched) fetched.age = 99;
+      expect((await store.get(id))?.age).toBeNull();
+    });
+  });
+
+  describe('UserStore.list', () => {
+    it('when asked for everything, then it returns users oldest first', async () => {
+      const { store, users } = await storeWith(makeStore, 3);
+      expect(await store.list({ skip: 0, limit: 100 })).toEqual(users);
+    });
+
+    it('when skip and limit are given, then it returns that window', async () => {
+      const { store, users } = await storeWith(makeStore, 5);
+      expect(await store.list({ skip: 2, limit: 2 })).toEqual(users.slice(2, 4));
+    });
+
+    it('when skip is past the end, then it returns an empty page', async () => {
+      const { store } = await storeWith(makeStore, 2);
+      expect(await store.list({ skip: 5, limit: 10 })).toEqual([]);
+    });
+
+    it('when limit exceeds what is left, then it returns the rest', async () => {
+      const { store, users } = await storeWith(makeStore, 3);
+      expect(await store.list({ skip: 1, limit: 1000 })).toEqual(users.slice(1));
+    });
+
+    it('when a user in the middle is deleted, then the order of the rest is kept', async () => {
+      const { store, users, user } = await storeWith(makeStore, 3);
+      await store.delete(user(1).id);
+      expect(await store.list({ skip: 0, limit: 10 })).toEqual([users[0], users[2]]);
+    });
+
+    it('when the caller mutates a listed user, then the stored user does not change', async () => {
+      const { store, users, user } = await storeWith(makeStore, 1);
+      const [listed] = await store.list({ skip: 0, limit: 1 });
+      if (listed) listed.name = 'Mutated';
+      expect(await store.get(user(0).id)).toEqual(users[0]);
+    });
+  });
+
+  describe('UserStore.update', () => {
+    it('when the id is unknown, then it returns null', async () => {
+      const { store } = await storeWith(makeStore, 1);
+      expect(await store.update('nonexistent-id', { age: 3 })).toBeNull();
+    });
+
+    it('when a patch is applied, then get returns the patched user', async () => {
+      const { store, users, user } = await storeWith(makeStore, 1);
+      const id = user(0).id;
+      const updated = await store.update(id, { name: 'New Name', age: 40 });
+      expect(updated).toEqual({ ...users[0], name: 'New Name', age: 40 });
+      expect(await store.get(id)).toEqual(updated);
+    });
+
+    it('when the email changes, then the old one is free and the new one taken', async () => {
+      const { store, user } = await storeWith(makeStore, 1);
+      const old = user(0).email;
+      await store.update(user(0).id, { email: 'moved@example.com' });
+      await expect(createUser(store, aUser({ email: old }))).resolves.toBeDefined();
+      await expect(createUser(store, aUser({ email: 'MOVED@example.com' }))).rejects.toBeInstanceOf(
+        EmailTakenError,
+      );
+    });
+
+    it('when only the case of the user’s own email changes, then it is allowed and stored', async () => {
+      const { store } = await storeWith(makeStore, 0);
+      const user = await createUser(store, aUser({ email: 'me@example.com' }));
+      const updated = await store.update(user.id, { email: 'ME@Example.com' });
+      expect(updated?.email).toBe('ME@Example.com');
+    });
+
+    it('when only the case of the user’s own email changed, then the address stays taken for others', async () => {
+      const { store } = await storeWith(makeStore, 0);
+      const user = await createUser(store, aUser({ email: 'me@example.com' }));
+      await store.update(user.id, { email: 'ME@Example.com' });
+      await expect(createUser(store, aUser({ email: 'me@example.com' }))).rejects.toBeInstanceOf(
+        EmailTakenError,
+      );
+    });
+
+    it('when the new email belongs to another user, then it throws EmailTakenError and changes nothing', async () => {
+      const { store, user } = await storeWith(makeStore, 2);
+      const [first, second] = [user(0), user(1)];
+      await expect(
+        store.update(first.id, { name: 'Changed', email: second.email.toUpperCase() }),
+      ).rejects.toBeInstanceOf(EmailTakenError);
+      expect(await store.get(first.id)).toEqual(first);
+    });
+
+    it('when an email change is refused, then the user keeps their old email reserved', async () => {
+      const { store, user } = await storeWith(makeStore, 2);
+      const [first, second] = [user(0), user(1)];
+      await store.update(first.id, { email: second.email }).catch(() => undefined);
+      await expect(createUser(store, aUser({ email: first.email }))).rejects.toBeInstanceOf(EmailTakenError);
+    });
+  });
+
+  describe('UserStore.delete', () => {
+    it('when the user exists, then it returns true and the user is gone', async () => {
+      const { store, user } = await storeWith(makeStore, 1);
+      const id = user(0).id;
+      expect(await store.delete(id)).toBe(true);
+      expect(await store.get(id)).toBeNull();
+    });
+
+    it('when the user does not exist, then it returns false', async () => {
+      const { store } = await storeWith(makeStore, 1);
+      expect(await store.delete('nonexistent-id')).toBe(false);
+    });
+
+    it('when a user is deleted, then their email is free again', async () => {
+      const { store, user } = await storeWith(makeStore, 1);
+      await store.delete(user(0).id);
+      await expect(createUser(store, aUser({ email: user(0).email.toUpperCase() }))).resolves.toBeDefined();
+    });
+  });
+
+  describe('UserStore.check and close', () => {
+    it('when checked, then it resolves while the store is reachable', async () => {
+      await expect((await makeStore()).check()).resolves.toBeUndefined();
+    });
+
+    it('when closed, then it resolves', async () => {
+      await expect((await makeStore()).close()).resolves.toBeUndefined();
+    });
+  });
+
+  describe('UserStore idempotency', () => {
+    const at = new Date();
+
+    it('when the same key and body repeat, then the first user is replayed and nothing new is stored', async () => {
+      const store = await makeStore();
+      const request = idempotencyRequest('key-1', { email: 'a@example.com' }, at);
+      const first = await store.create(aUser({ email: 'a@example.com' }), request);
+      const second = await store.create(aUser({ email: 'a@example.com' }), request);
+      expect(first.outcome).toBe('created');
+      expect(second).toEqual({
+        outcome: 'replayed',
+        value: first.outcome === 'created' ? first.value : null,
+      });
+      expect(await store.list({ skip: 0, limit: 10 })).toHaveLength(1);
+    });
+
+    it('when the same key comes with another body, then it is key_reused and nothing is stored', async () => {
+      const store = await makeStore();
+      await store.create(
+        aUser({ email: 'a@example.com' }),
+        idempotencyRequest('key-2', { email: 'a@example.com' }, at),
+      );
+      const other = aUser({ email: 'b@example.com' });
+      const result = await store.create(other, idempotencyRequest('key-2', { email: 'b@example.com' }, at));
+      expect(result).toEqual({ outcome: 'key_reused' });
+      expect(await store.get(other.id)).toBeNull();
+    });
+
+    it('when 50 duplicates of one key arrive at once, then exactly one user is created', async () => {
+      const store = await makeStore();
+      const request = idempotencyRequest('key-race', { email: 'race@example.com' }, at);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.create(aUser({ email: 'race@example.com' }), request)),
+      );
+      expect(results.filter((r) => r.outcome === 'created')).toHaveLength(1);
+      expect(results.filter((r) => r.outcome === 'replayed')).toHaveLength(49);
+      const ids = new Set(results.map((r) => (r.outcome === 'key_reused' ? null : r.value.id)));
+      expect(ids.size).toBe(1);
+      expect(await store.list({ skip: 0, limit: 100 })).toHaveLength(1);
+    });
+
+    it('when a key is looked up, then it returns the stored hash and user, and null for unknown keys', async () => {
+      const store = await makeStore();
+      const request = idempotencyRequest('key-3', { n: 1 }, at);
+      const created = await store.create(aUser(), request);
+      const found = await store.findIdempotencyKey('key-3');
+      expect(found?.requestHash).toBe(request?.requestHash);
+      expect(found?.value).toEqual(created.outcome === 'created' ? created.value : undefined);
+      expect(await store.findIdempotencyKey('no-such-key')).toBeNull();
+    });
+
+    it('when a key has expired, then it is forgotten and may be used again', async () => {
+      const store = await makeStore();
+      const expired = { key: 'key-old', requestHash: 'h1', expiresAt: new Date(Date.now() - 1_000) };
+      await store.create(aUser(), expired);
+      expect(await store.findIdempotencyKey('key-old')).toBeNull();
+      const again = await store.create(aUser(), {
+        ...expired,
+        requestHash: 'h2',
+        expiresAt: new Date(Date.now() + 60_000),
+      });
+      expect(again.outcome).toBe('created');
+      expect(await store.purgeExpiredKeys()).toBe(0);
+    });
+
+    it('when a create with a key fails on the email, then the key is not consumed', async () => {
+      const store = await makeStore();
+      await createUser(store, aUser({ email: 'taken@example.com' }));
+      const request = idempotencyRequest('key-4', { email: 'taken@example.com' }, at);
+      await expect(store.create(aUser({ email: 'TAKEN@example.com' }), request)).rejects.toBeInstanceOf(
+        EmailTakenError,
+      );
+      expect(await store.findIdempotencyKey('key-4')).toBeNull();
+    });
+  });
+
+  describe('UserStore concurrency', () => {
+    it('when 20 creates with one email race, then exactly one succeeds and 19 throw EmailTakenError', async () => {
+      const store = await makeStore();
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          createUser(store, aUser({ email: i % 2 ? 'dup@example.com' : 'DUP@example.com' })),
+        ),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(rejected).toHaveLength(19);
+      for (const r of rejected) expect(r.reason).toBeInstanceOf(EmailTakenError);
+    });
+
+    it('when ids look odd (long, SQL-ish, unicode), then lookups simply find nothing', async () => {
+      const store = await makeStore();
+      for (const id of ['x'.repeat(2_000), "'; DROP TABLE users; --", 'ü/../%00', '']) {
+        expect(await store.get(id)).toBeNull();
+        expect(await store.delete(id)).toBe(false);
+        expect(await store.update(id, { name: 'x' })).toBeNull();
+      }
+    });
+
+    it('when 150 users exist, then paging with skip/limit visits each exactly once, oldest first', async () => {
+      const { store, users } = await storeWith(makeStore, 150);
+      const seen: User[] = [];
+      for (let skip = 0; skip < 160; skip += 40) seen.push(...(await store.list({ skip, limit: 40 })));
+      expect(seen.map((u) => u.id)).toEqual(users.map((u) => u.id));
+    });
+  });
+});
