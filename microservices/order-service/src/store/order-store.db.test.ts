@@ -238,7 +238,7 @@ describe.each(STORES)('%s order store', (_name, makeStore) => {
 
     it('when 50 duplicates of one key arrive at once, then exactly one order is created', async () => {
       const store = await makeStore();
-      const request = idempotencyRequest('order-key', body, new Date());
+      const request = idempotencyRequest('order-key', body);
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) => store.create(order(`dup-${i}`), request)),
       );
@@ -249,18 +249,15 @@ describe.each(STORES)('%s order store', (_name, makeStore) => {
 
     it('when a key is reused with another body, then it is key_reused and nothing is stored', async () => {
       const store = await makeStore();
-      await store.create(order('first'), idempotencyRequest('k', body, new Date()));
-      const result = await store.create(
-        order('second'),
-        idempotencyRequest('k', { other: true }, new Date()),
-      );
+      await store.create(order('first'), idempotencyRequest('k', body));
+      const result = await store.create(order('second'), idempotencyRequest('k', { other: true }));
       expect(result).toEqual({ outcome: 'key_reused' });
       expect(await store.get('second')).toBeNull();
     });
 
     it('when a key is looked up, then it returns the original order', async () => {
       const store = await makeStore();
-      await store.create(order('first'), idempotencyRequest('k2', body, new Date()));
+      await store.create(order('first'), idempotencyRequest('k2', body));
       expect((await store.findIdempotencyKey('k2'))?.value).toEqual(order('first'));
       expect(await store.findIdempotencyKey('unknown')).toBeNull();
     });

@@ -10,7 +10,8 @@ export interface IdempotencyRequest {
   key: string;
   /** Hash of the validated request body: the same key with another body is a client bug (422). */
   requestHash: string;
-  expiresAt: Date;
+  /** How long the key lives, counted by the store's own clock (PostgreSQL's `now()` for PostgreSQL). */
+  ttlMs: number;
 }
 
 /** What an idempotent create did. `replayed` returns the body the first request got, untouched. */
@@ -54,11 +55,7 @@ export const idempotencyKeyReused = () =>
   });
 
 /** The request's idempotency parameters, or undefined when the header was not sent. */
-export function idempotencyRequest(
-  key: string | undefined,
-  body: unknown,
-  now: Date,
-): IdempotencyRequest | undefined {
+export function idempotencyRequest(key: string | undefined, body: unknown): IdempotencyRequest | undefined {
   if (key === undefined) return undefined;
-  return { key, requestHash: hashRequest(body), expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) };
+  return { key, requestHash: hashRequest(body), ttlMs: IDEMPOTENCY_TTL_MS };
 }

@@ -39,7 +39,7 @@ export class MemoryIdempotencyKeys<T> {
       this.#done.set(request.key, {
         requestHash: request.requestHash,
         value,
-        expiresAt: request.expiresAt.getTime(),
+        expiresAt: this.now() + request.ttlMs,
       });
       return { outcome: 'created', value };
     })();

@@ -41,12 +41,12 @@ export async function insertIdempotently<T>(
     // An expired key may be reused: the upsert takes it over; a live one makes the insert a no-op.
     const claim = await client.query(
       `INSERT INTO idempotency_keys (key, request_hash, response, expires_at)
-       VALUES ($1, $2, 'null'::jsonb, $3)
+       VALUES ($1, $2, 'null'::jsonb, now() + make_interval(secs => $3::double precision / 1000))
        ON CONFLICT (key) DO UPDATE
          SET request_hash = EXCLUDED.request_hash, response = 'null'::jsonb, expires_at = EXCLUDED.expires_at
          WHERE idempotency_keys.expires_at <= now()
        RETURNING key`,
-      [request.key, request.requestHash, request.expiresAt],
+      [request.key, request.requestHash, request.ttlMs],
     );
     if (claim.rowCount === 0) return null;
     const value = await insert(client);

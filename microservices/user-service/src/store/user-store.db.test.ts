@@ -226,11 +226,9 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
   });
 
   describe('UserStore idempotency', () => {
-    const at = new Date();
-
     it('when the same key and body repeat, then the first user is replayed and nothing new is stored', async () => {
       const store = await makeStore();
-      const request = idempotencyRequest('key-1', { email: 'a@example.com' }, at);
+      const request = idempotencyRequest('key-1', { email: 'a@example.com' });
       const first = await store.create(aUser({ email: 'a@example.com' }), request);
       const second = await store.create(aUser({ email: 'a@example.com' }), request);
       expect(first.outcome).toBe('created');
@@ -245,17 +243,17 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
       const store = await makeStore();
       await store.create(
         aUser({ email: 'a@example.com' }),
-        idempotencyRequest('key-2', { email: 'a@example.com' }, at),
+        idempotencyRequest('key-2', { email: 'a@example.com' }),
       );
       const other = aUser({ email: 'b@example.com' });
-      const result = await store.create(other, idempotencyRequest('key-2', { email: 'b@example.com' }, at));
+      const result = await store.create(other, idempotencyRequest('key-2', { email: 'b@example.com' }));
       expect(result).toEqual({ outcome: 'key_reused' });
       expect(await store.get(other.id)).toBeNull();
     });
 
     it('when 50 duplicates of one key arrive at once, then exactly one user is created', async () => {
       const store = await makeStore();
-      const request = idempotencyRequest('key-race', { email: 'race@example.com' }, at);
+      const request = idempotencyRequest('key-race', { email: 'race@example.com' });
       const results = await Promise.all(
         Array.from({ length: 50 }, () => store.create(aUser({ email: 'race@example.com' }), request)),
       );
@@ -268,7 +266,7 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
 
     it('when a key is looked up, then it returns the stored hash and user, and null for unknown keys', async () => {
       const store = await makeStore();
-      const request = idempotencyRequest('key-3', { n: 1 }, at);
+      const request = idempotencyRequest('key-3', { n: 1 });
       const created = await store.create(aUser(), request);
       const found = await store.findIdempotencyKey('key-3');
       expect(found?.requestHash).toBe(request?.requestHash);
@@ -278,14 +276,10 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
 
     it('when a key has expired, then it is forgotten and may be used again', async () => {
       const store = await makeStore();
-      const expired = { key: 'key-old', requestHash: 'h1', expiresAt: new Date(Date.now() - 1_000) };
+      const expired = { key: 'key-old', requestHash: 'h1', ttlMs: -1_000 };
       await store.create(aUser(), expired);
       expect(await store.findIdempotencyKey('key-old')).toBeNull();
-      const again = await store.create(aUser(), {
-        ...expired,
-        requestHash: 'h2',
-        expiresAt: new Date(Date.now() + 60_000),
-      });
+      const again = await store.create(aUser(), { ...expired, requestHash: 'h2', ttlMs: 60_000 });
       expect(again.outcome).toBe('created');
       expect(await store.purgeExpiredKeys()).toBe(0);
     });
@@ -293,7 +287,7 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
     it('when a create with a key fails on the email, then the key is not consumed', async () => {
       const store = await makeStore();
       await createUser(store, aUser({ email: 'taken@example.com' }));
-      const request = idempotencyRequest('key-4', { email: 'taken@example.com' }, at);
+      const request = idempotencyRequest('key-4', { email: 'taken@example.com' });
       await expect(store.create(aUser({ email: 'TAKEN@example.com' }), request)).rejects.toBeInstanceOf(
         EmailTakenError,
       );

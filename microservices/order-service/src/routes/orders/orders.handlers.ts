@@ -54,7 +54,7 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId }
   const create: Handler<typeof routes.createOrder> = async (c) => {
     const input = c.req.valid('json');
     const now = clock.now();
-    const idempotency = idempotencyRequest(c.req.valid('header')['idempotency-key'], input, now);
+    const idempotency = idempotencyRequest(c.req.valid('header')['idempotency-key'], input);
     // A repeat is answered from the stored response first: no second user check, so a retry after
     // a timeout still gets its 201 even if user-service has gone away in the meantime.
     const stored = idempotency && (await store.findIdempotencyKey(idempotency.key));

@@ -41,7 +41,7 @@ export function createUserHandlers({ store, clock, metrics, generateId }: UserHa
       age: input.age ?? null,
       created_at: now.toISOString(),
     };
-    const idempotency = idempotencyRequest(c.req.valid('header')['idempotency-key'], input, now);
+    const idempotency = idempotencyRequest(c.req.valid('header')['idempotency-key'], input);
     const result = await withEmailConflict(() => store.create(user, idempotency));
     if (result.outcome === 'key_reused') throw idempotencyKeyReused();
     if (result.outcome === 'created') metrics.usersCreated.inc();
