@@ -64,6 +64,7 @@ export {
   Database,
   type DatabaseOptions,
   DatabaseUnavailableError,
+  describeDbError,
   isUnavailable,
   type Queryable,
 } from './postgres/database.js';

@@ -23,6 +23,9 @@ const REDACTED_PATHS = [
   'req.headers.cookie',
   'databaseUrl',
   '*.databaseUrl',
+  // node-postgres attaches the client, connection parameters and password included, to some errors.
+  'err.client',
+  'error.client',
 ];
 
 /** JSON logger with ISO timestamps, string levels and the service identity on every line. */

@@ -55,6 +55,16 @@ export function isUnavailable(err: unknown): boolean {
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /**
+ * What may be logged of a driver error: pg attaches the client (with its connection parameters, password
+ * included) to some errors, so the error object itself must never reach a log line.
+ */
+export function describeDbError(err: unknown): { message: string; code?: string } {
+  if (!(err instanceof Error)) return { message: 'unknown database error' };
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? { message: err.message, code } : { message: err.message };
+}
+
+/**
  * A pooled PostgreSQL connection for one service: every query is timed per operation, outage errors
  * become DatabaseUnavailableError (503), and an outage is logged once when it starts and once when it ends.
  */
@@ -155,7 +165,10 @@ export class Database {
   #markUnavailable(err: unknown): void {
     if (this.#unavailableSince !== null) return;
     this.#unavailableSince = performance.now();
-    this.#logger.error({ err }, 'database unavailable: answering 503 until it is back');
+    this.#logger.error(
+      { error: describeDbError(err) },
+      'database unavailable: answering 503 until it is back',
+    );
   }
 
   #markAvailable(): void {

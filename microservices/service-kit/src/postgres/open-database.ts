@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Database } from './database.js';
+import { Database, describeDbError } from './database.js';
 import type { DatabaseEnv } from './database-env.js';
 import { migrate } from './migrations.js';
 
@@ -46,7 +46,10 @@ export async function openDatabase(options: {
       } catch (err) {
         if (attempt >= START_MIGRATION_ATTEMPTS) throw err;
         const delayMs = Math.min(5_000, 250 * 2 ** attempt);
-        logger.warn({ err, attempt, retry_in_ms: delayMs }, 'migration at start-up failed; retrying');
+        logger.warn(
+          { error: describeDbError(err), attempt, retry_in_ms: delayMs },
+          'migration at start-up failed; retrying',
+        );
         await sleep(delayMs);
       }
     }

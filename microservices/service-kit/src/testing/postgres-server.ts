@@ -70,7 +70,9 @@ function run(bin: string, args: string[], user: ReturnType<typeof serverUser>): 
 }
 
 /**
- * A throwaway cluster in a temp dir on a random 127.0.0.1 port, tuned for tests (no fsync). Returns null
+ * A throwaway cluster in a temp dir on a random 127.0.0.1 port. fsync is off (only an OS crash could lose
+ * data, and tests never crash the OS), but synchronous_commit stays on: outage tests stop the server
+ * abruptly and assert that every acknowledged write survives. Returns null
  * when no PostgreSQL binaries exist; callers decide whether that skips (locally) or fails (CI).
  */
 export async function startTestPostgres(): Promise<TestPostgres | null> {
@@ -87,7 +89,7 @@ export async function startTestPostgres(): Promise<TestPostgres | null> {
   const data = join(dir, 'data');
   const port = await freePort();
   run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8'], user);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200`;
   const pgCtl = (...args: string[]) => run(join(bin, 'pg_ctl'), ['-D', data, ...args], user);
   const start = async () => pgCtl('-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start');
   const stop = async () => pgCtl('-m', 'immediate', '-w', 'stop');
