@@ -13,6 +13,8 @@ export default defineConfig({
             'microservices/system-tests/**',
             // Container tests need a Docker engine and run with `npm run test:containers` only.
             'microservices/container-tests/**',
+            // Deployment artefact tests have their own project (`deploy`), with its own timeouts.
+            'microservices/deploy-tests/**',
             '**/*.db.test.ts',
           ],
           testTimeout: 10_000,

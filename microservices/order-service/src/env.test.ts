@@ -1,16 +1,8 @@
-import { ConfigError } from '@microservices/service-kit';
+import { configErrorOf } from '@microservices/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { parseOrderServiceEnv } from './env.js';
 
-function configError(source: Record<string, string>): ConfigError {
-  try {
-    parseOrderServiceEnv(source);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (source: Record<string, string>) => configErrorOf(() => parseOrderServiceEnv(source));
 
 describe('parseOrderServiceEnv', () => {
   it('when nothing is set, then it answers the documented defaults', () => {

@@ -34,6 +34,15 @@ async function freshDatabase(prefix: string): Promise<string> {
 }
 
 const dbEnv = (url: string) => ({ DATABASE_URL: url, DB_CONNECT_TIMEOUT_MS: '1000', LOG_LEVEL: 'info' });
+/** Two user-service processes sharing one database, and a checked client for each. */
+async function twoUserServices(url: string) {
+  const processes = await Promise.all([
+    startService('user-service', dbEnv(url)),
+    startService('user-service', dbEnv(url)),
+  ]);
+  return { processes, clients: processes.map((p) => httpClient(p.url)) };
+}
+
 const migrationLines = (service: RunningService) =>
   jsonLogs(service.logs()).filter((l) => l.component === 'migrations' && Array.isArray(l.applied));
 
@@ -67,22 +76,15 @@ describe('with PostgreSQL', () => {
 
   it('when two user-service processes start together on an empty database, then each migration runs exactly once', async () => {
     const url = await freshDatabase('users');
-    const [a, b] = await Promise.all([
-      startService('user-service', dbEnv(url)),
-      startService('user-service', dbEnv(url)),
-    ]);
-    const applied = [...migrationLines(a), ...migrationLines(b)].map((l) => l.applied as string[]);
+    const { processes } = await twoUserServices(url);
+    const applied = processes.flatMap(migrationLines).map((l) => l.applied as string[]);
     expect(applied.flat()).toEqual(['0001_create_users']);
     expect(applied).toHaveLength(2);
   });
 
   it('when retries of one idempotent create hit two processes at once, then exactly one user exists', async () => {
     const url = await freshDatabase('users');
-    const [a, b] = await Promise.all([
-      startService('user-service', dbEnv(url)),
-      startService('user-service', dbEnv(url)),
-    ]);
-    const clients = [httpClient(a.url), httpClient(b.url)];
+    const { clients } = await twoUserServices(url);
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         clients[i % 2]?.post<User>('/api/v1/users', exampleUser, {
@@ -97,11 +99,7 @@ describe('with PostgreSQL', () => {
 
   it('when 20 creates with one email race across two processes, then exactly one is 201 and 19 are 409', async () => {
     const url = await freshDatabase('users');
-    const [a, b] = await Promise.all([
-      startService('user-service', dbEnv(url)),
-      startService('user-service', dbEnv(url)),
-    ]);
-    const clients = [httpClient(a.url), httpClient(b.url)];
+    const { clients } = await twoUserServices(url);
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         clients[i % 2]?.post('/api/v1/users', {

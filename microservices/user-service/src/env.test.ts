@@ -1,16 +1,6 @@
-import { ConfigError } from '@microservices/service-kit';
+import { configErrorOf } from '@microservices/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { parseUserServiceEnv } from './env.js';
-
-function configErrorOf(parse: () => unknown): ConfigError {
-  try {
-    parse();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but parsing succeeded');
-}
 
 describe('parseUserServiceEnv', () => {
   it('when nothing is set, then the documented defaults apply', () => {

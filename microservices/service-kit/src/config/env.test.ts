@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { configErrorOf } from '../testing/config-error.js';
 import { booleanVar, ConfigError, commonEnvShape, intVar, parseEnv, portVar } from './env.js';
 
 /** The ConfigError `parse` throws; fails the test when it does not throw one. */
-function configErrorOf(parse: () => unknown): ConfigError {
-  try {
-    parse();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but parsing succeeded');
-}
-
 describe('parseEnv', () => {
   const schema = z.object({ COUNT: intVar(5, 1, 10), NAME: z.string().default('anon') });
 
