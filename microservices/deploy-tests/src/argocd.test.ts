@@ -1,0 +1,146 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkApplications,
+  checkProject,
+  checkSyncOrder,
+  expandApplicationSet,
+  type GeneratedApp,
+} from './support/argocd.js';
+import { ENVIRONMENTS, type EnvironmentName, namespaceOf, SERVICES } from './support/helm.js';
+import { at, clone, type K8sObject, one, put } from './support/manifests.js';
+import { k8sDir } from './support/paths.js';
+import { loadAllEnvironments, loadArgoCd, renderAllCombinations } from './support/renders.js';
+
+let argocd: K8sObject[] = [];
+let apps: GeneratedApp[] = [];
+let environments: Record<EnvironmentName, K8sObject[]>;
+let allFeatureObjects: K8sObject[] = [];
+const namespaces = Object.fromEntries(ENVIRONMENTS.map((env) => [env, namespaceOf(env)]));
+
+beforeAll(async () => {
+  const [a, e, rendered] = await Promise.all([loadArgoCd(), loadAllEnvironments(), renderAllCombinations()]);
+  argocd = a;
+  environments = e;
+  apps = expandApplicationSet(one(argocd, 'ApplicationSet'));
+  // What a user may turn on through the values is allowed by the project too (the helm test Pod is helm-only).
+  allFeatureObjects = rendered
+    .filter((r) => r.combination.name.includes('all features'))
+    .flatMap((r) => r.objects)
+    .filter((o) => o.kind !== 'Pod');
+});
+
+const appObjects = (env: EnvironmentName, service: string) =>
+  environments[env].filter((o) => o.metadata.labels?.['app.kubernetes.io/name'] === service);
+
+describe('Argo CD: AppProject and ApplicationSet', () => {
+  it('kustomize builds exactly an AppProject and an ApplicationSet', () => {
+    expect(argocd.map((o) => o.kind).sort()).toEqual(['AppProject', 'ApplicationSet']);
+  });
+
+  it('generates one Application per service per environment: automated prune+selfHeal in dev/staging, manual in prod', () => {
+    expect(apps.map((a) => a.name).sort()).toEqual(
+      ENVIRONMENTS.flatMap((env) => SERVICES.map((s) => `${s}-${env}`)).sort(),
+    );
+    expect(checkApplications(apps, namespaces)).toEqual([]);
+  });
+
+  it('the destination namespaces are the ones the k8s/ manifests render into', () => {
+    for (const env of ENVIRONMENTS) {
+      const used = new Set(environments[env].map((o) => o.metadata.namespace ?? o.metadata.name));
+      expect([...used]).toEqual([namespaceOf(env)]);
+    }
+  });
+
+  it('the AppProject allows this repository, the three namespaces and every kind the Applications sync', () => {
+    const synced = [...ENVIRONMENTS.flatMap((env) => environments[env]), ...allFeatureObjects];
+    expect(checkProject(one(argocd, 'AppProject'), apps, synced)).toEqual([]);
+  });
+
+  it('the repository URL and target revision are written once, in applicationset.yaml', async () => {
+    const files = (await readdir(join(k8sDir, 'argocd'))).filter((f) => f.endsWith('.yaml'));
+    const texts = await Promise.all(files.map((f) => readFile(join(k8sDir, 'argocd', f), 'utf8')));
+    const url = apps[0]?.spec.source.repoURL ?? '';
+    expect(texts.join('\n').split(url).length - 1).toBe(1);
+    expect(texts.join('\n').match(/targetRevision:/g)).toHaveLength(1);
+    expect(new Set(apps.map((a) => `${a.spec.source.repoURL}@${a.spec.source.targetRevision}`)).size).toBe(1);
+  });
+
+  it('orders each Application: config first, database, migrations, then pods; order-service waits for user-service; smoke test after', () => {
+    for (const env of ENVIRONMENTS) {
+      for (const service of SERVICES) expect(checkSyncOrder(service, appObjects(env, service))).toEqual([]);
+    }
+  });
+});
+
+describe('Argo CD checks fail on broken manifests (negative tests)', () => {
+  const mutatedApps = (edits: Array<[path: string, value: unknown]>) => {
+    const appset = clone(one(argocd, 'ApplicationSet'));
+    for (const [path, value] of edits) put(appset, path, value);
+    return expandApplicationSet(appset);
+  };
+
+  it('prod syncing automatically', () => {
+    const broken = mutatedApps([['spec.generators.0.matrix.generators.0.list.elements.2.autoSync', true]]);
+    expect(checkApplications(broken, namespaces).join()).toMatch(
+      /prod must only sync when someone presses Sync/,
+    );
+  });
+
+  it('staging without selfHeal', () => {
+    const patch = String(at(one(argocd, 'ApplicationSet'), 'spec.templatePatch'));
+    const broken = mutatedApps([['spec.templatePatch', patch.replace('selfHeal: true', 'selfHeal: false')]]);
+    expect(checkApplications(broken, namespaces).join()).toMatch(/staging must sync automatically/);
+  });
+
+  it('a path that is not a kustomize directory and a namespace the manifests do not use', () => {
+    const broken = mutatedApps([
+      ['spec.template.spec.source.path', 'k8s/{{ .env }}/{{ .service }}-app'],
+      ['spec.template.spec.destination.namespace', '{{ .env }}'],
+    ]);
+    const problems = checkApplications(broken, namespaces).join();
+    expect(problems).toMatch(/is not the kustomize directory/);
+    expect(problems).toMatch(/destination namespace dev/);
+  });
+
+  it('a project that lacks a synced kind, a destination, or the repository', () => {
+    const project = clone(one(argocd, 'AppProject'));
+    const whitelist = at(project, 'spec.namespaceResourceWhitelist') as Array<{ kind: string }>;
+    put(
+      project,
+      'spec.namespaceResourceWhitelist',
+      whitelist.filter((r) => r.kind !== 'Job'),
+    );
+    put(project, 'spec.destinations.2', undefined);
+    put(project, 'spec.sourceRepos', ['https://github.com/someone/else.git']);
+    const problems = checkProject(project, apps, environments.prod).join('\n');
+    expect(problems).toMatch(/lacks batch\/Job/);
+    expect(problems).toMatch(/destination microservices-prod/);
+    expect(problems).toMatch(/sourceRepos/);
+  });
+
+  it('order-service without its wait for user-service, or a migration outside PreSync', () => {
+    const objects = clone(appObjects('prod', 'order-service'));
+    const withoutWait = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] !== 'wait');
+    expect(checkSyncOrder('order-service', withoutWait).join()).toMatch(/no PreSync wait/);
+    const migrate = objects.find(
+      (o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'migrate',
+    ) as K8sObject;
+    (migrate.metadata.annotations as Record<string, string>)['argocd.argoproj.io/hook'] = 'PostSync';
+    expect(checkSyncOrder('order-service', objects).join()).toMatch(/migration must be a PreSync hook/);
+  });
+
+  it('a CloudNativePG migration that runs before its Cluster', () => {
+    const objects = clone(appObjects('staging', 'user-service'));
+    const cluster = objects.find((o) => o.kind === 'Cluster') as K8sObject;
+    (cluster.metadata.annotations as Record<string, string>)['argocd.argoproj.io/sync-wave'] = '5';
+    expect(checkSyncOrder('user-service', objects).join()).toMatch(/between the Cluster and the Deployment/);
+  });
+
+  it('a template field no generator sets', () => {
+    expect(() => mutatedApps([['spec.template.metadata.name', '{{ .service }}-{{ .stage }}']])).toThrow(
+      /\.stage/,
+    );
+  });
+});

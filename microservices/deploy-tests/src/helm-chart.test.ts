@@ -1,0 +1,278 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Combination,
+  ciValues,
+  combinations,
+  helmLint,
+  helmNotes,
+  helmTemplate,
+  presetValues,
+  renderObjects,
+} from './support/helm.js';
+import { type K8sObject, one } from './support/manifests.js';
+import { chartDir, scratchDir } from './support/paths.js';
+import { ensureTools } from './support/tools.js';
+
+const user = (extra: Partial<Combination> = {}): Combination => ({
+  name: 'user-service',
+  release: 'user-service',
+  namespace: 'shop',
+  valuesFiles: [presetValues('user-service')],
+  ...extra,
+});
+const order = (extra: Partial<Combination> = {}): Combination => ({
+  name: 'order-service',
+  release: 'order-service',
+  namespace: 'shop',
+  valuesFiles: [presetValues('order-service')],
+  ...extra,
+});
+const withDatabase = ['postgresql.existingSecret.name=shop-db'];
+
+async function writeValues(name: string, yaml: string): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(scratchDir, { recursive: true });
+  const file = join(scratchDir, `${name}.yaml`);
+  await writeFile(file, yaml);
+  return file;
+}
+
+const annotations = (o: K8sObject) => o.metadata.annotations ?? {};
+const jobs = (objects: K8sObject[], component: string) =>
+  objects.filter((o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/component'] === component);
+const deploymentOf = (objects: K8sObject[]) =>
+  one(objects, 'Deployment') as K8sObject & {
+    spec: {
+      replicas?: number;
+      template: { metadata: { annotations: Record<string, string> }; spec: Record<string, unknown> };
+    };
+  };
+const configOf = (objects: K8sObject[]) => one(objects, 'ConfigMap').data as Record<string, string>;
+
+beforeAll(async () => {
+  await ensureTools();
+});
+
+describe('helm lint --strict', () => {
+  it.each(combinations().map((c) => [c.name, c] as const))('passes for %s', async (_name, combination) => {
+    const result = await helmLint(combination);
+    expect(result.output).toContain('0 chart(s) failed');
+    expect(result.code).toBe(0);
+  });
+
+  // Negative tests: the strict values.schema.json turns each mistake into a lint failure.
+  it.each([
+    ['a misspelled key', 'image:\n  tagg: "1.0.0"\n', /additional properties 'tagg' not allowed/],
+    ['an unknown top-level key', 'replicas: 3\n', /additional properties 'replicas' not allowed/],
+    ['a wrong type', 'replicaCount: two\n', /replicaCount/],
+    ['a malformed digest', 'image:\n  digest: sha256:abc\n', /digest/],
+    ['fault injection in prod', 'environment: prod\nfaults:\n  enabled: true\n', /faults\/enabled/],
+    [
+      'two database sources',
+      'postgresql:\n  existingSecret:\n    name: db\n  cnpg:\n    enabled: true\n',
+      /postgresql/,
+    ],
+    [
+      'an open-ended extraEnv entry',
+      'extraEnv:\n  enabled: true\n  env:\n    - name: A\n      vaule: b\n',
+      /vaule/,
+    ],
+    ['pull secrets enabled without names', 'imagePullSecrets:\n  enabled: true\n', /names/],
+  ])('fails on %s', async (name, yaml, message) => {
+    const file = await writeValues(`lint-${name.replaceAll(' ', '-')}`, yaml);
+    const result = await helmLint(user({ valuesFiles: [presetValues('user-service'), file] }));
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(message);
+  });
+});
+
+describe('values.schema.json', () => {
+  /** Every object schema either closes (additionalProperties: false) or types its values (a label map). */
+  function openObjects(schema: unknown, path = '#'): string[] {
+    if (typeof schema !== 'object' || schema === null) return [];
+    const node = schema as Record<string, unknown>;
+    const found: string[] = [];
+    if ((node.type === 'object' || node.properties) && node.additionalProperties === undefined)
+      found.push(path);
+    for (const [key, value] of Object.entries(node)) {
+      // Conditional subschemas constrain values already shaped elsewhere; they are not shapes themselves.
+      if (['if', 'then', 'else', 'not'].includes(key)) continue;
+      if (Array.isArray(value)) {
+        for (const [i, v] of value.entries()) found.push(...openObjects(v, `${path}/${key}/${i}`));
+      } else if (typeof value === 'object') found.push(...openObjects(value, `${path}/${key}`));
+    }
+    return found;
+  }
+
+  it('closes every object, so no key can be mistyped silently', async () => {
+    const schema = JSON.parse(await readFile(join(chartDir, 'values.schema.json'), 'utf8'));
+    expect(openObjects(schema)).toEqual([]);
+  });
+
+  it('the closure check finds an open object (negative)', () => {
+    expect(
+      openObjects({
+        type: 'object',
+        properties: { a: { type: 'object', properties: {} } },
+        additionalProperties: false,
+      }),
+    ).toEqual(['#/properties/a']);
+  });
+
+  it('renders no `<no value>` (a top-level undefined value that --strict does not catch)', async () => {
+    for (const combination of combinations())
+      expect(await helmTemplate(combination)).not.toContain('<no value>');
+  });
+});
+
+describe('NOTES.txt', () => {
+  it('tells how to reach /docs and warns that the embedded store runs one replica', async () => {
+    const notes = await helmNotes(user());
+    expect(notes).toContain('kubectl -n shop port-forward svc/user-service 8000:8000');
+    expect(notes).toContain('http://localhost:8000/docs');
+    expect(notes).toMatch(/EMBEDDED IN-MEMORY STORE/);
+    expect(notes).toMatch(/exactly 1 replica/);
+  });
+
+  it('names the database Secret and the public /docs URL when an Ingress is on', async () => {
+    const notes = await helmNotes(
+      order({ valuesFiles: [presetValues('order-service'), ciValues('all-features')] }),
+    );
+    expect(notes).toContain('https://api.example.com/docs');
+    expect(notes).toContain('DATABASE_URL from Secret service-database');
+    expect(notes).not.toMatch(/EMBEDDED/);
+    expect(notes).toContain('user-service is called at http://user-service.shop.svc.cluster.local:8000');
+  });
+});
+
+describe('chart behaviour', () => {
+  it('forces one replica with the embedded store, whatever replicaCount says', async () => {
+    const objects = await renderObjects(
+      user({ set: ['replicaCount=5', 'podDisruptionBudget.enabled=true'] }),
+    );
+    expect(deploymentOf(objects).spec.replicas).toBe(1);
+    expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+    expect(configOf(objects)).not.toHaveProperty('DATABASE_URL');
+  });
+
+  it('runs replicaCount pods and a PodDisruptionBudget once a database is configured', async () => {
+    const objects = await renderObjects(
+      user({ set: [...withDatabase, 'replicaCount=3', 'podDisruptionBudget.enabled=true'] }),
+    );
+    expect(deploymentOf(objects).spec.replicas).toBe(3);
+    expect(one(objects, 'PodDisruptionBudget').spec).toMatchObject({ maxUnavailable: 1 });
+  });
+
+  it('refuses autoscaling on the embedded store', async () => {
+    await expect(renderObjects(user({ set: ['autoscaling.enabled=true'] }))).rejects.toThrow(
+      /autoscaling needs a database/,
+    );
+  });
+
+  it('refuses fault injection in prod even past the schema (template guard)', async () => {
+    await expect(renderObjects(user({ set: ['environment=prod', 'faults.enabled=true'] }))).rejects.toThrow(
+      /faults/,
+    );
+  });
+
+  it('maps the faults block to FAULT_* variables, and leaves them out when off', async () => {
+    const faults = await writeValues(
+      'faults-on',
+      'faults:\n  enabled: true\n  mode: error\n  errorRate: 0.25\n',
+    );
+    const on = configOf(await renderObjects(user({ valuesFiles: [presetValues('user-service'), faults] })));
+    expect(on).toMatchObject({
+      FAULTS_ENABLED: 'true',
+      FAULT_MODE: 'error',
+      FAULT_ERROR_RATE: '0.25',
+      FAULT_DELAY_MS: '0',
+    });
+    const off = configOf(await renderObjects(user()));
+    expect(Object.keys(off).filter((k) => k.startsWith('FAULT'))).toEqual([]);
+  });
+
+  it('rolls the pods when the configuration changes (checksum annotation)', async () => {
+    const checksum = async (set: string[]) =>
+      deploymentOf(await renderObjects(user({ set }))).spec.template.metadata.annotations['checksum/config'];
+    expect(await checksum([])).toBe(await checksum([]));
+    expect(await checksum(['config.logLevel=debug'])).not.toBe(await checksum([]));
+  });
+
+  it('sets the grace period from preStop + SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS, and can drop the native sleep', async () => {
+    const on = deploymentOf(
+      await renderObjects(user({ set: ['shutdown.delayMs=2500', 'shutdown.timeoutMs=20000'] })),
+    );
+    expect(on.spec.template.spec.terminationGracePeriodSeconds).toBe(5 + 23 + 5);
+    const off = deploymentOf(
+      await renderObjects(user({ valuesFiles: [presetValues('user-service'), ciValues('preStop-off')] })),
+    );
+    expect(off.spec.template.spec.terminationGracePeriodSeconds).toBe(15 + 5);
+    expect(JSON.stringify(off.spec.template.spec)).not.toContain('preStop');
+  });
+
+  it('pins the image by digest when one is given', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const objects = await renderObjects(
+      user({ set: [`image.digest=${digest}`, 'image.tag=2.0.0', 'image.owner=acme'] }),
+    );
+    expect(JSON.stringify(deploymentOf(objects))).toContain(`ghcr.io/acme/user-service:2.0.0@${digest}`);
+  });
+
+  it('reads DATABASE_URL from the existing Secret and migrates in a pre-install/pre-upgrade + PreSync hook', async () => {
+    const objects = await renderObjects(
+      user({ set: ['postgresql.existingSecret.name=users-db', 'postgresql.existingSecret.key=url'] }),
+    );
+    expect(JSON.stringify(deploymentOf(objects))).toContain(
+      '{"name":"DATABASE_URL","valueFrom":{"secretKeyRef":{"name":"users-db","key":"url"}}}',
+    );
+    const [job] = jobs(objects, 'migrate');
+    expect(job && annotations(job)).toMatchObject({
+      'helm.sh/hook': 'pre-install,pre-upgrade',
+      'argocd.argoproj.io/hook': 'PreSync',
+    });
+    expect(JSON.stringify(job?.spec)).toContain('"args":["dist/migrate.js"]');
+    // The Job migrates before the pods roll, so the pods need not (auto → false).
+    expect(configOf(objects).DB_MIGRATE_ON_START).toBe('false');
+  });
+
+  it('creates a CloudNativePG Cluster, reads its -app Secret uri, and migrates after the Cluster exists', async () => {
+    const objects = await renderObjects(user({ set: ['postgresql.cnpg.enabled=true'] }));
+    expect(one(objects, 'Cluster').metadata.name).toBe('user-service-db');
+    expect(JSON.stringify(deploymentOf(objects))).toContain(
+      '"secretKeyRef":{"name":"user-service-db-app","key":"uri"}',
+    );
+    const [job] = jobs(objects, 'migrate');
+    expect(job && annotations(job)).toMatchObject({
+      'helm.sh/hook': 'post-install,pre-upgrade',
+      'argocd.argoproj.io/hook': 'Sync',
+    });
+    expect(Number(annotations(one(objects, 'Cluster'))['argocd.argoproj.io/sync-wave'])).toBeLessThan(
+      Number(job && annotations(job)['argocd.argoproj.io/sync-wave']),
+    );
+    expect(configOf(objects).DB_MIGRATE_ON_START).toBe('true');
+  });
+
+  it('renders every optional resource only when enabled', async () => {
+    const plain = (await renderObjects(order())).map((o) => o.kind).sort();
+    expect(plain).toEqual(['ConfigMap', 'Deployment', 'Pod', 'Service', 'ServiceAccount']);
+    const all = new Set(
+      (
+        await renderObjects(order({ valuesFiles: [presetValues('order-service'), ciValues('all-features')] }))
+      ).map((o) => o.kind),
+    );
+    for (const kind of [
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'NetworkPolicy',
+      'ServiceMonitor',
+      'PrometheusRule',
+      'Ingress',
+      'HTTPRoute',
+      'Job',
+    ]) {
+      expect(all).toContain(kind);
+    }
+  });
+});

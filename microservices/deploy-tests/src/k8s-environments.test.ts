@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ENVIRONMENTS, type EnvironmentName, namespaceOf, SERVICES } from './support/helm.js';
+import { findDrift, manifestsPath, RENDER_COMMAND } from './support/k8s-render.js';
+import { type K8sObject, parseManifests } from './support/manifests.js';
+import { k8sDir, repoRoot, scratchDir } from './support/paths.js';
+import { kustomize, loadAllEnvironments } from './support/renders.js';
+
+let environments: Record<EnvironmentName, K8sObject[]>;
+
+beforeAll(async () => {
+  environments = await loadAllEnvironments();
+});
+
+const kinds = (objects: K8sObject[], app: string) =>
+  objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/name'] === app).map((o) => o.kind);
+const configOf = (objects: K8sObject[], app: string) =>
+  objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === app)?.data as Record<string, string>;
+
+describe('one source of truth: k8s/<env>/<service>/manifests.yaml is rendered from the chart', () => {
+  it('every committed file equals a fresh render (run the render script after changing the chart or values)', async () => {
+    const { checked, drift } = await findDrift();
+    expect(checked).toBe(ENVIRONMENTS.length * SERVICES.length);
+    expect(
+      drift.map((d) => `${d.path.slice(repoRoot.length + 1)} is out of date: run ${RENDER_COMMAND}`),
+    ).toEqual([]);
+  });
+
+  it('detects a hand edit (negative)', async () => {
+    const target = manifestsPath('prod', 'user-service');
+    const { drift } = await findDrift(async (path) => {
+      const text = await readFile(path, 'utf8');
+      return path === target ? text.replace('maxUnavailable: 0', 'maxUnavailable: 1') : text;
+    });
+    expect(drift.map((d) => d.path)).toEqual([target]);
+  });
+
+  it('detects a values change that was not re-rendered (negative)', async () => {
+    const target = manifestsPath('dev', 'order-service');
+    const { drift } = await findDrift(async (path) => {
+      const text = await readFile(path, 'utf8');
+      // As if the tag in k8s/dev/order-service/values.yaml had been bumped without rendering.
+      return path === target ? text.replaceAll('order-service:1.0.0', 'order-service:0.9.0') : text;
+    });
+    expect(drift.map((d) => d.path)).toEqual([target]);
+  });
+
+  it('the source files contain no hand-written resource: every env only lists the namespace and the rendered services', async () => {
+    for (const env of ENVIRONMENTS) {
+      const kustomization = parse(await readFile(join(k8sDir, env, 'kustomization.yaml'), 'utf8'));
+      expect(kustomization.resources).toEqual(['namespace.yaml', 'user-service', 'order-service']);
+      for (const service of SERVICES) {
+        const inner = parse(await readFile(join(k8sDir, env, service, 'kustomization.yaml'), 'utf8'));
+        expect(inner.resources).toEqual(['manifests.yaml']);
+      }
+    }
+  });
+});
+
+describe('kubectl kustomize (what kubectl apply -k and Argo CD build, no --enable-helm)', () => {
+  it.each(ENVIRONMENTS)('builds k8s/%s into its namespace plus both services', async (env) => {
+    const objects = environments[env];
+    const namespace = objects.find((o) => o.kind === 'Namespace');
+    expect(namespace?.metadata.name).toBe(namespaceOf(env));
+    expect(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    for (const o of objects.filter((x) => x.kind !== 'Namespace'))
+      expect(o.metadata.namespace).toBe(namespaceOf(env));
+    const rendered = SERVICES.flatMap((s) => parseManifests(readFileSync(manifestsPath(env, s), 'utf8'), s));
+    expect(objects.length).toBe(rendered.length + 1);
+  });
+
+  it('fails on a kustomization that references a missing file (negative)', async () => {
+    const dir = join(scratchDir, 'broken-kustomization');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'kustomization.yaml'), 'resources:\n  - manifests.yaml\n');
+    const result = await kustomize(dir);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/manifests.yaml/);
+  });
+});
+
+describe('environment policy', () => {
+  it('dev: one pod per service on the embedded store, no database objects', () => {
+    const dev = environments.dev;
+    for (const app of SERVICES) {
+      const d = dev.find((o) => o.kind === 'Deployment' && o.metadata.name === app) as K8sObject & {
+        spec: { replicas: number };
+      };
+      expect(d.spec.replicas).toBe(1);
+      expect(JSON.stringify(d)).not.toContain('DATABASE_URL');
+      expect(kinds(dev, app)).not.toContain('Cluster');
+    }
+  });
+
+  it('staging: a CloudNativePG Cluster per service, two pods, a PDB, monitoring', () => {
+    for (const app of SERVICES) {
+      expect(kinds(environments.staging, app)).toEqual(
+        expect.arrayContaining([
+          'Cluster',
+          'PodDisruptionBudget',
+          'ServiceMonitor',
+          'PrometheusRule',
+          'NetworkPolicy',
+        ]),
+      );
+    }
+  });
+
+  it('prod: HPA and PDB on for both services, databases from existing Secrets, faults never on', () => {
+    for (const app of SERVICES) {
+      expect(kinds(environments.prod, app)).toEqual(
+        expect.arrayContaining(['HorizontalPodAutoscaler', 'PodDisruptionBudget']),
+      );
+      const d = environments.prod.find(
+        (o) => o.kind === 'Deployment' && o.metadata.name === app,
+      ) as K8sObject & {
+        spec: {
+          template: { spec: { containers: Array<{ env?: Array<{ name: string; valueFrom?: unknown }> }> } };
+        };
+      };
+      const url = d.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'DATABASE_URL');
+      expect(url?.valueFrom).toEqual({ secretKeyRef: { name: `${app}-database`, key: 'uri' } });
+    }
+    for (const env of ENVIRONMENTS) {
+      for (const app of SERVICES)
+        expect(configOf(environments[env], app)).not.toHaveProperty('FAULTS_ENABLED');
+    }
+  });
+
+  it('the image tag and digest of each service come from k8s/<env>/<service>/values.yaml, the registry/owner from values-common.yaml', async () => {
+    const common = parse(await readFile(join(k8sDir, 'values-common.yaml'), 'utf8'));
+    for (const env of ENVIRONMENTS) {
+      for (const app of SERVICES) {
+        const { image } = parse(await readFile(join(k8sDir, env, app, 'values.yaml'), 'utf8'));
+        const ref = `${common.image.registry}/${common.image.owner}/${app}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
+        const d = environments[env].find((o) => o.kind === 'Deployment' && o.metadata.name === app);
+        expect(JSON.stringify(d)).toContain(`"image":"${ref}"`);
+      }
+    }
+  });
+
+  it('the PostSync smoke Job and the migration (where a database exists) are in every environment that needs them', () => {
+    for (const env of ENVIRONMENTS) {
+      const jobs = environments[env]
+        .filter((o) => o.kind === 'Job')
+        .map((o) => o.metadata.labels?.['app.kubernetes.io/component']);
+      expect(jobs.filter((c) => c === 'smoke-test')).toHaveLength(2);
+      expect(jobs.filter((c) => c === 'wait')).toHaveLength(1);
+      expect(jobs.filter((c) => c === 'migrate')).toHaveLength(env === 'dev' ? 0 : 2);
+    }
+    // kubectl apply runs no hooks first, so k8s/ pods also migrate on start.
+    expect(configOf(environments.prod, 'user-service').DB_MIGRATE_ON_START).toBe('true');
+  });
+});

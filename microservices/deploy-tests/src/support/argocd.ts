@@ -1,0 +1,225 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ENVIRONMENTS, SERVICES } from './helm.js';
+import { isObject, type K8sObject } from './manifests.js';
+import { repoRoot } from './paths.js';
+
+export interface GeneratedApp {
+  name: string;
+  element: Record<string, unknown>;
+  spec: {
+    project: string;
+    source: { repoURL: string; targetRevision: string; path: string };
+    destination: { server: string; namespace: string };
+    syncPolicy?: {
+      automated?: { prune?: boolean; selfHeal?: boolean };
+      syncOptions?: string[];
+      retry?: { limit?: number; backoff?: { duration?: string; factor?: number; maxDuration?: string } };
+    };
+  };
+  labels: Record<string, string>;
+}
+
+type Json = Record<string, unknown>;
+
+/** `{{ .key }}` substitution, the only template syntax the ApplicationSet's fields use. */
+function substitute(value: unknown, element: Json): unknown {
+  if (typeof value === 'string') {
+    const out = value.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_m, key: string) => {
+      if (!(key in element)) throw new Error(`template uses .${key}, which no generator element sets`);
+      return String(element[key]);
+    });
+    if (out.includes('{{')) throw new Error(`unsupported template syntax in ${value}`);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, element));
+  if (isObject(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, element)]));
+  return value;
+}
+
+function merge(base: unknown, patch: unknown): unknown {
+  if (!isObject(base) || !isObject(patch)) return patch;
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = merge(base[k], v);
+  return out;
+}
+
+/** The `{{- if .flag }} … {{- end }}` templatePatch form, applied the way the ApplicationSet controller does. */
+function applyPatch(template: Json, patch: string | undefined, element: Json): Json {
+  if (!patch) return template;
+  const m = /^\s*\{\{-? if \.(\w+) \}\}\n([\s\S]*?)\{\{-? end \}\}\s*$/.exec(patch);
+  if (!m) throw new Error('unsupported templatePatch: expected a single {{- if .flag }} … {{- end }} block');
+  if (!element[m[1] as string]) return template;
+  return merge(template, parse(m[2] as string)) as Json;
+}
+
+/** The Applications an ApplicationSet with a matrix of list generators (or a single list) generates. */
+export function expandApplicationSet(appset: K8sObject): GeneratedApp[] {
+  const spec = appset.spec as {
+    generators: Json[];
+    template: Json;
+    templatePatch?: string;
+    goTemplate?: boolean;
+  };
+  if (spec.goTemplate !== true) throw new Error('the ApplicationSet must use goTemplate');
+  const listOf = (g: Json): Json[] => {
+    const list = g.list as { elements?: Json[] } | undefined;
+    if (!list?.elements) throw new Error('only list generators are expected');
+    return list.elements;
+  };
+  const elements = spec.generators.flatMap((g) => {
+    const matrix = g.matrix as { generators: Json[] } | undefined;
+    if (!matrix) return listOf(g);
+    const [a, b] = matrix.generators.map(listOf);
+    return (a ?? []).flatMap((x) => (b ?? []).map((y) => ({ ...x, ...y })));
+  });
+  return elements.map((element) => {
+    const rendered = substitute(applyPatch(spec.template, spec.templatePatch, element), element) as {
+      metadata: { name: string; labels?: Record<string, string> };
+      spec: GeneratedApp['spec'];
+    };
+    return {
+      name: rendered.metadata.name,
+      element,
+      spec: rendered.spec,
+      labels: rendered.metadata.labels ?? {},
+    };
+  });
+}
+
+const AUTO_SYNC = new Set(['dev', 'staging']);
+
+/** One Application per service per environment, pointing at a kustomize directory and the env's namespace. */
+export function checkApplications(apps: GeneratedApp[], namespaces: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const names = new Set(apps.map((a) => a.name));
+  if (names.size !== apps.length) problems.push('Application names are not unique');
+  for (const env of ENVIRONMENTS) {
+    for (const service of SERVICES) {
+      const app = apps.find((a) => a.element.env === env && a.element.service === service);
+      if (!app) {
+        problems.push(`no Application for ${service} in ${env}`);
+        continue;
+      }
+      const at = `Application ${app.name}`;
+      const { source, destination, syncPolicy } = app.spec;
+      if (
+        source.path !== `k8s/${env}/${service}` ||
+        !existsSync(join(repoRoot, source.path, 'kustomization.yaml'))
+      ) {
+        problems.push(`${at}: path ${source.path} is not the kustomize directory k8s/${env}/${service}`);
+      }
+      if (destination.namespace !== namespaces[env]) {
+        problems.push(
+          `${at}: destination namespace ${destination.namespace}, but k8s/${env} renders into ${namespaces[env]}`,
+        );
+      }
+      const automated = syncPolicy?.automated;
+      if (AUTO_SYNC.has(env) && (automated?.prune !== true || automated.selfHeal !== true)) {
+        problems.push(`${at}: ${env} must sync automatically with prune and selfHeal`);
+      }
+      if (!AUTO_SYNC.has(env) && automated)
+        problems.push(`${at}: ${env} must only sync when someone presses Sync`);
+      if (!syncPolicy?.syncOptions?.includes('CreateNamespace=true'))
+        problems.push(`${at}: no CreateNamespace=true`);
+      if (!syncPolicy?.retry?.limit || !syncPolicy.retry.backoff?.duration)
+        problems.push(`${at}: no retry with backoff`);
+    }
+  }
+  return problems;
+}
+
+/** The AppProject allows exactly this repository, the Applications' destinations and every kind they sync. */
+export function checkProject(
+  project: K8sObject,
+  apps: GeneratedApp[],
+  synced: readonly K8sObject[],
+): string[] {
+  const problems: string[] = [];
+  const spec = project.spec as {
+    sourceRepos?: string[];
+    destinations?: Array<{ server?: string; namespace?: string }>;
+    namespaceResourceWhitelist?: Array<{ group: string; kind: string }>;
+    clusterResourceWhitelist?: Array<{ group: string; kind: string }>;
+  };
+  const repos = new Set(apps.map((a) => a.spec.source.repoURL));
+  if (JSON.stringify(spec.sourceRepos) !== JSON.stringify([...repos])) {
+    problems.push(
+      `AppProject sourceRepos ${JSON.stringify(spec.sourceRepos)} ≠ the Applications' repository ${[...repos].join()}`,
+    );
+  }
+  for (const app of apps) {
+    if (app.spec.project !== project.metadata.name)
+      problems.push(`Application ${app.name}: project ${app.spec.project}`);
+    const ok = (spec.destinations ?? []).some(
+      (d) => d.server === app.spec.destination.server && d.namespace === app.spec.destination.namespace,
+    );
+    if (!ok)
+      problems.push(`AppProject does not allow ${app.name}'s destination ${app.spec.destination.namespace}`);
+  }
+  const allowed = new Set((spec.namespaceResourceWhitelist ?? []).map((r) => `${r.group}/${r.kind}`));
+  for (const kind of new Set(
+    synced.filter((o) => o.kind !== 'Namespace').map((o) => `${groupOf(o.apiVersion)}/${o.kind}`),
+  )) {
+    if (!allowed.has(kind)) problems.push(`AppProject namespaceResourceWhitelist lacks ${kind}`);
+  }
+  if (!(spec.clusterResourceWhitelist ?? []).some((r) => r.group === '' && r.kind === 'Namespace')) {
+    problems.push('AppProject must allow Namespaces (CreateNamespace=true)');
+  }
+  return problems;
+}
+
+const groupOf = (apiVersion: string) =>
+  apiVersion.includes('/') ? (apiVersion.split('/')[0] as string) : '';
+
+const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? '0');
+const hook = (o: K8sObject) => o.metadata.annotations?.['argocd.argoproj.io/hook'];
+const component = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/component'];
+
+/**
+ * The order inside one Application (its rendered objects): config before pods, the database before its
+ * migration, migrations before the Deployment, for order-service a wait for user-service before anything
+ * rolls, and the smoke test after the sync.
+ */
+export function checkSyncOrder(service: string, objects: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  const deployment = objects.find((o) => o.kind === 'Deployment');
+  if (!deployment) return [`${service}: no Deployment`];
+  for (const o of objects.filter((x) => x.kind === 'ConfigMap' || x.kind === 'ServiceAccount')) {
+    if (wave(o) >= wave(deployment))
+      problems.push(`${service}: ${o.kind} must sync in an earlier wave than the Deployment`);
+  }
+  const migrate = objects.find((o) => o.kind === 'Job' && component(o) === 'migrate');
+  const cluster = objects.find((o) => o.kind === 'Cluster');
+  if (migrate) {
+    if (cluster) {
+      if (hook(migrate) !== 'Sync' || !(wave(cluster) < wave(migrate) && wave(migrate) < wave(deployment))) {
+        problems.push(`${service}: the migration must be a Sync hook between the Cluster and the Deployment`);
+      }
+    } else if (hook(migrate) !== 'PreSync') {
+      problems.push(`${service}: the migration must be a PreSync hook`);
+    }
+  } else if (objects.some((o) => o.kind === 'Deployment' && JSON.stringify(o).includes('DATABASE_URL'))) {
+    problems.push(`${service}: a database is configured but no migration hook`);
+  }
+  const wait = objects.find((o) => o.kind === 'Job' && component(o) === 'wait');
+  if (service === 'order-service') {
+    if (!wait || hook(wait) !== 'PreSync') problems.push('order-service: no PreSync wait for user-service');
+    else if (migrate && hook(migrate) === 'PreSync' && !(wave(wait) < wave(migrate))) {
+      problems.push('order-service: the wait for user-service must come before its migration');
+    }
+  } else if (wait) problems.push(`${service}: waits for user-service`);
+  const smoke = objects.find((o) => o.kind === 'Job' && component(o) === 'smoke-test');
+  if (!smoke || hook(smoke) !== 'PostSync') problems.push(`${service}: no PostSync smoke test`);
+  for (const job of objects.filter((o) => o.kind === 'Job')) {
+    if (!hook(job)) problems.push(`${service}: Job ${job.metadata.name} is not an Argo CD hook`);
+    if (
+      !job.metadata.annotations?.['argocd.argoproj.io/hook-delete-policy']?.includes('BeforeHookCreation')
+    ) {
+      problems.push(`${service}: hook ${job.metadata.name} lacks hook-delete-policy BeforeHookCreation`);
+    }
+  }
+  return problems;
+}
