@@ -1,0 +1,328 @@
+#!/usr/bin/env node
+// Points an environment of the GitOps source (k8s/<env>/<service>/values.yaml) at images pinned by digest,
+// then re-renders k8s/<env>/<service>/manifests.yaml from the chart, which is what Argo CD syncs.
+//
+//   node .github/scripts/promote-image.mjs set --env dev --tag sha-1a2b3c4 \
+//     --image user-service=sha256:<64 hex> [--image order-service=sha256:<64 hex>] \
+//     [--source-commit <sha>] [--owner <ghcr owner>] [--message-file <path>] [--no-render]
+//   node .github/scripts/promote-image.mjs copy --from dev --to staging [--service user-service]... \
+//     [--message-file <path>] [--no-render]
+//
+// `set` is what release.yml runs after pushing images from main; `copy` is what promote.yml runs to carry
+// the digests one environment further (dev → staging → prod). Only `image.tag` and `image.digest` lines
+// change; everything else in the values files stays byte for byte. Any missing file, key or malformed
+// input stops the script with a message saying what it expected, before anything is written.
+// No dependencies beyond Node itself; rendering runs the repository's own `render-k8s` script.
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+/** Promotion order: `copy` only moves an image one step along it. */
+export const ENVIRONMENTS = ['dev', 'staging', 'prod'];
+/** The trailer `changed-services.mjs` reads to know which commit an environment's images were built from. */
+export const SOURCE_TRAILER = 'Source-Commit';
+export const RENDER_COMMAND = ['npm', 'run', '--silent', 'render-k8s', '-w', '@microservices/deploy-tests'];
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+// The chart's values.schema.json pattern for image.tag.
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const SERVICE = /^[a-z0-9][a-z0-9-]*$/;
+const GIT_SHA = /^[0-9a-f]{40}$/;
+const LAYOUT_HINT =
+  'the promotion expects the layout k8s/<env>/<service>/values.yaml with a top-level `image:` map holding ' +
+  '`tag:` and `digest:` (MICROSERVICES_README.md, "Promoting an image")';
+
+class PromotionError extends Error {}
+const fail = (message) => {
+  throw new PromotionError(message);
+};
+
+/** Where a scalar sits on a `key: value  # comment` line, so it can be replaced without touching the rest. */
+const KEY_LINE =
+  /^(?<indent>[ ]+)(?<key>[A-Za-z_]+):(?<gap>[ ]*)(?<value>"[^"]*"|'[^']*'|[^\s#]*)(?<rest>[ ]*(#.*)?)$/;
+
+function unquote(raw) {
+  if (raw.startsWith('"')) return JSON.parse(raw);
+  if (raw.startsWith("'")) return raw.slice(1, -1).replaceAll("''", "'");
+  return raw;
+}
+
+/**
+ * The `image:` block of a values file: the line numbers of its direct `tag:` and `digest:` keys. A
+ * line-based reader on purpose: a YAML round trip would re-format comments and quoting, and the commit
+ * must show exactly the two lines that changed.
+ */
+export function readImageBlock(text, file) {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => /^image:[ ]*(#.*)?$/.test(line));
+  if (start < 0) fail(`${file}: no top-level \`image:\` map; ${LAYOUT_HINT}`);
+  const found = {};
+  let childIndent;
+  for (let i = start + 1; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.trim() === '' || /^[ ]*#/.test(line)) continue;
+    if (!line.startsWith(' ')) break;
+    const match = KEY_LINE.exec(line);
+    const indent = /^[ ]*/.exec(line)?.[0].length ?? 0;
+    childIndent ??= indent;
+    if (indent !== childIndent) continue;
+    if (!match?.groups) {
+      if (/^[ ]*(tag|digest):/.test(line))
+        fail(`${file}:${i + 1}: cannot read \`${line.trim()}\`; ${LAYOUT_HINT}`);
+      continue;
+    }
+    const { key, value } = match.groups;
+    if (key === 'tag' || key === 'digest') {
+      if (found[key]) fail(`${file}:${i + 1}: image.${key} appears twice`);
+      found[key] = { line: i, value: unquote(value ?? '') };
+    }
+  }
+  for (const key of ['tag', 'digest']) {
+    if (!found[key]) fail(`${file}: no \`image.${key}\` key; ${LAYOUT_HINT}`);
+  }
+  return { lines, tag: found.tag, digest: found.digest };
+}
+
+function replaceValue(line, value) {
+  const match = KEY_LINE.exec(line);
+  if (!match?.groups) fail(`internal: cannot rewrite \`${line}\``);
+  const { indent, key, rest } = match.groups;
+  return `${indent}${key}: ${JSON.stringify(value)}${rest ?? ''}`;
+}
+
+/** The new text of a values file with image.tag and image.digest set (the tag is kept when undefined). */
+export function setImage(text, file, { tag, digest }) {
+  const block = readImageBlock(text, file);
+  const lines = [...block.lines];
+  if (tag !== undefined) lines[block.tag.line] = replaceValue(lines[block.tag.line] ?? '', tag);
+  lines[block.digest.line] = replaceValue(lines[block.digest.line] ?? '', digest);
+  return lines.join('\n');
+}
+
+/** `owner:` under the top-level `image:` map of k8s/values-common.yaml. */
+function readOwner(root) {
+  const file = join(root, 'k8s', 'values-common.yaml');
+  if (!existsSync(file))
+    fail(`${relative(root, file)} not found: it holds image.registry and image.owner for k8s/`);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const start = lines.findIndex((line) => /^image:[ ]*(#.*)?$/.test(line));
+  for (let i = start + 1; start >= 0 && i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.trim() !== '' && !line.startsWith(' ')) break;
+    const match = KEY_LINE.exec(line);
+    if (match?.groups?.key === 'owner') return unquote(match.groups.value ?? '');
+  }
+  return fail(`${relative(root, file)}: no image.owner; it must name the owner the images are pushed under`);
+}
+
+function valuesFile(root, env, service) {
+  if (!ENVIRONMENTS.includes(env)) fail(`unknown environment "${env}" (one of ${ENVIRONMENTS.join(', ')})`);
+  if (!SERVICE.test(service)) fail(`"${service}" is not a service name`);
+  const envDir = join(root, 'k8s', env);
+  if (!existsSync(join(envDir, 'kustomization.yaml')))
+    fail(`k8s/${env}/kustomization.yaml not found; ${LAYOUT_HINT}`);
+  const file = join(envDir, service, 'values.yaml');
+  if (!existsSync(file)) fail(`k8s/${env}/${service}/values.yaml not found; ${LAYOUT_HINT}`);
+  return file;
+}
+
+function servicesOf(root, env) {
+  const envDir = join(root, 'k8s', env);
+  if (!existsSync(envDir)) fail(`k8s/${env} not found; ${LAYOUT_HINT}`);
+  return readdirSync(envDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(envDir, entry.name, 'values.yaml')))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+function render(root) {
+  execFileSync(RENDER_COMMAND[0] ?? 'npm', RENDER_COMMAND.slice(1), {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Fails unless the committed manifests already match the chart, so a promotion commit carries only its own change. */
+function checkRendered(root) {
+  try {
+    execFileSync(RENDER_COMMAND[0] ?? 'npm', [...RENDER_COMMAND.slice(1), '--', '--check'], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
+  } catch (error) {
+    const stderr = typeof error?.stderr === 'string' ? error.stderr.trim() : '';
+    fail(
+      `the committed k8s manifests are out of date before the promotion (run ${RENDER_COMMAND.join(' ')} and ` +
+        `commit):\n${stderr}`,
+    );
+  }
+}
+
+function parseImages(values) {
+  const images = new Map();
+  for (const pair of values ?? []) {
+    const at = pair.indexOf('=');
+    const service = pair.slice(0, at);
+    const digest = pair.slice(at + 1);
+    if (at < 1) fail(`--image "${pair}": expected <service>=sha256:<64 hex>`);
+    if (!DIGEST.test(digest))
+      fail(`--image ${service}: "${digest}" is not a digest (sha256:<64 lowercase hex>)`);
+    if (images.has(service)) fail(`--image ${service} given twice`);
+    images.set(service, digest);
+  }
+  if (images.size === 0) fail('nothing to promote: pass at least one --image <service>=sha256:<digest>');
+  return images;
+}
+
+/** Plans every edit first (reading and validating all files), so a bad input writes nothing. */
+function planSet(root, options) {
+  const env = options.env ?? fail('set: --env is required');
+  const tag = options.tag;
+  if (tag !== undefined && !TAG.test(tag)) fail(`--tag "${tag}" is not a valid image tag`);
+  const source = options['source-commit'];
+  if (source !== undefined && !GIT_SHA.test(source))
+    fail(`--source-commit "${source}" is not a full commit SHA`);
+  if (options.owner !== undefined) {
+    const owner = readOwner(root);
+    if (owner !== options.owner.toLowerCase()) {
+      fail(
+        `k8s/values-common.yaml has image.owner "${owner}" but the images are pushed under ` +
+          `"${options.owner.toLowerCase()}": set image.owner to "${options.owner.toLowerCase()}", run ` +
+          `${RENDER_COMMAND.join(' ')} and commit, or every promoted digest would point at an image that does not exist`,
+      );
+    }
+  }
+  return [...parseImages(options.image)].map(([service, digest]) => {
+    const file = valuesFile(root, env, service);
+    readImageBlock(readFileSync(file, 'utf8'), relative(root, file));
+    return { env, service, file, tag, digest };
+  });
+}
+
+function planCopy(root, options) {
+  const from = options.from ?? fail('copy: --from is required');
+  const to = options.to ?? fail('copy: --to is required');
+  const fromAt = ENVIRONMENTS.indexOf(from);
+  const toAt = ENVIRONMENTS.indexOf(to);
+  if (fromAt < 0 || toAt < 0) fail(`copy: environments are ${ENVIRONMENTS.join(', ')} (got ${from} → ${to})`);
+  if (toAt !== fromAt + 1) {
+    fail(
+      `copy: ${from} → ${to} skips or reverses the order ${ENVIRONMENTS.join(' → ')}; promote one step at a time`,
+    );
+  }
+  const services = options.service?.length ? options.service : servicesOf(root, from);
+  return services.map((service) => {
+    const sourceFile = valuesFile(root, from, service);
+    const block = readImageBlock(readFileSync(sourceFile, 'utf8'), relative(root, sourceFile));
+    if (!DIGEST.test(block.digest.value)) {
+      fail(
+        `k8s/${from}/${service}/values.yaml pins no digest (image.digest is "${block.digest.value}"): only images ` +
+          `pinned by digest are promoted; release.yml writes dev's after a build on main`,
+      );
+    }
+    const file = valuesFile(root, to, service);
+    readImageBlock(readFileSync(file, 'utf8'), relative(root, file));
+    return {
+      env: to,
+      service,
+      file,
+      tag: block.tag.value,
+      digest: block.digest.value,
+    };
+  });
+}
+
+function commitMessage(command, changes, options) {
+  const names = changes.map((c) => c.service).join(', ');
+  const lines = [];
+  if (command === 'set') {
+    const source = options['source-commit'];
+    const short = source ? source.slice(0, 7) : 'a local build';
+    lines.push(`${changes[0]?.env}: deploy ${names} built from ${short}`, '');
+    lines.push(`Pin ${changes[0]?.env} to the images built from ${source ?? 'a local build'}, by digest:`);
+  } else {
+    lines.push(`${options.to}: promote ${names} from ${options.from}`, '');
+    lines.push(`Copy the image digests running in ${options.from} to ${options.to}:`);
+  }
+  for (const c of changes) lines.push(`  ${c.service}: ${c.tag ?? '(tag unchanged)'} @ ${c.digest}`);
+  const trailers = [];
+  if (command === 'set' && options['source-commit'])
+    trailers.push(`${SOURCE_TRAILER}: ${options['source-commit']}`);
+  if (command === 'copy') trailers.push(`Promoted-From: ${options.from}`);
+  if (trailers.length > 0) lines.push('', ...trailers);
+  return `${lines.join('\n')}\n`;
+}
+
+export function main(argv, root) {
+  const [command, ...rest] = argv;
+  if (command !== 'set' && command !== 'copy')
+    fail('usage: promote-image.mjs set|copy [options] (see the header of this file)');
+  const { values: options } = parseArgs({
+    args: rest,
+    options: {
+      env: { type: 'string' },
+      tag: { type: 'string' },
+      image: { type: 'string', multiple: true },
+      'source-commit': { type: 'string' },
+      owner: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      service: { type: 'string', multiple: true },
+      'message-file': { type: 'string' },
+      'no-render': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const plan = command === 'set' ? planSet(root, options) : planCopy(root, options);
+  const doRender = !options['no-render'];
+  if (doRender) checkRendered(root);
+
+  const changes = [];
+  for (const step of plan) {
+    const text = readFileSync(step.file, 'utf8');
+    const next = setImage(text, relative(root, step.file), step);
+    if (next !== text) {
+      writeFileSync(step.file, next);
+      changes.push(step);
+    }
+    process.stdout.write(
+      `${step.env}/${step.service}: ${next === text ? 'already at' : 'now'} ${step.tag ?? '(tag unchanged)'} @ ${step.digest}\n`,
+    );
+  }
+  if (doRender && changes.length > 0) {
+    render(root);
+    for (const step of changes) {
+      const manifests = join(root, 'k8s', step.env, step.service, 'manifests.yaml');
+      if (!existsSync(manifests) || !readFileSync(manifests, 'utf8').includes(`@${step.digest}`)) {
+        fail(
+          `${relative(root, manifests)} does not reference ${step.digest} after rendering: the chart no longer ` +
+            `reads image.digest from k8s/${step.env}/${step.service}/values.yaml`,
+        );
+      }
+    }
+  }
+  if (options['message-file'] && changes.length > 0) {
+    writeFileSync(options['message-file'], commitMessage(command, changes, options));
+  }
+  if (process.env.GITHUB_OUTPUT) {
+    appendFileSync(
+      process.env.GITHUB_OUTPUT,
+      `changed=${changes.length > 0}\nservices=${changes.map((c) => c.service).join(' ')}\n`,
+    );
+  }
+  return changes;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  try {
+    main(process.argv.slice(2), root);
+  } catch (error) {
+    if (!(error instanceof PromotionError || String(error?.code).startsWith('ERR_PARSE_ARGS'))) throw error;
+    console.error(`promote-image: ${error.message}`);
+    process.exitCode = 1;
+  }
+}
