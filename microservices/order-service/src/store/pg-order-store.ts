@@ -55,16 +55,41 @@ function cents(price: number): number {
   return value;
 }
 
+/** The order and all its items in one statement (a data-modifying CTE). */
+const INSERT_ORDER = `
+  WITH inserted AS (
+    INSERT INTO orders (id, user_id, shipping_address, total_cents, status, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    RETURNING id)
+  INSERT INTO order_items (order_id, position, product_id, product_name, quantity, price_cents)
+  SELECT inserted.id, item.position - 1, item.product_id, item.product_name, item.quantity, item.price_cents
+    FROM inserted,
+         unnest($8::text[], $9::text[], $10::int[], $11::bigint[])
+           WITH ORDINALITY AS item (product_id, product_name, quantity, price_cents, position)`;
+
+const insertValues = (order: Order): unknown[] => [
+  order.id,
+  order.user_id,
+  order.shipping_address,
+  cents(order.total_amount),
+  order.status,
+  order.created_at,
+  order.updated_at,
+  order.items.map((i) => i.product_id),
+  order.items.map((i) => i.product_name),
+  order.items.map((i) => i.quantity),
+  order.items.map((i) => cents(i.price)),
+];
+
 /** Orders in PostgreSQL; items in `order_items`, money in integer cents, constraints in the schema. */
 export class PgOrderStore implements OrderStore {
   constructor(private readonly db: Database) {}
 
   async create(order: Order, idempotency?: IdempotencyRequest): Promise<IdempotentResult<Order>> {
     if (!idempotency) {
-      return {
-        outcome: 'created',
-        value: await this.db.transaction('orders.create', (tx) => this.#insert(tx, order)),
-      };
+      // One statement is atomic by itself: no BEGIN/COMMIT round trips, no connection held in between.
+      await this.db.query('orders.create', INSERT_ORDER, insertValues(order));
+      return { outcome: 'created', value: order };
     }
     return insertIdempotently(this.db, 'orders.create', idempotency, (tx) => this.#insert(tx, order));
   }
@@ -124,33 +149,9 @@ export class PgOrderStore implements OrderStore {
     return this.db.close();
   }
 
-  /** The order and all its items in one statement (a data-modifying CTE), inside the caller's transaction. */
+  /** The order and all its items, inside the caller's transaction. */
   async #insert(tx: Queryable, order: Order): Promise<Order> {
-    const items = order.items;
-    await tx.query(
-      `WITH inserted AS (
-         INSERT INTO orders (id, user_id, shipping_address, total_cents, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         RETURNING id)
-       INSERT INTO order_items (order_id, position, product_id, product_name, quantity, price_cents)
-       SELECT inserted.id, item.position - 1, item.product_id, item.product_name, item.quantity, item.price_cents
-         FROM inserted,
-              unnest($8::text[], $9::text[], $10::int[], $11::bigint[])
-                WITH ORDINALITY AS item (product_id, product_name, quantity, price_cents, position)`,
-      [
-        order.id,
-        order.user_id,
-        order.shipping_address,
-        cents(order.total_amount),
-        order.status,
-        order.created_at,
-        order.updated_at,
-        items.map((i) => i.product_id),
-        items.map((i) => i.product_name),
-        items.map((i) => i.quantity),
-        items.map((i) => cents(i.price)),
-      ],
-    );
+    await tx.query(INSERT_ORDER, insertValues(order));
     return order;
   }
 }

@@ -102,14 +102,19 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
     logger.warn({ state: CircuitState[state] }, 'user-service circuit breaker changed state');
   });
 
+  // cockatiel aborts a timeout's signal when the call returns unless told not to, and every abort() builds a
+  // DOMException with a stack trace: two per order, about a tenth of order-service's CPU under load. Nothing
+  // is listening by then (each attempt has read or dumped its body before it returns), and a timeout that
+  // fires still aborts the signal, so the in-flight request is cancelled exactly as before.
+  const timeoutOptions = { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false };
   const policy = wrap(
-    timeout(resilience.deadlineMs, TimeoutStrategy.Aggressive),
+    timeout(resilience.deadlineMs, timeoutOptions),
     retry(handleWhen(isTransient), {
       maxAttempts: resilience.retries,
       backoff: new ExponentialBackoff({ initialDelay: resilience.retryBaseDelayMs, maxDelay: 1_000 }),
     }),
     breaker,
-    timeout(resilience.attemptTimeoutMs, TimeoutStrategy.Aggressive),
+    timeout(resilience.attemptTimeoutMs, timeoutOptions),
   );
 
   const record = (outcome: AttemptOutcome, started: number) => {

@@ -1,5 +1,4 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
@@ -11,6 +10,7 @@ import type { HealthCheck } from '../health/checks.js';
 import { registerHealthRoutes } from '../health/health-routes.js';
 import type { Lifecycle } from '../health/lifecycle.js';
 import type { AppEnv } from '../http/app-env.js';
+import { requestBodyLimit } from '../http/body-limit.js';
 import { observeRequests } from '../http/observe-requests.js';
 import { requestContext } from '../http/request-context.js';
 import { createHttpMetrics } from '../metrics/http-metrics.js';
@@ -68,7 +68,7 @@ export function createServiceApp(options: ServiceAppOptions): OpenAPIHono<AppEnv
   }
   app.use(
     '/api/*',
-    bodyLimit({
+    requestBodyLimit({
       maxSize: options.bodyLimitBytes,
       onError: () => {
         throw new AppError({
