@@ -5,6 +5,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pollUntil } from '@microservices/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseOrderServiceEnv } from '../../order-service/src/env.js';
@@ -22,7 +23,6 @@ import {
   SERVICES,
   type ServiceName,
 } from './support/paths.js';
-import { pollUntil } from './support/poll.js';
 import { freePorts, LOOPBACK } from './support/ports.js';
 import { skipOrFail } from './support/prerequisites.js';
 import { mib, RunReport, seconds } from './support/report.js';

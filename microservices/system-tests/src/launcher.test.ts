@@ -1,11 +1,10 @@
 import { join } from 'node:path';
-import { type CheckedClient, httpClient } from '@microservices/service-kit/testing';
+import { type CheckedClient, httpClient, pollUntil } from '@microservices/service-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exampleOrder, exampleUser, type Order, type Readiness, type User } from './support/fixtures.js';
 import { canConnect } from './support/net.js';
 import { twoFreePorts } from './support/pair.js';
 import { repoRoot } from './support/paths.js';
-import { pollUntil } from './support/poll.js';
 import { LOOPBACK, stopAll } from './support/processes.js';
 import { childPids, killSpawned, spawnNode } from './support/spawned.js';
 

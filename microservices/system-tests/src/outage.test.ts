@@ -1,4 +1,9 @@
-import { type CheckedClient, type CheckedResponse, httpClient } from '@microservices/service-kit/testing';
+import {
+  type CheckedClient,
+  type CheckedResponse,
+  httpClient,
+  pollUntil,
+} from '@microservices/service-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ATTEMPT_TIMEOUT_MS,
@@ -13,7 +18,6 @@ import {
 } from './support/fixtures.js';
 import { jsonLogs, waitForLog } from './support/logs.js';
 import { startPair } from './support/pair.js';
-import { pollUntil } from './support/poll.js';
 import { type RunningService, startService, stopAll } from './support/processes.js';
 import { metricValue, parseMetrics, type Sample } from './support/prometheus.js';
 import { type StandIn, startSilentServer } from './support/stand-ins.js';

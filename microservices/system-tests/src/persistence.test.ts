@@ -2,13 +2,13 @@ import {
   createTestDatabase,
   httpClient,
   noPostgresVerdict,
+  pollUntil,
   startTestPostgres,
   type TestPostgres,
 } from '@microservices/service-kit/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { exampleOrder, exampleUser, FAST_RESILIENCE, type Order, type User } from './support/fixtures.js';
 import { jsonLogs, waitForLog } from './support/logs.js';
-import { pollUntil } from './support/poll.js';
 import { LOOPBACK, type RunningService, startService, stopAll } from './support/processes.js';
 
 // Each test gets its own database on one throwaway server, which the outage test stops and restarts.

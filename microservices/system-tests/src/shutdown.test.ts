@@ -1,10 +1,9 @@
-import { createCheckedClient, httpClient } from '@microservices/service-kit/testing';
+import { createCheckedClient, httpClient, pollUntil, within } from '@microservices/service-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exampleOrder, type Order, type Readiness, type User } from './support/fixtures.js';
 import { keepAliveSend } from './support/keep-alive.js';
 import { jsonLogs, type LogRecord, logIndex, waitForLog } from './support/logs.js';
 import { canConnect } from './support/net.js';
-import { pollUntil, within } from './support/poll.js';
 import { type RunningService, startService, stopAll } from './support/processes.js';
 import { type StandIn, startSlowUserService } from './support/stand-ins.js';
 

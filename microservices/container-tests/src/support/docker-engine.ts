@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pollUntil } from './poll.js';
+import { pollUntil } from '@microservices/service-kit/testing';
 import { onPath, type RunResult, run } from './run.js';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { pollUntil } from '@microservices/service-kit/testing';
 import { expect } from 'vitest';
-import { pollUntil } from './poll.js';
 
 export interface HttpResult {
   status: number;

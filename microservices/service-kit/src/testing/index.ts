@@ -11,6 +11,7 @@ export {
 export { configErrorOf } from './config-error.js';
 export { FakeClock } from './fake-clock.js';
 export { ContractChecker, type ObservedResponse, type OpenApiDocument } from './openapi-contract.js';
+export { type PollOptions, pollUntil, within } from './poll.js';
 export {
   createTestDatabase,
   findPostgresBinaries,

@@ -1,4 +1,4 @@
-import { type PollOptions, pollUntil } from './poll.js';
+import { type PollOptions, pollUntil } from '@microservices/service-kit/testing';
 import type { LogLine, RunningService } from './processes.js';
 
 /** A JSON log line as the services write it (pino, string levels). */

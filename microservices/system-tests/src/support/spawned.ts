@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { within } from './poll.js';
+import { within } from '@microservices/service-kit/testing';
 import type { ExitResult } from './processes.js';
 
 export interface SpawnedProcess {
