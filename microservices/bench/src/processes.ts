@@ -4,14 +4,10 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type ExitResult, watchExit } from '@microservices/service-kit/testing';
 
 /** Every address the benchmark uses: nothing leaves this machine. */
 export const LOOPBACK = '127.0.0.1';
-
-export interface ExitResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 export interface ManagedProcess {
   name: string;
@@ -78,17 +74,7 @@ export class ProcessGroup {
         if (stderr.length > 40) stderr.shift();
       });
     }
-    let done = false;
-    const exited = new Promise<ExitResult>((resolve) => {
-      child.once('error', () => {
-        done = true;
-        resolve({ code: null, signal: null });
-      });
-      child.once('close', (code, signal) => {
-        done = true;
-        resolve({ code, signal });
-      });
-    });
+    const { exited, hasExited } = watchExit(child);
     const managed: ManagedProcess = {
       name: options.name,
       pid: child.pid ?? -1,
@@ -96,10 +82,10 @@ export class ProcessGroup {
       url: `http://${LOOPBACK}:${options.port}`,
       spawnedAtMs,
       exited,
-      hasExited: () => done,
+      hasExited,
       stderrTail: () => [...stderr],
       stop: async (signal = 'SIGTERM', timeoutMs = 10_000) => {
-        if (!done) child.kill(signal);
+        if (!hasExited()) child.kill(signal);
         const outcome = await Promise.race([exited, sleep(timeoutMs, 'timeout' as const, { ref: false })]);
         if (outcome !== 'timeout') return outcome;
         child.kill('SIGKILL');

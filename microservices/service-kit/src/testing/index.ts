@@ -8,6 +8,7 @@ export {
   type RequestOptions,
   type Send,
 } from './checked-client.js';
+export { type ExitResult, watchExit } from './child-exit.js';
 export { configErrorOf } from './config-error.js';
 export { FakeClock } from './fake-clock.js';
 export { ContractChecker, type ObservedResponse, type OpenApiDocument } from './openapi-contract.js';

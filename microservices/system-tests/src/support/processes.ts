@@ -4,8 +4,10 @@ import { createServer } from 'node:net';
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type ExitResult, watchExit } from '@microservices/service-kit/testing';
 import { repoRoot, type ServiceName, serviceEntry } from './paths.js';
 
+export type { ExitResult } from '@microservices/service-kit/testing';
 export { type ServiceName, serviceEntry } from './paths.js';
 
 /** Every address the system tests use; nothing leaves this machine. */
@@ -17,11 +19,6 @@ const STOP_TIMEOUT_MS = 15_000;
 
 /** A stdout line: the parsed object when it is JSON (every log line should be), else the raw text. */
 export type LogLine = Record<string, unknown> | string;
-
-export interface ExitResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
 
 export interface RunningService {
   name: ServiceName;
@@ -112,18 +109,8 @@ export async function startService(
     errLines.push(line);
   });
 
-  let done = false;
-  // 'close' rather than 'exit': it fires once stdout and stderr have ended, so logs() is complete.
-  const exited = new Promise<ExitResult>((resolve) => {
-    child.once('error', () => {
-      done = true;
-      resolve({ code: null, signal: null });
-    });
-    child.once('close', (code, signal) => {
-      done = true;
-      resolve({ code, signal });
-    });
-  });
+  // Settles once stdout and stderr have ended, so logs() is complete.
+  const { exited, hasExited } = watchExit(child);
 
   const service: RunningService = {
     name,
@@ -134,10 +121,10 @@ export async function startService(
     stderr: () => errLines,
     exited,
     kill: () => {
-      if (!done) child.kill('SIGKILL');
+      if (!hasExited()) child.kill('SIGKILL');
     },
     stop: async (signal = 'SIGTERM') => {
-      if (!done) child.kill(signal);
+      if (!hasExited()) child.kill(signal);
       const timer = sleep(STOP_TIMEOUT_MS, 'timeout' as const, { ref: false });
       const outcome = await Promise.race([exited, timer]);
       if (outcome === 'timeout') {
@@ -151,7 +138,7 @@ export async function startService(
   void exited.then(() => started.delete(service));
 
   try {
-    await waitUntilLive(service, () => done);
+    await waitUntilLive(service, hasExited);
   } catch (err) {
     service.kill();
     await exited;

@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { within } from '@microservices/service-kit/testing';
-import type { ExitResult } from './processes.js';
+import { type ExitResult, watchExit, within } from '@microservices/service-kit/testing';
 
 export interface SpawnedProcess {
   child: ChildProcess;
@@ -35,10 +34,7 @@ export function spawnNode(args: readonly string[], env: Record<string, string>, 
   createInterface({ input: child.stderr, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (l) =>
     err.push(l),
   );
-  const exited = new Promise<ExitResult>((resolve) => {
-    child.once('error', () => resolve({ code: null, signal: null }));
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
+  const { exited } = watchExit(child);
   const handle: SpawnedProcess = {
     child,
     stdout: () => out,
