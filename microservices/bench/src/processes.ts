@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ExitResult, watchExit } from '@microservices/service-kit/testing';
+import { type ExitResult, freePort, watchExit } from '@microservices/service-kit/testing';
 
 /** Every address the benchmark uses: nothing leaves this machine. */
 export const LOOPBACK = '127.0.0.1';
@@ -39,20 +38,7 @@ export interface SpawnOptions {
   stdoutFile?: string | undefined;
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
+export { freePort };
 
 /** Owns every process the benchmark starts, so one call stops them all (on success, error or Ctrl-C). */
 export class ProcessGroup {

@@ -11,6 +11,7 @@ export {
 export { type ExitResult, watchExit } from './child-exit.js';
 export { configErrorOf } from './config-error.js';
 export { FakeClock } from './fake-clock.js';
+export { freePort } from './free-port.js';
 export { ContractChecker, type ObservedResponse, type OpenApiDocument } from './openapi-contract.js';
 export { type PollOptions, pollUntil, within } from './poll.js';
 export {

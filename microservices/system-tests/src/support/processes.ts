@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ExitResult, watchExit } from '@microservices/service-kit/testing';
+import { type ExitResult, freePort, watchExit } from '@microservices/service-kit/testing';
 import { repoRoot, type ServiceName, serviceEntry } from './paths.js';
 
 export type { ExitResult } from '@microservices/service-kit/testing';
@@ -41,21 +40,7 @@ export interface RunningService {
 // Tracks what this test file started so `stopAll()` in afterEach can clean up after a failed test.
 const started = new Set<RunningService>();
 
-/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not read the port of a probe listener'));
-      });
-    });
-  });
-}
+export { freePort };
 
 function parseLine(line: string): LogLine {
   try {
