@@ -3,14 +3,17 @@
 // node_modules: the container image only needs Node and the dist directory.
 // Run from the service directory (each service's `npm run build`).
 import { existsSync } from 'node:fs';
-import { copyFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import process from 'node:process';
 import { build } from 'esbuild';
 
 const serviceDir = process.cwd();
-const outDir = join(serviceDir, 'dist');
+const distDir = join(serviceDir, 'dist');
+// Built beside dist/ and swapped in at the end, so a process starting from dist/ (a running test suite,
+// `npm start`) never sees a half-written or missing tree while another build runs.
+const outDir = join(serviceDir, `dist.building-${process.pid}`);
 const kitBin = join(serviceDir, '..', 'service-kit', 'src', 'bin');
 
 // Every entry an image runs: the service, its migration command (when it has one), and the container
@@ -39,6 +42,21 @@ const SWAGGER_UI_LEGAL = ['LICENSE', 'NOTICE'];
 
 async function main() {
   await rm(outDir, { recursive: true, force: true });
+  try {
+    await buildInto();
+  } catch (err) {
+    await rm(outDir, { recursive: true, force: true });
+    throw err;
+  }
+  const retired = join(serviceDir, `dist.retired-${process.pid}`);
+  await rename(distDir, retired).catch((err) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+  await rename(outDir, distDir);
+  await rm(retired, { recursive: true, force: true });
+}
+
+async function buildInto() {
 
   const started = performance.now();
   const result = await build({
