@@ -34,10 +34,23 @@ export default defineConfig({
         test: {
           name: 'system',
           include: ['microservices/system-tests/src/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'microservices/system-tests/src/resilience/**'],
           globalSetup: ['microservices/system-tests/src/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Tests start real processes on real ports; running files one at a time keeps timings honest on 2 cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // The reliability and security proof (issue 7): outages, faults, drain under load, fuzzing, hostile
+          // input, against the built services on real ports. `npm run test:resilience` runs it alone.
+          name: 'resilience',
+          include: ['microservices/system-tests/src/resilience/**/*.test.ts'],
+          globalSetup: ['microservices/system-tests/src/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
           fileParallelism: false,
         },
       },

@@ -13,6 +13,7 @@ export { configErrorOf } from './config-error.js';
 export { FakeClock } from './fake-clock.js';
 export { freePort } from './free-port.js';
 export { ContractChecker, type ObservedResponse, type OpenApiDocument } from './openapi-contract.js';
+export { percentile, percentileOf } from './percentile.js';
 export { type PollOptions, pollUntil, within } from './poll.js';
 export {
   createTestDatabase,
