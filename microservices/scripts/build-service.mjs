@@ -57,7 +57,6 @@ async function main() {
 }
 
 async function buildInto() {
-
   const started = performance.now();
   const result = await build({
     entryPoints,

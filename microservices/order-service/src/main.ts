@@ -22,7 +22,7 @@ await bootService({
   env,
   packageVersion: packageJson.version,
   mainUrl: import.meta.url,
-  build: async ({ logger, registry, lifecycle, info, docsAssetsDir }) => {
+  build: async ({ logger, registry, lifecycle, info, docsAssetsDir, faults }) => {
     const { store, resource } = await openStore<OrderStore>({
       env,
       service: SERVICE_NAME,
@@ -68,6 +68,7 @@ await bootService({
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       corsOrigins: env.CORS_ORIGINS,
       docsAssetsDir,
+      faults,
     });
     return {
       app,

@@ -5,6 +5,7 @@ export {
   type CommonEnv,
   ConfigError,
   commonEnvShape,
+  decimalVar,
   type EnvSource,
   intVar,
   LOG_LEVELS,
@@ -31,10 +32,22 @@ export {
   problemResponse,
   problemTypeUri,
 } from './errors/problem.js';
+export { FAULT_HEADER } from './faults/fault-injector.js';
+export { FAULTS_ADMIN_PATH } from './faults/fault-routes.js';
+export {
+  DEFAULT_FAULT_SETTINGS,
+  type DelayRange,
+  FAULT_MODES,
+  type FaultMode,
+  type FaultSettings,
+  MAX_FAULT_DELAY_MS,
+} from './faults/fault-settings.js';
 export { type CheckResult, type HealthCheck, runChecks } from './health/checks.js';
 export { Lifecycle } from './health/lifecycle.js';
 export type { AppEnv, AppRouteHandler } from './http/app-env.js';
+export { MAX_JSON_DEPTH } from './http/json-body.js';
 export { MAX_REQUEST_ID_LENGTH } from './http/request-context.js';
+export { API_CONTENT_SECURITY_POLICY, DOCS_CONTENT_SECURITY_POLICY } from './http/security-headers.js';
 export {
   hashRequest,
   IDEMPOTENCY_TTL_MS,
@@ -57,6 +70,7 @@ export { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from './metrics/regist
 export { createRouter } from './openapi/create-router.js';
 export { createServiceApp, type ServiceAppOptions } from './openapi/create-service-app.js';
 export { defaultSwaggerAssetsDir } from './openapi/docs.js';
+export { jsonContent } from './openapi/json-content.js';
 export type { ServiceInfo } from './openapi/service-routes.js';
 export { createDispatcher, type DispatcherOptions } from './outbound/dispatcher.js';
 export { PaginationQuerySchema } from './pagination.js';

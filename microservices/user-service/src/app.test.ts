@@ -1,4 +1,8 @@
-import { Lifecycle } from '@microservices/service-kit';
+import {
+  API_CONTENT_SECURITY_POLICY,
+  DOCS_CONTENT_SECURITY_POLICY,
+  Lifecycle,
+} from '@microservices/service-kit';
 import { FakeClock } from '@microservices/service-kit/testing';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it, vi } from 'vitest';
@@ -120,9 +124,9 @@ describe('GET /openapi.json', () => {
   it.each([
     ['post', '/api/v1/users', ['201', '400', '409', '413', '415', '422', '500', '503']],
     ['get', '/api/v1/users', ['200', '400', '500', '503']],
-    ['get', '/api/v1/users/{user_id}', ['200', '404', '500', '503']],
+    ['get', '/api/v1/users/{user_id}', ['200', '400', '404', '500', '503']],
     ['put', '/api/v1/users/{user_id}', ['200', '400', '404', '409', '413', '415', '500', '503']],
-    ['delete', '/api/v1/users/{user_id}', ['204', '404', '500', '503']],
+    ['delete', '/api/v1/users/{user_id}', ['204', '400', '404', '500', '503']],
     ['get', '/health/ready', ['200', '503']],
     ['get', '/health', ['200', '503']],
   ])('when fetched, then %s %s documents statuses %j', async (method, path, statuses) => {
@@ -169,21 +173,40 @@ describe('GET /docs', () => {
     expect(res.text).not.toMatch(/(?:src|href)=["']?(?:https?:)?\/\//);
   });
 
-  it('when fetched, then the page points Swagger UI at the local /openapi.json', async () => {
+  it('when fetched, then the page runs no inline script and its initializer points Swagger UI at the local /openapi.json', async () => {
+    const built = buildTestApp();
+    const page = await rawGet('/docs', built);
+    expect(page.text).not.toMatch(/<script>|<script\s+(?![^>]*\bsrc=)/);
+    const initializer = await rawGet('/docs/assets/swagger-initializer.js', built);
+    expect(initializer.status).toBe(200);
+    expect(initializer.text).toContain("url: '/openapi.json'");
+    expect(initializer.text).toContain('SwaggerUIBundle(');
+  });
+
+  it('when fetched, then its Content-Security-Policy allows only same-origin scripts and no framing', async () => {
     const res = await rawGet('/docs');
-    expect(res.text).toContain("url: '/openapi.json'");
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("'unsafe-inline' 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+    expect(csp).toContain("frame-ancestors 'none'");
   });
 
   it('when the page’s assets are fetched, then each answers 200 with a JS or CSS content type', async () => {
     const built = buildTestApp();
     const page = await rawGet('/docs', built);
-    const assets = await Promise.all(assetUrls(page.text).map((url) => rawGet(url, built)));
+    const urls = assetUrls(page.text);
+    const assets = await Promise.all(urls.map((url) => rawGet(url, built)));
     const types = assets.map((a) => [a.status, a.headers.get('content-type')?.split(';')[0]]);
     expect(types.sort()).toEqual([
       [200, 'text/css'],
       [200, 'text/javascript'],
+      [200, 'text/javascript'],
     ]);
-    for (const asset of assets) expect(asset.text.length).toBeGreaterThan(1_000);
+    // Swagger UI's own files are the real thing, not stubs.
+    const dist = assets.filter((_, i) => urls[i]?.includes('/swagger-ui-dist/'));
+    expect(dist).toHaveLength(2);
+    for (const asset of dist) expect(asset.text.length).toBeGreaterThan(100_000);
   });
 
   it.each([
@@ -226,10 +249,33 @@ describe('CORS', () => {
 });
 
 describe('security headers', () => {
-  it('when any response is sent, then it tells browsers not to sniff content types', async () => {
-    const { client } = buildTestApp();
-    const res = await client.get('/');
+  it.each(['/', '/api/v1/users', '/api/v1/users/missing', '/health/ready', '/metrics', '/nowhere'])(
+    'when %s answers, then it carries nosniff, frame denial, no-referrer and a CSP that lets nothing run',
+    async (path) => {
+      const { client } = buildTestApp();
+      const res = await client.get(path);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('content-security-policy')).toBe(API_CONTENT_SECURITY_POLICY);
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    },
+  );
+
+  it('when a request is refused early (413), then the refusal carries the headers too', async () => {
+    const { client } = buildTestApp({ bodyLimitBytes: 1_024 });
+    const res = await client.post('/api/v1/users', { name: 'x'.repeat(2_000), email: 'a@example.com' });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-security-policy')).toBe(API_CONTENT_SECURITY_POLICY);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('when /docs and its assets answer, then they carry the docs policy: same-origin scripts only', async () => {
+    const { client } = buildTestApp();
+    for (const path of ['/docs', '/docs/assets/swagger-initializer.js']) {
+      const res = await client.get(path);
+      expect(res.headers.get('content-security-policy'), path).toBe(DOCS_CONTENT_SECURITY_POLICY);
+    }
   });
 });
 

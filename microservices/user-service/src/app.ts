@@ -3,6 +3,7 @@ import {
   type Clock,
   createServiceApp,
   defaultSwaggerAssetsDir,
+  type FaultSettings,
   Lifecycle,
   type Logger,
   type ServiceInfo,
@@ -23,6 +24,10 @@ export interface UserAppDeps {
   bodyLimitBytes?: number;
   corsOrigins?: readonly string[];
   docsAssetsDir?: string;
+  /** Fault injection settings (FAULTS_ENABLED=true); undefined: off. */
+  faults?: FaultSettings | undefined;
+  /** Randomness for fault injection; tests pass their own. */
+  random?: () => number;
 }
 
 export const SERVICE_NAME = 'user-service';
@@ -41,6 +46,8 @@ export function createApp(deps: UserAppDeps) {
     bodyLimitBytes: deps.bodyLimitBytes ?? 1_048_576,
     corsOrigins: deps.corsOrigins ?? [],
     docsAssetsDir: deps.docsAssetsDir ?? defaultSwaggerAssetsDir(),
+    faults: deps.faults,
+    random: deps.random,
   });
   app.route(
     '/api/v1/users',

@@ -217,11 +217,17 @@ describe('X-Request-Id', () => {
     ['containing markup', '<script>alert(1)</script>'],
     ['containing a quote', 'abc"def'],
     ['containing a slash', '../../etc'],
-  ])('when the id is %s, then it is replaced by a generated one', async (_label, id) => {
-    const res = await requestWith({ 'X-Request-Id': id });
-    expect(res.headers.get('x-request-id')).toMatch(UUID);
-    expect(res.body.request_id).toBe(res.headers.get('x-request-id'));
-  });
+  ])(
+    'when the id is %s, then the request is refused with a 400 problem carrying a fresh id',
+    async (_label, id) => {
+      const res = await requestWith({ 'X-Request-Id': id });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ type: 'urn:problem-type:invalid-request-id', status: 400 });
+      expect(res.body.detail).toContain('X-Request-Id');
+      expect(res.headers.get('x-request-id')).toMatch(UUID);
+      expect(res.body.request_id).toBe(res.headers.get('x-request-id'));
+    },
+  );
 
   it('when two requests send no id, then each gets a different one', async () => {
     const { client } = buildTestApp();

@@ -150,6 +150,7 @@ describe('commonEnvShape', () => {
       BODY_LIMIT_BYTES: 1_048_576,
       CORS_ORIGINS: [],
       GIT_COMMIT: 'unknown',
+      FAULTS_ENABLED: false,
     });
   });
 

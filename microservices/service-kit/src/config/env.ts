@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { faultEnvShape } from '../faults/fault-env.js';
+import { intVar } from './vars.js';
+
+export { booleanVar, decimalVar, intVar, numberVar, portVar } from './vars.js';
 
 /** Raised when the environment does not satisfy a service's schema; `message` names every bad variable. */
 export class ConfigError extends Error {
@@ -36,41 +40,6 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: EnvSource): z.o
   throw new ConfigError(problems);
 }
 
-/**
- * An integer env var within [min, max]. Only plain decimal digits: `0x1F40` or `8e3` are typos far more
- * often than intent, and coercion would silently turn them into a different port.
- */
-export const intVar = (defaultValue: number, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^[+-]?\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`))
-    .optional()
-    .transform((v) => v ?? defaultValue);
-
-/** A decimal number env var within [min, max] (fractions allowed, no hex or exponents). */
-export const numberVar = (defaultValue: number, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^[+-]?(\d+(\.\d*)?|\.\d+)$/, 'must be a decimal number')
-    .transform(Number)
-    .pipe(z.number().min(min, `must be >= ${min}`).max(max, `must be <= ${max}`))
-    .optional()
-    .transform((v) => v ?? defaultValue);
-
-/** `true/false/1/0/yes/no/on/off`, case-insensitive; anything else is an error rather than silently false. */
-export const booleanVar = (defaultValue: boolean) =>
-  z
-    .string()
-    .toLowerCase()
-    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' }))
-    .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on')
-    .optional()
-    .transform((v) => v ?? defaultValue);
-
-export const portVar = (defaultValue: number) => intVar(defaultValue, 1, 65535);
-
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Comma-separated list of absolute http(s) origins; empty means CORS stays off. */
@@ -106,6 +75,7 @@ export const commonEnvShape = {
   CORS_ORIGINS: corsOrigins,
   APP_VERSION: z.string().max(64).optional(),
   GIT_COMMIT: z.string().max(64).default('unknown'),
+  ...faultEnvShape,
 };
 
 export type CommonEnv = z.output<z.ZodObject<typeof commonEnvShape>>;

@@ -74,12 +74,13 @@ export function problemResponse(status: keyof typeof problemExamples, descriptio
 
 /** The error responses every route can produce regardless of what it does. */
 export const commonProblemResponses = {
+  400: problemResponse(400, 'Invalid request, e.g. a malformed X-Request-Id header'),
   500: problemResponse(500),
 };
 
 /** The error responses of every route that takes a JSON body. */
 export const bodyProblemResponses = {
-  400: problemResponse(400, 'Invalid body, malformed JSON or unknown fields'),
+  400: problemResponse(400, 'Invalid body, malformed JSON, unknown fields or invalid X-Request-Id'),
   413: problemResponse(413),
   415: problemResponse(415),
   500: problemResponse(500),

@@ -1,18 +1,22 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
-import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors/app-error.js';
 import { errorHandler, notFoundHandler } from '../errors/error-handler.js';
+import { exportFaultsDisabled, FaultInjector } from '../faults/fault-injector.js';
+import { registerFaultRoutes } from '../faults/fault-routes.js';
+import type { FaultSettings } from '../faults/fault-settings.js';
 import type { HealthCheck } from '../health/checks.js';
 import { registerHealthRoutes } from '../health/health-routes.js';
 import type { Lifecycle } from '../health/lifecycle.js';
 import type { AppEnv } from '../http/app-env.js';
 import { requestBodyLimit } from '../http/body-limit.js';
+import { strictJsonBody } from '../http/json-body.js';
 import { observeRequests } from '../http/observe-requests.js';
-import { requestContext } from '../http/request-context.js';
+import { refuseInvalidRequestId, requestContext } from '../http/request-context.js';
+import { securityHeaders } from '../http/security-headers.js';
 import { createHttpMetrics } from '../metrics/http-metrics.js';
 import { createRouter } from './create-router.js';
 import { registerDocs } from './docs.js';
@@ -45,6 +49,10 @@ export interface ServiceAppOptions {
   bodyLimitBytes: number;
   corsOrigins: readonly string[];
   docsAssetsDir: string;
+  /** Start-up fault settings when fault injection is enabled (FAULTS_ENABLED=true); undefined: off. */
+  faults?: FaultSettings | undefined;
+  /** Randomness for fault injection; tests pass their own. */
+  random?: (() => number) | undefined;
 }
 
 /**
@@ -57,29 +65,43 @@ export function createServiceApp(options: ServiceAppOptions): OpenAPIHono<AppEnv
   app.onError(errorHandler);
   app.notFound(notFoundHandler);
 
-  app.use('*', ...requestContext(options.logger));
+  app.use('*', requestContext(options.logger));
   app.use('*', observeRequests(createHttpMetrics(options.registry)));
-  app.use('*', secureHeaders({ crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false }));
+  app.use('*', securityHeaders());
   if (options.corsOrigins.length > 0) {
     app.use(
       '/api/*',
       cors({ origin: [...options.corsOrigins], exposeHeaders: ['X-Request-Id', 'Retry-After'] }),
     );
   }
-  app.use(
-    '/api/*',
-    requestBodyLimit({
-      maxSize: options.bodyLimitBytes,
-      onError: () => {
-        throw new AppError({
-          status: 413,
-          type: 'payload-too-large',
-          title: 'Payload Too Large',
-          detail: `Request body exceeds ${options.bodyLimitBytes} bytes.`,
-        });
-      },
-    }),
-  );
+  // Only the API surface refuses a bad X-Request-Id; probes, /metrics and /docs replace it instead, since
+  // a probe must never fail on a header.
+  const API_PREFIXES = ['/api/*', '/admin/*'];
+  for (const prefix of API_PREFIXES) app.use(prefix, refuseInvalidRequestId());
+  const faults = options.faults
+    ? new FaultInjector({ settings: options.faults, registry: options.registry, random: options.random })
+    : undefined;
+  if (faults) app.use('/api/*', faults.middleware());
+  else exportFaultsDisabled(options.registry);
+  // Bodies are read only by API and admin routes.
+  for (const prefix of API_PREFIXES) {
+    app.use(
+      prefix,
+      requestBodyLimit({
+        maxSize: options.bodyLimitBytes,
+        onError: () => {
+          throw new AppError({
+            status: 413,
+            type: 'payload-too-large',
+            title: 'Payload Too Large',
+            detail: `Request body exceeds ${options.bodyLimitBytes} bytes.`,
+          });
+        },
+      }),
+    );
+    app.use(prefix, strictJsonBody());
+  }
+  if (faults) registerFaultRoutes(app, faults);
 
   registerServiceRoutes(app, options.info, options.registry);
   registerHealthRoutes(app, {

@@ -1,20 +1,34 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { SwaggerUI } from '@hono/swagger-ui';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { problemResponse } from '../errors/problem.js';
 import type { AppEnv } from '../http/app-env.js';
 
 /** The only files of swagger-ui-dist the page loads; everything is served from this process. */
-const ASSETS = {
+const DIST_ASSETS = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
 } as const;
-type AssetName = keyof typeof ASSETS;
+type DistAssetName = keyof typeof DIST_ASSETS;
 
-const isAssetName = (name: string): name is AssetName => Object.hasOwn(ASSETS, name);
+const isDistAsset = (name: string): name is DistAssetName => Object.hasOwn(DIST_ASSETS, name);
 const ASSETS_BASE = '/docs/assets';
+const INITIALIZER_PATH = `${ASSETS_BASE}/swagger-initializer.js`;
+
+/**
+ * Starts Swagger UI on the page. A separate file rather than an inline script, so the page's
+ * Content-Security-Policy can forbid inline scripts altogether.
+ */
+const INITIALIZER = `window.addEventListener('load', function () {
+  window.ui = SwaggerUIBundle({
+    url: '/openapi.json',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    tryItOutEnabled: true,
+  });
+});
+`;
 
 /** Where swagger-ui-dist lives in node_modules; bundled builds copy the files and pass their own directory. */
 export function defaultSwaggerAssetsDir(): string {
@@ -24,20 +38,19 @@ export function defaultSwaggerAssetsDir(): string {
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 function renderPage(title: string): string {
-  const body = SwaggerUI({
-    url: '/openapi.json',
-    baseUrl: ASSETS_BASE,
-    tryItOutEnabled: true,
-    deepLinking: true,
-  });
   return `<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>${escapeHtml(title)}</title>
+    <link rel="stylesheet" href="${ASSETS_BASE}/swagger-ui-dist/swagger-ui.css" />
   </head>
-  <body>${body}</body>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="${ASSETS_BASE}/swagger-ui-dist/swagger-ui-bundle.js"></script>
+    <script src="${INITIALIZER_PATH}"></script>
+  </body>
 </html>
 `;
 }
@@ -48,6 +61,14 @@ const docsRoute = createRoute({
   tags: ['Service'],
   summary: 'Swagger UI for this API (works offline: all assets are served here)',
   responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } } },
+});
+
+const initializerRoute = createRoute({
+  method: 'get',
+  path: INITIALIZER_PATH,
+  tags: ['Service'],
+  summary: 'The script that starts Swagger UI on /docs',
+  responses: { 200: { description: 'JavaScript', content: { 'text/javascript': { schema: z.string() } } } },
 });
 
 const assetRoute = createRoute({
@@ -75,8 +96,8 @@ const assetRoute = createRoute({
  */
 export function registerDocs(app: OpenAPIHono<AppEnv>, options: { title: string; assetsDir: string }): void {
   const page = renderPage(options.title);
-  const cache = new Map<AssetName, Promise<Buffer>>();
-  const load = (name: AssetName) => {
+  const cache = new Map<DistAssetName, Promise<Buffer>>();
+  const load = (name: DistAssetName) => {
     let pending = cache.get(name);
     if (!pending) {
       pending = readFile(join(options.assetsDir, name));
@@ -87,12 +108,18 @@ export function registerDocs(app: OpenAPIHono<AppEnv>, options: { title: string;
   };
 
   app.openapi(docsRoute, (c) => c.html(page, 200));
+  app.openapi(initializerRoute, (c) =>
+    c.body(INITIALIZER, 200, {
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'public, max-age=86400',
+    }),
+  );
   app.openapi(assetRoute, async (c) => {
     const { file } = c.req.valid('param');
-    if (!isAssetName(file)) return c.notFound();
+    if (!isDistAsset(file)) return c.notFound();
     const body = await load(file);
     return c.body(new Uint8Array(body), 200, {
-      'Content-Type': ASSETS[file],
+      'Content-Type': DIST_ASSETS[file],
       'Cache-Control': 'public, max-age=86400',
     });
   });

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CommonEnv } from '../config/env.js';
+import { faultSettingsFromEnv, ignoredFaultVariables } from '../faults/fault-env.js';
+import { type FaultSettings, formatDelayRange } from '../faults/fault-settings.js';
 import { Lifecycle } from '../health/lifecycle.js';
 import { closeLogDestination, createLogDestination, createLogger } from '../logging/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
@@ -19,6 +21,8 @@ export interface BootParts {
   registry: Registry;
   lifecycle: Lifecycle;
   docsAssetsDir: string;
+  /** Fault injection settings when FAULTS_ENABLED=true, else undefined (off). */
+  faults: FaultSettings | undefined;
 }
 
 export interface BootOptions {
@@ -49,12 +53,14 @@ export async function bootService(options: BootOptions): Promise<void> {
   const logger = createLogger({ level: env.LOG_LEVEL, service, version: info.version }, logDestination);
   const bundledAssets = fileURLToPath(new URL('./swagger-ui', options.mainUrl));
   const lifecycle = new Lifecycle();
+  const faults = announceFaults(env, logger);
   const { app, resources } = await options.build({
     info,
     logger,
     registry: createMetricsRegistry({ defaultMetrics: true }),
     lifecycle,
     docsAssetsDir: existsSync(bundledAssets) ? bundledAssets : defaultSwaggerAssetsDir(),
+    faults,
   });
 
   let running: Awaited<ReturnType<typeof startHttpServer>>;
@@ -90,4 +96,27 @@ export async function bootService(options: BootOptions): Promise<void> {
     logger,
     () => closeLogDestination(logDestination),
   );
+}
+
+/** Fault injection is loud when on, and says so when FAULT_* variables are set but have no effect. */
+function announceFaults(env: CommonEnv, logger: Logger): FaultSettings | undefined {
+  const faults = faultSettingsFromEnv(env);
+  if (faults) {
+    logger.warn(
+      {
+        fault_mode: faults.mode,
+        fault_delay_ms: formatDelayRange(faults.delayMs),
+        fault_error_rate: faults.errorRate,
+      },
+      'FAULT INJECTION ENABLED (FAULTS_ENABLED=true): API routes can be delayed or failed on purpose through PUT /admin/faults; never run like this in production',
+    );
+  }
+  const ignored = ignoredFaultVariables(env);
+  if (ignored.length > 0) {
+    logger.warn(
+      { ignored },
+      `${ignored.join(', ')} set but FAULTS_ENABLED is not true: no faults are injected`,
+    );
+  }
+  return faults;
 }

@@ -3,6 +3,7 @@ import {
   bodyProblemResponses,
   commonProblemResponses,
   IdempotencyHeaderSchema,
+  jsonContent,
   PaginationQuerySchema,
   problemResponse,
 } from '@microservices/service-kit';
@@ -21,7 +22,6 @@ const UserIdParam = z.object({
     .min(1)
     .openapi({ param: { name: 'user_id', in: 'path' }, example: '3f0c2d3e-5a4b' }),
 });
-const jsonContent = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const orderNotFound = problemResponse(404, 'No order with this id');
 const pageQuery = PaginationQuerySchema.strict();
 
@@ -68,9 +68,9 @@ export const listOrders = createRoute({
   },
   responses: {
     200: { description: 'A page of orders', content: jsonContent(z.array(OrderSchema)) },
-    400: problemResponse(400, 'Bad skip/limit or unknown query parameter'),
-    503: problemResponse(503, 'The database is unavailable'),
     ...commonProblemResponses,
+    400: problemResponse(400, 'Bad skip/limit, unknown query parameter or invalid X-Request-Id'),
+    503: problemResponse(503, 'The database is unavailable'),
   },
 });
 
@@ -83,9 +83,9 @@ export const listUserOrders = createRoute({
   request: { params: UserIdParam, query: pageQuery },
   responses: {
     200: { description: 'The user’s orders (empty if none)', content: jsonContent(z.array(OrderSchema)) },
-    400: problemResponse(400, 'Bad skip/limit or unknown query parameter'),
-    503: problemResponse(503, 'The database is unavailable'),
     ...commonProblemResponses,
+    400: problemResponse(400, 'Bad skip/limit, unknown query parameter or invalid X-Request-Id'),
+    503: problemResponse(503, 'The database is unavailable'),
   },
 });
 

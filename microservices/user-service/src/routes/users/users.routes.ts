@@ -3,6 +3,7 @@ import {
   bodyProblemResponses,
   commonProblemResponses,
   IdempotencyHeaderSchema,
+  jsonContent,
   PaginationQuerySchema,
   problemResponse,
 } from '@microservices/service-kit';
@@ -15,7 +16,6 @@ const UserIdParam = z.object({
     .min(1)
     .openapi({ param: { name: 'user_id', in: 'path' }, example: '3f0c2d3e-5a4b' }),
 });
-const jsonContent = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const emailConflict = problemResponse(409, 'The email is already used by another user');
 
 export const createUser = createRoute({
@@ -49,9 +49,9 @@ export const listUsers = createRoute({
   request: { query: PaginationQuerySchema.strict() },
   responses: {
     200: { description: 'A page of users', content: jsonContent(z.array(UserSchema)) },
-    400: problemResponse(400, 'Bad skip/limit or unknown query parameter'),
-    503: problemResponse(503, 'The database is unavailable'),
     ...commonProblemResponses,
+    400: problemResponse(400, 'Bad skip/limit, unknown query parameter or invalid X-Request-Id'),
+    503: problemResponse(503, 'The database is unavailable'),
   },
 });
 

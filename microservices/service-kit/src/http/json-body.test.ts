@@ -1,0 +1,112 @@
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { errorHandler } from '../errors/error-handler.js';
+import type { AppEnv } from './app-env.js';
+import { MAX_JSON_DEPTH, nestingExceeds, strictJsonBody } from './json-body.js';
+
+/** The reader in front of a route that echoes what `c.req.json()` gives it, as the validator would read it. */
+function app() {
+  const hono = new Hono<AppEnv>();
+  hono.onError(errorHandler);
+  hono.use('*', strictJsonBody());
+  hono.post('/echo', async (c) => {
+    const value: unknown = await c.req.json();
+    return c.json({ value, prototypeIntact: Object.getPrototypeOf({}) === Object.prototype });
+  });
+  hono.post('/text', async (c) => c.text(await c.req.text()));
+  return hono;
+}
+
+const post = (body: string | Uint8Array, contentType = 'application/json', path = '/echo') =>
+  app().request(path, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+
+async function problemType(res: Response): Promise<string> {
+  expect(res.status).toBe(400);
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  const body = (await res.json()) as { type: string };
+  return body.type;
+}
+
+const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+describe('strictJsonBody', () => {
+  it('when the body is valid JSON, then the route reads the parsed value', async () => {
+    const res = await post('{"name":"Zoë","tags":["a"]}');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ value: { name: 'Zoë', tags: ['a'] }, prototypeIntact: true });
+  });
+
+  it('when the media type is application/merge-patch+json with a charset, then it is read as JSON too', async () => {
+    const res = await post('{"a":1}', 'application/merge-patch+json; charset=utf-8');
+    expect(await res.json()).toMatchObject({ value: { a: 1 } });
+  });
+
+  it.each([
+    ['a lone continuation byte', [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0x80, 0x22, 0x7d]],
+    ['an overlong encoding of "/"', [0x22, 0xc0, 0xaf, 0x22]],
+    ['a truncated 3-byte sequence', [0x22, 0xe2, 0x82, 0x22]],
+    ['a UTF-16 surrogate encoded as UTF-8', [0x22, 0xed, 0xa0, 0x80, 0x22]],
+  ])('when the body has invalid UTF-8 (%s), then it answers 400 invalid-encoding', async (_label, bytes) => {
+    expect(await problemType(await post(new Uint8Array(bytes)))).toBe('urn:problem-type:invalid-encoding');
+  });
+
+  it(`when nesting is exactly ${MAX_JSON_DEPTH} deep, then it is accepted`, async () => {
+    expect((await post(nested(MAX_JSON_DEPTH))).status).toBe(200);
+  });
+
+  it.each([MAX_JSON_DEPTH + 1, 10_000, 1_000_000])(
+    'when nesting is %i deep, then it answers 400 json-too-deep without parsing',
+    async (depth) => {
+      expect(await problemType(await post(nested(depth)))).toBe('urn:problem-type:json-too-deep');
+    },
+  );
+
+  it.each([
+    ['NaN', '{"price": NaN}'],
+    ['Infinity', '{"price": Infinity}'],
+    ['a trailing comma', '{"a": 1,}'],
+    ['a truncated document', '{"name": "Jo'],
+    ['single quotes', "{'a': 1}"],
+    ['an empty body', ''],
+    ['two documents', '{} {}'],
+  ])('when the body has %s, then it answers 400 malformed-json', async (_label, body) => {
+    expect(await problemType(await post(body))).toBe('urn:problem-type:malformed-json');
+  });
+
+  it.each([
+    ['a top-level __proto__ key', '{"__proto__": {"isAdmin": true}}'],
+    ['a nested __proto__ key', '{"items": [{"__proto__": {"polluted": 1}}]}'],
+    ['an escaped __proto__ key', '{"\\u005f_proto__": {"polluted": 1}}'],
+    ['constructor.prototype', '{"constructor": {"prototype": {"polluted": 1}}}'],
+  ])(
+    'when the body has %s, then it answers 400 forbidden-json-key and nothing is polluted',
+    async (_l, body) => {
+      expect(await problemType(await post(body))).toBe('urn:problem-type:forbidden-json-key');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    },
+  );
+
+  it('when a key is merely named "constructor", then the body is accepted', async () => {
+    const res = await post('{"constructor": "a name"}');
+    expect(res.status).toBe(200);
+  });
+
+  it('when the content type is not JSON, then the body is left for the route (and its validator) to judge', async () => {
+    const res = await post('{"__proto__": 1', 'text/plain', '/text');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('{"__proto__": 1');
+  });
+});
+
+describe('nestingExceeds', () => {
+  it.each([
+    ['brackets inside strings', '{"a": "[[[[[[[[["}', 2, false],
+    ['an escaped quote before brackets in a string', '{"a": "\\"[[[[[[["}', 2, false],
+    ['an escaped backslash ending a string', '{"a": "\\\\", "b": [[[]]]}', 3, true],
+    ['siblings at the same depth', '[[], [], [[]]]', 3, false],
+    ['objects and arrays mixed', '{"a": [{"b": [1]}]}', 3, true],
+  ])('with %s, depth limit %i: %s', (_label, text, max, expected) => {
+    expect(nestingExceeds(text, max)).toBe(expected);
+  });
+});
