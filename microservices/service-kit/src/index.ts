@@ -72,6 +72,7 @@ export { createServiceApp, type ServiceAppOptions } from './openapi/create-servi
 export { defaultSwaggerAssetsDir } from './openapi/docs.js';
 export { jsonContent } from './openapi/json-content.js';
 export type { ServiceInfo } from './openapi/service-routes.js';
+export { plainString, resourceId } from './openapi/text.js';
 export { createDispatcher, type DispatcherOptions } from './outbound/dispatcher.js';
 export { PaginationQuerySchema } from './pagination.js';
 export {

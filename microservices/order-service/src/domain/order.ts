@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { plainString, resourceId } from '@microservices/service-kit';
 import { hasAtMostTwoDecimals } from './money.js';
 import { ORDER_STATUSES } from './order-status.js';
 
@@ -7,12 +8,12 @@ export const MAX_ITEMS = 100;
 export const MAX_QUANTITY = 10_000;
 export const MAX_PRICE = 1_000_000;
 
-const id = z.string().min(1).max(128);
+const id = resourceId();
 
 export const OrderItemSchema = z
   .strictObject({
-    product_id: z.string().trim().min(1).max(128).openapi({ example: 'prod-1' }),
-    product_name: z.string().trim().min(1).max(500).openapi({ example: 'Laptop' }),
+    product_id: plainString().trim().min(1).max(128).openapi({ example: 'prod-1' }),
+    product_name: plainString().trim().min(1).max(500).openapi({ example: 'Laptop' }),
     quantity: z.number().int().min(1).max(MAX_QUANTITY).openapi({ example: 1 }),
     price: z
       .number()
@@ -25,7 +26,11 @@ export const OrderItemSchema = z
 
 export const OrderStatusSchema = z.enum(ORDER_STATUSES).openapi('OrderStatus');
 
-const shippingAddress = z.string().trim().min(1).max(1000).openapi({ example: '123 Main St, City, Country' });
+const shippingAddress = plainString()
+  .trim()
+  .min(1)
+  .max(1000)
+  .openapi({ example: '123 Main St, City, Country' });
 
 export const OrderSchema = z
   .object({

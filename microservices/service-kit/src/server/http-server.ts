@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { answerClientErrorsWithProblems } from './client-errors.js';
 
 export interface HttpServerOptions {
   fetch: (request: Request) => Response | Promise<Response>;
@@ -23,6 +24,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
     // Node requires headersTimeout > keepAliveTimeout or idle sockets can be cut mid-request.
     server.headersTimeout = options.keepAliveTimeoutMs + 1_000;
     server.requestTimeout = 30_000;
+    answerClientErrorsWithProblems(server);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { plainString } from '@microservices/service-kit';
 
-const name = z.string().trim().min(1, 'must not be empty').max(200).openapi({ example: 'John Doe' });
+const name = plainString().trim().min(1, 'must not be empty').max(200).openapi({ example: 'John Doe' });
 const email = z
   .email('must be a valid email address')
   .max(254)

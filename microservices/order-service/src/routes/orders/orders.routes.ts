@@ -5,20 +5,19 @@ import {
   IdempotencyHeaderSchema,
   jsonContent,
   PaginationQuerySchema,
+  plainString,
   problemResponse,
 } from '@microservices/service-kit';
 import { CreateOrderSchema, OrderSchema, UpdateOrderSchema } from '../../domain/order.js';
 
 const tags = ['Orders'];
 const OrderIdParam = z.object({
-  order_id: z
-    .string()
+  order_id: plainString()
     .min(1)
     .openapi({ param: { name: 'order_id', in: 'path' }, example: '9b2f6c1e-0d4a' }),
 });
 const UserIdParam = z.object({
-  user_id: z
-    .string()
+  user_id: plainString()
     .min(1)
     .openapi({ param: { name: 'user_id', in: 'path' }, example: '3f0c2d3e-5a4b' }),
 });

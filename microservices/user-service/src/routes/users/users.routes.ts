@@ -5,14 +5,14 @@ import {
   IdempotencyHeaderSchema,
   jsonContent,
   PaginationQuerySchema,
+  plainString,
   problemResponse,
 } from '@microservices/service-kit';
 import { CreateUserSchema, UpdateUserSchema, UserSchema } from '../../domain/user.js';
 
 const tags = ['Users'];
 const UserIdParam = z.object({
-  user_id: z
-    .string()
+  user_id: plainString()
     .min(1)
     .openapi({ param: { name: 'user_id', in: 'path' }, example: '3f0c2d3e-5a4b' }),
 });

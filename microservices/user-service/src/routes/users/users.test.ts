@@ -93,7 +93,7 @@ describe('POST /api/v1/users', () => {
     expect(fieldPaths(res.body)).toEqual(['body.name']);
   });
 
-  it.each(['', '   '])('when the name is %j, then it answers 400 naming body.name', async (name) => {
+  it.each(['', '   ', 'nul\u0000byte'])('when the name is %j, then it answers 400 naming body.name', async (name) => {
     const { client } = buildTestApp();
     const res = await client.post<Problem>(USERS, { ...john, name });
     expect(res.status).toBe(400);
@@ -234,6 +234,10 @@ describe('GET /api/v1/users', () => {
     ['skip=-1', 'query.skip'],
     ['skip=abc', 'query.skip'],
     ['skip=1.5', 'query.skip'],
+    ['limit=1e2', 'query.limit'],
+    ['limit=0x10', 'query.limit'],
+    ['limit=%205', 'query.limit'],
+    ['skip=99999999999999999', 'query.skip'],
   ])('when the query is %s, then it answers 400 naming %s', async (query, path) => {
     const { client } = buildTestApp();
     const res = await client.get<Problem>(`${USERS}?${query}`);
@@ -271,12 +275,20 @@ describe('GET /api/v1/users/{user_id}', () => {
     'a%2Fb',
     '%20',
     encodeURIComponent("'; DROP TABLE users; --"),
+    '%FF%FE',
     'x'.repeat(2_000),
   ])('when the id is an odd-looking %s, then it still answers 404, never 400 or 500', async (id) => {
     const { client } = buildTestApp();
     const res = await client.get<Problem>(`${USERS}/${id}`);
     expect(res.status).toBe(404);
     expect(res.body.detail).toBe('User not found');
+  });
+
+  it('when the id holds a NUL character, then it answers 400 naming path.user_id (no store could hold it)', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get<Problem>(`${USERS}/abc%00def`);
+    expect(res.status).toBe(400);
+    expect(fieldPaths(res.body)).toEqual(['path.user_id']);
   });
 });
 
