@@ -88,11 +88,11 @@ describe('promote.yml: a pull request copying digests one environment further', 
 });
 
 describe('ci.yml', () => {
-  it('lints, typechecks, lints workflows, checks rendered manifests, tests with PostgreSQL 16, builds images on PRs', () => {
+  it('lints, typechecks, audits production dependencies, lints workflows, checks rendered manifests, tests with PostgreSQL 16, builds images on PRs', () => {
     expect(checkCiWorkflow(workflowByFile(workflows, 'ci.yml'), TEST_DATABASE_URL)).toEqual([]);
   });
 
-  it('fails without the service container, the dirty-tree check, or with a push from CI (negative)', async () => {
+  it('fails without the service container, the dirty-tree check, the audit, or with a push from CI (negative)', async () => {
     const pg = await mutatedWorkflow('ci.yml', 'image: postgres:16', 'image: postgres:15');
     expect(checkCiWorkflow(pg, TEST_DATABASE_URL).join('\n')).toMatch(/postgres:16 service container/);
     const dirty = await mutatedWorkflow(
@@ -103,6 +103,12 @@ describe('ci.yml', () => {
     expect(checkCiWorkflow(dirty, TEST_DATABASE_URL).join('\n')).toMatch(
       /lint: the last step must fail on a dirty tree/,
     );
+    const audit = await mutatedWorkflow(
+      'ci.yml',
+      'npm audit --omit=dev --audit-level=high',
+      'npm audit || true',
+    );
+    expect(checkCiWorkflow(audit, TEST_DATABASE_URL).join('\n')).toMatch(/no step runs npm audit/);
     const pushes = await mutatedWorkflow('ci.yml', 'push: false', 'push: true');
     expect(checkCiWorkflow(pushes, TEST_DATABASE_URL).join('\n')).toMatch(/never pushes/);
   });

