@@ -65,12 +65,16 @@ describe('GET /openapi.json', () => {
   });
 
   it.each([
-    ['post', '/api/v1/orders', ['201', '400', '404', '413', '415', '422', '500', '503']],
-    ['get', '/api/v1/orders', ['200', '400', '500', '503']],
-    ['get', '/api/v1/orders/{order_id}', ['200', '400', '404', '500', '503']],
-    ['put', '/api/v1/orders/{order_id}', ['200', '400', '404', '409', '413', '415', '500', '503']],
-    ['delete', '/api/v1/orders/{order_id}', ['204', '400', '404', '500', '503']],
-    ['get', '/api/v1/orders/user/{user_id}', ['200', '400', '500', '503']],
+    ['post', '/api/v1/orders', ['201', '400', '404', '408', '413', '415', '422', '431', '500', '503']],
+    ['get', '/api/v1/orders', ['200', '400', '408', '431', '500', '503']],
+    ['get', '/api/v1/orders/{order_id}', ['200', '400', '404', '408', '431', '500', '503']],
+    [
+      'put',
+      '/api/v1/orders/{order_id}',
+      ['200', '400', '404', '408', '409', '413', '415', '431', '500', '503'],
+    ],
+    ['delete', '/api/v1/orders/{order_id}', ['204', '400', '404', '408', '431', '500', '503']],
+    ['get', '/api/v1/orders/user/{user_id}', ['200', '400', '408', '431', '500', '503']],
     ['get', '/health/ready', ['200', '503']],
   ])('when fetched, then %s %s documents statuses %j', async (method, path, statuses) => {
     const doc = await openApiDocument();

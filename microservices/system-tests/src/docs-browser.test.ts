@@ -130,7 +130,7 @@ for (const { service, env, tryItOut } of CASES) {
       if (profileDir) await rm(profileDir, { recursive: true, force: true });
     });
 
-    it('when /docs is opened, then Swagger UI lists every operation, loads only from 127.0.0.1, and "Try it out" shows real responses', async () => {
+    it('when /docs is opened, then Swagger UI lists every operation, loads only from 127.0.0.1, breaks none of its Content-Security-Policy, and "Try it out" shows real responses', async () => {
       const requested: string[] = [];
       context.on('request', (request) => {
         requested.push(request.url());
@@ -140,6 +140,14 @@ for (const { service, env, tryItOut } of CASES) {
       page.on('pageerror', (err) => {
         pageErrors.push(err.message);
       });
+      // Every resource, script or style the page's Content-Security-Policy blocks fires this event.
+      await page.addInitScript(() => {
+        const seen: string[] = [];
+        Object.assign(window, { cspViolations: seen });
+        document.addEventListener('securitypolicyviolation', (event) => {
+          seen.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
+        });
+      });
       const screenshot = join(tmpdir(), `docs-${service}.png`);
       onTestFailed(() => console.error(`${service} /docs screenshot at the point of failure: ${screenshot}`));
 
@@ -148,7 +156,8 @@ for (const { service, env, tryItOut } of CASES) {
         const operations = countOperations(document);
         expect(operations).toBeGreaterThan(0);
 
-        await page.goto(`${running.url}/docs`);
+        const docs = await page.goto(`${running.url}/docs`);
+        expect(docs?.headers()['content-security-policy']).toContain("script-src 'self'");
         const title = page.locator('.swagger-ui .info .title');
         await title.waitFor({ timeout: 15_000 });
         expect(await title.textContent()).toContain(service);
@@ -163,6 +172,9 @@ for (const { service, env, tryItOut } of CASES) {
       }
 
       expect(pageErrors).toEqual([]);
+      expect(
+        await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
+      ).toEqual([]);
       expect(requested.length).toBeGreaterThan(0);
       const offLoopback = requested.filter((url) => {
         const { protocol, hostname } = new URL(url);

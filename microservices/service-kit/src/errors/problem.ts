@@ -40,6 +40,12 @@ const problemExamples: Record<number, { title: string; detail: string; type: str
     detail: 'This Idempotency-Key was already used with a different request body.',
     type: 'idempotency-key-reused',
   },
+  408: { title: 'Request Timeout', detail: 'The request was not received in time.', type: 'request-timeout' },
+  431: {
+    title: 'Request Header Fields Too Large',
+    detail: 'Request headers are too large.',
+    type: 'headers-too-large',
+  },
   415: {
     title: 'Unsupported Media Type',
     detail: 'Content-Type must be application/json.',
@@ -75,13 +81,18 @@ export function problemResponse(status: keyof typeof problemExamples, descriptio
 /** The error responses every route can produce regardless of what it does. */
 export const commonProblemResponses = {
   400: problemResponse(400, 'Invalid request, e.g. a malformed X-Request-Id header'),
+  // Node's HTTP parser answers these before any route runs (see server/client-errors.ts).
+  408: problemResponse(408, 'The request was not received within the server’s request timeout'),
+  431: problemResponse(431, 'Request headers exceed 16 KiB'),
   500: problemResponse(500),
 };
 
 /** The error responses of every route that takes a JSON body. */
 export const bodyProblemResponses = {
   400: problemResponse(400, 'Invalid body, malformed JSON, unknown fields or invalid X-Request-Id'),
+  408: commonProblemResponses[408],
   413: problemResponse(413),
   415: problemResponse(415),
+  431: commonProblemResponses[431],
   500: problemResponse(500),
 };

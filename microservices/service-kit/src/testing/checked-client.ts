@@ -88,6 +88,11 @@ export const inProcessClient = (app: {
   request: (path: string, init: RequestInit) => Response | Promise<Response>;
 }) => createCheckedClient(async (path, init) => app.request(path, init));
 
-/** A checked client over the network. */
-export const httpClient = (baseUrl: string) =>
-  createCheckedClient((path, init) => fetch(new URL(path, baseUrl), init));
+/**
+ * A checked client over the network. The path is appended to `baseUrl` as text, never resolved against
+ * it, so a path such as `//elsewhere/x` still goes to `baseUrl`'s host.
+ */
+export const httpClient = (baseUrl: string) => {
+  const base = baseUrl.replace(/\/+$/, '');
+  return createCheckedClient((path, init) => fetch(`${base}${path.startsWith('/') ? '' : '/'}${path}`, init));
+};

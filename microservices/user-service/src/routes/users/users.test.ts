@@ -93,12 +93,15 @@ describe('POST /api/v1/users', () => {
     expect(fieldPaths(res.body)).toEqual(['body.name']);
   });
 
-  it.each(['', '   ', 'nul\u0000byte'])('when the name is %j, then it answers 400 naming body.name', async (name) => {
-    const { client } = buildTestApp();
-    const res = await client.post<Problem>(USERS, { ...john, name });
-    expect(res.status).toBe(400);
-    expect(fieldPaths(res.body)).toEqual(['body.name']);
-  });
+  it.each(['', '   ', 'nul\u0000byte'])(
+    'when the name is %j, then it answers 400 naming body.name',
+    async (name) => {
+      const { client } = buildTestApp();
+      const res = await client.post<Problem>(USERS, { ...john, name });
+      expect(res.status).toBe(400);
+      expect(fieldPaths(res.body)).toEqual(['body.name']);
+    },
+  );
 
   it('when the name is longer than 200 characters, then it answers 400', async () => {
     const { client } = buildTestApp();
