@@ -19,13 +19,16 @@ export async function twoFreePorts(): Promise<[number, number]> {
 }
 
 /**
- * Starts user-service and an order-service wired to it (with FAST_RESILIENCE plus `orderEnv`), side by
+ * Starts user-service (plus `userEnv`) and an order-service wired to it (with FAST_RESILIENCE plus `orderEnv`), side by
  * side: order-service needs user-service's address, not its readiness, to start.
  */
-export async function startPair(orderEnv: Record<string, string> = {}): Promise<Pair> {
+export async function startPair(
+  orderEnv: Record<string, string> = {},
+  userEnv: Record<string, string> = {},
+): Promise<Pair> {
   const [userPort, orderPort] = await twoFreePorts();
   const [users, orders] = await Promise.all([
-    startService('user-service', { LOG_LEVEL: 'info', PORT: String(userPort) }),
+    startService('user-service', { LOG_LEVEL: 'info', ...userEnv, PORT: String(userPort) }),
     startService('order-service', {
       ...FAST_RESILIENCE,
       USER_SERVICE_URL: `http://${LOOPBACK}:${userPort}`,
