@@ -116,16 +116,29 @@ export class Database {
   transaction<T>(operation: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.#timed(operation, async () => {
       const client = await this.pool.connect();
+      // pg emits 'error' on a checked-out client whose connection dies (server restart, network cut); with
+      // no listener that is an uncaught exception and the process exits. The statement in flight rejects
+      // anyway, so the listener only keeps the error: release(err) then discards the broken connection.
+      let broken: Error | undefined;
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await work(client);
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!broken) {
+          await client.query('ROLLBACK').catch((rollbackFailed: Error) => {
+            broken = rollbackFailed;
+          });
+        }
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     });
   }

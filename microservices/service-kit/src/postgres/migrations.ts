@@ -21,8 +21,11 @@ export async function migrate(options: MigrateOptions): Promise<string[]> {
     application_name: 'migrations',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
   });
-  await client.connect();
   const log = options.logger.child({ component: 'migrations' });
+  // A connection lost mid-run is an 'error' event here; the statement in flight rejects with it anyway, and
+  // without a listener the event alone would end the process instead of letting start-up retry.
+  client.on('error', (err) => log.warn({ err }, 'migration connection lost'));
+  await client.connect();
   try {
     const applied = await runner({
       dbClient: client,

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { silentLogger } from '../logging/logger.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
+import { createTestDatabase } from '../testing/postgres-server.js';
+import { Database } from './database.js';
+
+const adminUrl = inject('pgAdminUrl');
+let db: Database;
+let drop: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  if (!adminUrl) return;
+  const created = await createTestDatabase(adminUrl, 'database');
+  drop = created.drop;
+  db = new Database({
+    url: created.url,
+    applicationName: 'database-test',
+    poolMax: 2,
+    connectTimeoutMs: 2_000,
+    statementTimeoutMs: 2_000,
+    logger: silentLogger(),
+    registry: createMetricsRegistry({ defaultMetrics: false }),
+  });
+});
+afterAll(async () => {
+  await db?.close();
+  await drop?.();
+});
+
+describe.skipIf(!adminUrl)('Database.transaction', () => {
+  it('when the connection dies inside a transaction, then the transaction rejects, the process keeps running, and the pool serves the next query on a fresh connection', async () => {
+    // The server ends this very backend, as a restart or a network cut would; pg then emits 'error' on the
+    // checked-out client, which would be an uncaught exception (vitest fails the run on one).
+    const killed = db.transaction('test.kill', async (client) => {
+      await client.query('SELECT pg_terminate_backend(pg_backend_pid())');
+    });
+    await expect(killed).rejects.toThrow();
+    for (let i = 0; i < 3; i += 1) await db.check();
+    const { rows } = await db.query<{ n: number }>('test.after', 'SELECT 1 AS n');
+    expect(rows).toEqual([{ n: 1 }]);
+  });
+
+  it('when the work throws, then the transaction rolls back and the connection goes back to the pool', async () => {
+    await db.query('test.setup', 'CREATE TABLE IF NOT EXISTS t (v int)');
+    await expect(
+      db.transaction('test.fail', async (client) => {
+        await client.query('INSERT INTO t VALUES (1)');
+        throw new Error('work failed');
+      }),
+    ).rejects.toThrow('work failed');
+    const { rows } = await db.query<{ n: string }>('test.count', 'SELECT count(*) AS n FROM t');
+    expect(rows).toEqual([{ n: '0' }]);
+    expect(db.pool.totalCount).toBeLessThanOrEqual(2);
+  });
+});
