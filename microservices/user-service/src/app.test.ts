@@ -314,6 +314,14 @@ describe('GET /health', () => {
     expect(res.body.dependencies).toEqual({ store: 'unhealthy' });
   });
 
+  it('when the service is draining, then every answer asks keep-alive clients to close the connection', async () => {
+    const { client } = drainingApp();
+    for (const path of ['/api/v1/users', '/health/ready', '/']) {
+      expect((await client.get(path)).headers.get('connection'), path).toBe('close');
+    }
+    expect((await buildTestApp().client.get('/api/v1/users')).headers.get('connection')).toBeNull();
+  });
+
   it('when the service is draining, then it answers 503 unhealthy', async () => {
     const { client } = drainingApp();
     const res = await client.get<Probe>('/health');

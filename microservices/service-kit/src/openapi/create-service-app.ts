@@ -13,6 +13,7 @@ import { registerHealthRoutes } from '../health/health-routes.js';
 import type { Lifecycle } from '../health/lifecycle.js';
 import type { AppEnv } from '../http/app-env.js';
 import { requestBodyLimit } from '../http/body-limit.js';
+import { closeConnectionsWhenDraining } from '../http/close-when-draining.js';
 import { strictJsonBody } from '../http/json-body.js';
 import { observeRequests } from '../http/observe-requests.js';
 import { refuseInvalidRequestId, requestContext } from '../http/request-context.js';
@@ -68,6 +69,7 @@ export function createServiceApp(options: ServiceAppOptions): OpenAPIHono<AppEnv
   app.use('*', requestContext(options.logger));
   app.use('*', observeRequests(createHttpMetrics(options.registry)));
   app.use('*', securityHeaders());
+  app.use('*', closeConnectionsWhenDraining(options.lifecycle));
   if (options.corsOrigins.length > 0) {
     app.use(
       '/api/*',
