@@ -15,7 +15,7 @@ export function reportFigures(group: string, figures: Figures): void {
   const rounded = Object.fromEntries(
     Object.entries(figures).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 100) / 100 : v]),
   );
-  console.log(`[resilience] ${group}: ${JSON.stringify(rounded)}`);
+  process.stdout.write(`[resilience] ${group}: ${JSON.stringify(rounded)}\n`);
   mkdirSync(join(repoRoot, '.tmp'), { recursive: true });
   appendFileSync(REPORT_FILE, `${JSON.stringify({ group, at: new Date().toISOString(), ...rounded })}\n`);
 }
