@@ -97,6 +97,36 @@ environment: {{ $.Values.environment }}
 {{- default (printf "http://%s.%s.svc.cluster.local:%v" $u.serviceName .Release.Namespace $u.port) $u.url -}}
 {{- end -}}
 
+{{/*
+FAULT_DELAY_MS: a whole number of ms, or a "min-max" range. The schema checks the shape; a range's order and
+upper bound it cannot compare, so they are checked here (the service would refuse to start on them).
+*/}}
+{{- define "microservice.faultDelayMs" -}}
+{{- $d := .Values.faults.delayMs -}}
+{{- if kindIs "string" $d -}}
+{{- if not (regexMatch "^[0-9]{1,6}-[0-9]{1,6}$" $d) -}}
+{{- fail (printf "faults.delayMs %q must be ms (1000) or a range of ms (200-800)" $d) -}}
+{{- end -}}
+{{- $bounds := splitList "-" $d -}}
+{{- $min := atoi (first $bounds) -}}
+{{- $max := atoi (last $bounds) -}}
+{{- if or (gt $min $max) (gt $max 120000) -}}
+{{- fail (printf "faults.delayMs %q must be low-high and at most 120000 ms" $d) -}}
+{{- end -}}
+{{- printf "%d-%d" $min $max -}}
+{{- else -}}
+{{- $d | int64 -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+FAULT_ERROR_RATE as a plain decimal: Go prints small floats in exponent form (1e-05), which the service's
+decimal parser refuses. Six decimal places, trailing zeros dropped.
+*/}}
+{{- define "microservice.faultErrorRate" -}}
+{{- regexReplaceAll "\\.?0+$" (printf "%.6f" (float64 .Values.faults.errorRate)) "" -}}
+{{- end -}}
+
 {{/* URL of this release's own Service. */}}
 {{- define "microservice.selfUrl" -}}
 {{- printf "http://%s.%s.svc.cluster.local:%v" (include "microservice.fullname" .) .Release.Namespace .Values.service.port -}}

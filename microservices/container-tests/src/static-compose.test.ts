@@ -6,7 +6,14 @@ import { parse } from 'yaml';
 import { parseOrderServiceEnv } from '../../order-service/src/env.js';
 import { parseUserServiceEnv } from '../../user-service/src/env.js';
 import { readDockerfile } from './support/dockerfiles.js';
-import { composeFile, composeTestFile, postgresInitSql, repoRoot, SERVICES } from './support/paths.js';
+import {
+  composeFaultsFile,
+  composeFile,
+  composeTestFile,
+  postgresInitSql,
+  repoRoot,
+  SERVICES,
+} from './support/paths.js';
 import { missingTools } from './support/prerequisites.js';
 import { run } from './support/run.js';
 
@@ -76,6 +83,10 @@ const resolved = (files: string[], env: Record<string, string> = {}) => {
   return config;
 };
 
+/** The fault injection variables a service sets (FAULTS_ENABLED, FAULT_MODE, …). */
+const faultVariables = (svc: ComposeService | undefined) =>
+  Object.fromEntries(Object.entries(svc?.environment ?? {}).filter(([name]) => /^FAULTS?_/.test(name)));
+
 const seconds = (duration = '0s') => {
   const match = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration);
   return Number(match?.[1] ?? 0) * 60 + Number(match?.[2] ?? 0);
@@ -87,10 +98,12 @@ describe.skipIf(skipReason !== null)('docker-compose.yml', () => {
     'order-service': parseOrderServiceEnv({}),
   };
 
-  it('passes `docker-compose config -q` on its own, with the observability profile, and with the test override', async () => {
+  it('passes `docker-compose config -q` on its own, with the observability profile, the faults file and the test override', async () => {
     await compose([composeFile], ['config', '-q']);
     await compose([composeFile], ['--profile', 'observability', 'config', '-q']);
+    await compose([composeFile, composeFaultsFile], ['--profile', 'observability', 'config', '-q']);
     await compose([composeFile, composeTestFile], ['config', '-q'], TEST_VARIABLES);
+    await compose([composeFile, composeTestFile, composeFaultsFile], ['config', '-q'], TEST_VARIABLES);
     // The override refuses to run with a variable missing rather than with an empty value.
     const missing = await run('docker-compose', ['-f', composeFile, '-f', composeTestFile, 'config', '-q'], {
       cwd: repoRoot,
@@ -154,6 +167,17 @@ describe.skipIf(skipReason !== null)('docker-compose.yml', () => {
     },
   );
 
+  it('leaves fault injection off: no service sets FAULTS_ENABLED or a FAULT_* variable', async () => {
+    const config = await resolved([composeFile]);
+    for (const [name, svc] of Object.entries(config.services)) expect(faultVariables(svc), name).toEqual({});
+    expect(parseUserServiceEnv(config.services['user-service']?.environment ?? {}).FAULTS_ENABLED).toBe(
+      false,
+    );
+    expect(parseOrderServiceEnv(config.services['order-service']?.environment ?? {}).FAULTS_ENABLED).toBe(
+      false,
+    );
+  });
+
   it('every environment variable compose sets is one the service accepts (parsed by its own env schema)', async () => {
     const config = await resolved([composeFile]);
     expect(() => parseUserServiceEnv(config.services['user-service']?.environment ?? {})).not.toThrow();
@@ -213,6 +237,57 @@ describe.skipIf(skipReason !== null)('docker-compose.yml', () => {
     }
   });
 });
+
+describe.skipIf(skipReason !== null)(
+  'microservices/compose/docker-compose.faults.yml (fault injection for the resilience demos)',
+  () => {
+    it('turns fault injection on in both services, in mode normal, as their own env parsers read it', async () => {
+      const config = await resolved([composeFile, composeFaultsFile]);
+      for (const service of SERVICES) {
+        const env = config.services[service]?.environment ?? {};
+        expect(faultVariables(config.services[service]), service).toEqual({
+          FAULTS_ENABLED: 'true',
+          FAULT_MODE: 'normal',
+        });
+        const parsed = service === 'user-service' ? parseUserServiceEnv(env) : parseOrderServiceEnv(env);
+        expect(parsed).toMatchObject({ FAULTS_ENABLED: true, FAULT_MODE: 'normal' });
+      }
+      for (const name of ['postgres', 'prometheus', 'grafana'])
+        expect(faultVariables(config.services[name]), name).toEqual({});
+    });
+
+    it('changes nothing else: without its FAULT* variables the merged config is the default one', async () => {
+      const [plain, withFaults] = await Promise.all([
+        resolved([composeFile]),
+        resolved([composeFile, composeFaultsFile]),
+      ]);
+      // Merging several files makes docker-compose 1.29 reorder the volume lists; their order means nothing.
+      const normalised = (config: ComposeConfig) => {
+        const copy = structuredClone(config);
+        for (const svc of Object.values(copy.services)) {
+          for (const name of Object.keys(faultVariables(svc))) delete svc.environment?.[name];
+          svc.volumes?.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+        }
+        return copy;
+      };
+      expect(normalised(withFaults)).toEqual(normalised(plain));
+      // So the networking is today's: the default network and published ports, no host networking.
+      for (const [name, svc] of Object.entries(withFaults.services))
+        expect(svc.network_mode, name).toBeUndefined();
+    });
+
+    it('keeps every service on the host network under the test override too', async () => {
+      const config = await resolved([composeFile, composeTestFile, composeFaultsFile], TEST_VARIABLES);
+      expect(Object.keys(config.services)).toHaveLength(5);
+      for (const [name, svc] of Object.entries(config.services)) expect(svc.network_mode, name).toBe('host');
+      for (const service of SERVICES)
+        expect(config.services[service]?.environment).toMatchObject({
+          FAULTS_ENABLED: 'true',
+          HOST: '127.0.0.1',
+        });
+    });
+  },
+);
 
 describe.skipIf(skipReason !== null)(
   'microservices/compose/docker-compose.test.yml (the override the engine tests use)',

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseUserServiceEnv } from '../../user-service/src/env.js';
 import {
   type Combination,
   ciValues,
@@ -69,6 +70,10 @@ describe('helm lint --strict', () => {
     ['a wrong type', 'replicaCount: two\n', /replicaCount/],
     ['a malformed digest', 'image:\n  digest: sha256:abc\n', /digest/],
     ['fault injection in prod', 'environment: prod\nfaults:\n  enabled: true\n', /faults\/enabled/],
+    ['a fault mode the services do not know', 'faults:\n  mode: delay\n', /faults\/mode/],
+    ['a malformed fault delay range', 'faults:\n  delayMs: 200..800\n', /faults\/delayMs/],
+    ['a fault delay above 120000 ms', 'faults:\n  delayMs: 200000\n', /faults\/delayMs/],
+    ['a fault error rate above 1', 'faults:\n  errorRate: 1.5\n', /faults\/errorRate/],
     [
       'two database sources',
       'postgresql:\n  existingSecret:\n    name: db\n  cnpg:\n    enabled: true\n',
@@ -145,6 +150,13 @@ describe('NOTES.txt', () => {
     expect(notes).not.toMatch(/EMBEDDED/);
     expect(notes).toContain('user-service is called at http://user-service.shop.svc.cluster.local:8000');
   });
+
+  it('warns when fault injection is on, and only then', async () => {
+    expect(await helmNotes(user({ set: ['faults.enabled=true', 'faults.mode=slow'] }))).toMatch(
+      /WARNING: fault injection is ON \(start-up mode slow\)[\s\S]*PUT \/admin\/faults/,
+    );
+    expect(await helmNotes(user())).not.toMatch(/fault injection/i);
+  });
 });
 
 describe('chart behaviour', () => {
@@ -177,20 +189,50 @@ describe('chart behaviour', () => {
     );
   });
 
-  it('maps the faults block to FAULT_* variables, and leaves them out when off', async () => {
+  it('maps the faults block to FAULT_* variables the services accept, and leaves them out when off', async () => {
     const faults = await writeValues(
       'faults-on',
-      'faults:\n  enabled: true\n  mode: error\n  errorRate: 0.25\n',
+      'faults:\n  enabled: true\n  mode: slow\n  delayMs: 200-800\n  errorRate: 0.25\n',
     );
     const on = configOf(await renderObjects(user({ valuesFiles: [presetValues('user-service'), faults] })));
     expect(on).toMatchObject({
       FAULTS_ENABLED: 'true',
-      FAULT_MODE: 'error',
+      FAULT_MODE: 'slow',
+      FAULT_DELAY_MS: '200-800',
       FAULT_ERROR_RATE: '0.25',
-      FAULT_DELAY_MS: '0',
     });
+    // What the service's own env parser makes of the ConfigMap (the chart and the kit agree on the format).
+    expect(parseUserServiceEnv(on)).toMatchObject({
+      FAULTS_ENABLED: true,
+      FAULT_MODE: 'slow',
+      FAULT_DELAY_MS: { min: 200, max: 800 },
+      FAULT_ERROR_RATE: 0.25,
+    });
+    // Only `enabled`: the chart's defaults are the services' defaults (normal, 1000 ms, 0.5).
+    const defaults = configOf(await renderObjects(user({ set: ['faults.enabled=true'] })));
+    expect(defaults).toMatchObject({ FAULT_MODE: 'normal', FAULT_DELAY_MS: '1000', FAULT_ERROR_RATE: '0.5' });
+    const fixed = configOf(
+      await renderObjects(user({ set: ['faults.enabled=true', 'faults.mode=down', 'faults.delayMs=1500'] })),
+    );
+    expect(fixed).toMatchObject({ FAULT_MODE: 'down', FAULT_DELAY_MS: '1500' });
     const off = configOf(await renderObjects(user()));
     expect(Object.keys(off).filter((k) => k.startsWith('FAULT'))).toEqual([]);
+  });
+
+  it('writes a small error rate as a plain decimal, which the service parses (Go would print 1e-05)', async () => {
+    const rare = await writeValues('faults-rare', 'faults:\n  enabled: true\n  errorRate: 0.00001\n');
+    const config = configOf(await renderObjects(user({ valuesFiles: [presetValues('user-service'), rare] })));
+    expect(config.FAULT_ERROR_RATE).toBe('0.00001');
+    expect(parseUserServiceEnv(config).FAULT_ERROR_RATE).toBe(0.00001);
+  });
+
+  it.each([
+    ['backwards', '800-200'],
+    ['above 120000 ms', '100-200000'],
+  ])('refuses a fault delay range %s, which the schema cannot see (template guard)', async (_name, range) => {
+    await expect(
+      renderObjects(user({ set: ['faults.enabled=true', `faults.delayMs=${range}`] })),
+    ).rejects.toThrow(/faults.delayMs .* must be low-high and at most 120000 ms/);
   });
 
   it('rolls the pods when the configuration changes (checksum annotation)', async () => {

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENVIRONMENTS, type EnvironmentName, namespaceOf, SERVICES } from './support/helm.js';
 import { findDrift, manifestsPath, RENDER_COMMAND } from './support/k8s-render.js';
-import { type K8sObject, parseManifests } from './support/manifests.js';
+import { clone, type K8sObject, parseManifests } from './support/manifests.js';
 import { k8sDir, repoRoot, scratchDir } from './support/paths.js';
 import { kustomize, loadAllEnvironments } from './support/renders.js';
 
@@ -19,6 +19,26 @@ const kinds = (objects: K8sObject[], app: string) =>
   objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/name'] === app).map((o) => o.kind);
 const configOf = (objects: K8sObject[], app: string) =>
   objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === app)?.data as Record<string, string>;
+
+interface PodSpec {
+  containers?: Array<{ env?: Array<{ name: string }> }>;
+  initContainers?: Array<{ env?: Array<{ name: string }> }>;
+}
+/** Every FAULTS_ENABLED / FAULT_* variable a ConfigMap or a container (Deployment, Job, Pod) sets. */
+function faultVariables(objects: readonly K8sObject[]): string[] {
+  const found: string[] = [];
+  for (const o of objects) {
+    const at = `${o.kind}/${o.metadata.name}`;
+    const { data, spec } = o as K8sObject & { data?: Record<string, string>; spec?: Record<string, unknown> };
+    if (o.kind === 'ConfigMap') found.push(...Object.keys(data ?? {}).map((k) => `${at}: ${k}`));
+    const pod = (o.kind === 'Pod' ? spec : (spec?.template as { spec?: PodSpec } | undefined)?.spec) as
+      | PodSpec
+      | undefined;
+    for (const c of [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])])
+      found.push(...(c.env ?? []).map((e) => `${at}: ${e.name}`));
+  }
+  return found.filter((entry) => /: FAULTS?_/.test(entry));
+}
 
 describe('one source of truth: k8s/<env>/<service>/manifests.yaml is rendered from the chart', () => {
   it('every committed file equals a fresh render (run the render script after changing the chart or values)', async () => {
@@ -124,10 +144,28 @@ describe('environment policy', () => {
       const url = d.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'DATABASE_URL');
       expect(url?.valueFrom).toEqual({ secretKeyRef: { name: `${app}-database`, key: 'uri' } });
     }
+  });
+
+  it('no environment turns fault injection on: no FAULT* variable in any ConfigMap or container, dev included', () => {
     for (const env of ENVIRONMENTS) {
-      for (const app of SERVICES)
-        expect(configOf(environments[env], app)).not.toHaveProperty('FAULTS_ENABLED');
+      expect(faultVariables(environments[env]), `k8s/${env}`).toEqual([]);
+      for (const app of SERVICES) expect(configOf(environments[env], app)).toHaveProperty('PORT');
     }
+  });
+
+  it('finds a FAULT* variable set through the ConfigMap or a container env (negative)', () => {
+    const viaConfigMap = clone(environments.staging);
+    const config = viaConfigMap.find((o) => o.kind === 'ConfigMap') as K8sObject & {
+      data: Record<string, string>;
+    };
+    config.data.FAULTS_ENABLED = 'true';
+    expect(faultVariables(viaConfigMap)).toEqual([`ConfigMap/${config.metadata.name}: FAULTS_ENABLED`]);
+    const viaEnv = clone(environments.prod);
+    const deployment = viaEnv.find((o) => o.kind === 'Deployment') as K8sObject & {
+      spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
+    };
+    deployment.spec.template.spec.containers[0]?.env?.push({ name: 'FAULT_MODE', value: 'down' });
+    expect(faultVariables(viaEnv)).toEqual([`Deployment/${deployment.metadata.name}: FAULT_MODE`]);
   });
 
   it('the image tag and digest of each service come from k8s/<env>/<service>/values.yaml, the registry/owner from values-common.yaml', async () => {

@@ -50,10 +50,11 @@ const alert = (rule: RuleObject, suffix: string) => {
   return found;
 };
 
-/** promtool unit tests: the breaker-open alert and the 5xx ratio alert, firing and not firing. */
+/** promtool unit tests: the breaker-open, 5xx ratio and fault injection alerts, firing and not firing. */
 function unitTests(rule: RuleObject, rulesPath: string) {
   const breaker = alert(rule, 'UserServiceBreakerOpen');
   const errors = alert(rule, 'HighErrorRatio');
+  const faults = alert(rule, 'FaultInjectionEnabled');
   const pod = 'order-service-5d9c7b8f6-abcde';
   const selector = 'job="order-service", namespace="shop"';
   return {
@@ -116,6 +117,36 @@ function unitTests(rule: RuleObject, rulesPath: string) {
           },
         ],
       },
+      {
+        interval: '1m',
+        input_series: [
+          // One pod runs with fault injection from minute 2 on; the other never does.
+          { series: `fault_injection_enabled{${selector}, pod="${pod}"}`, values: '0 0 1x20' },
+          { series: `fault_injection_enabled{${selector}, pod="${pod}-2"}`, values: '0x22' },
+          // Another release (user-service) with faults on does not raise order-service's alert.
+          {
+            series: 'fault_injection_enabled{job="user-service", namespace="shop", pod="user-service-1"}',
+            values: '1x22',
+          },
+        ],
+        alert_rule_test: [
+          // On for 9 minutes: still pending (for: 10m).
+          { eval_time: '11m', alertname: faults.alert, exp_alerts: [] },
+          {
+            eval_time: '12m',
+            alertname: faults.alert,
+            exp_alerts: [
+              {
+                exp_labels: faults.labels,
+                exp_annotations: {
+                  summary: faults.annotations.summary,
+                  description: faults.annotations.description,
+                },
+              },
+            ],
+          },
+        ],
+      },
     ],
   };
 }
@@ -132,17 +163,33 @@ describe.skipIf(!promtool.available)(
       }
     });
 
-    it('alerts on high 5xx ratio, p99 latency, an open user-service breaker and restarts', () => {
+    it('alerts on high 5xx ratio, p99 latency, an open user-service breaker, restarts and fault injection left on', () => {
       const names = orderRules().spec.groups.flatMap((g) => g.rules.map((r) => r.alert));
       expect(names).toEqual([
         'OrderServiceHighErrorRatio',
         'OrderServiceHighLatencyP99',
         'OrderServiceUserServiceBreakerOpen',
         'OrderServicePodRestarting',
+        'OrderServiceFaultInjectionEnabled',
       ]);
+      const faults = alert(orderRules(), 'FaultInjectionEnabled');
+      expect(faults.labels).toEqual({ severity: 'warning' });
+      expect(faults.annotations.description).toMatch(/never be on in prod/);
     });
 
-    it('the breaker-open and 5xx-ratio alerts fire when they should and not before (promtool test rules)', async () => {
+    it('every k8s/ environment with alert rules (staging, prod) alerts when fault injection is on', () => {
+      const environmentRules = rules.filter((r) => r.origin.startsWith('k8s/'));
+      expect(new Set(environmentRules.map((r) => r.origin))).toEqual(new Set(['k8s/staging', 'k8s/prod']));
+      for (const { origin, rule } of environmentRules) {
+        const app = rule.metadata.name;
+        const namespace = rule.metadata.namespace;
+        expect(alert(rule, 'FaultInjectionEnabled').expr.trim(), origin).toBe(
+          `max(fault_injection_enabled{job="${app}", namespace="${namespace}"}) == 1`,
+        );
+      }
+    });
+
+    it('the breaker-open, 5xx-ratio and fault injection alerts fire when they should and not before (promtool test rules)', async () => {
       const rulesPath = await ruleFile('order-service', orderRules());
       const testPath = join(scratchDir, 'promtool', 'order-service.test.yaml');
       await writeFile(testPath, stringify(unitTests(orderRules(), rulesPath)));

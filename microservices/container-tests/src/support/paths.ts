@@ -12,6 +12,8 @@ export const dockerfilePath = (service: ServiceName) => join(serviceDir(service)
 export const composeFile = join(repoRoot, 'docker-compose.yml');
 export const composeDir = join(repoRoot, 'microservices', 'compose');
 export const composeTestFile = join(composeDir, 'docker-compose.test.yml');
+/** The override that turns fault injection on in both services (the resilience demos). */
+export const composeFaultsFile = join(composeDir, 'docker-compose.faults.yml');
 export const prometheusConfig = join(composeDir, 'prometheus', 'prometheus.yml');
 export const postgresInitSql = join(composeDir, 'postgres', 'init-databases.sql');
 export const grafanaDir = join(composeDir, 'grafana');
