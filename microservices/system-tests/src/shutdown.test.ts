@@ -140,7 +140,7 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(logs[logIndex(logs, isMsg(SHUTDOWN_COMPLETE))]).toMatchObject({ drained: true });
   });
 
-  it('when a keep-alive client sends a request during the shutdown delay, then it is still served on the same connection', async () => {
+  it('when a keep-alive client sends a request during the shutdown delay, then it is still served on the same connection and told to close it', async () => {
     const users = await startService('user-service', {
       SHUTDOWN_DELAY_MS: '600',
       SHUTDOWN_TIMEOUT_MS: '2000',
@@ -158,10 +158,13 @@ describe('graceful shutdown on SIGTERM', () => {
 
       expect(during.status).toBe(200);
       expect(during.body).toEqual([]);
+      expect(during.headers.get('connection')).toBe('close');
       expect(ready.status).toBe(503);
       expect(ready.body.status).toBe('not_ready');
-      // openapi.json opened the connection; every later request rode on it.
-      expect(keepAlive.reusedSocket()).toEqual([false, true, true, true]);
+      // openapi.json opened the connection and the first request rode on it; the request during the delay
+      // was still served on it, with `Connection: close`, so the next request opened a new connection
+      // (while the listener is still open) instead of racing the drain on the old one.
+      expect(keepAlive.reusedSocket()).toEqual([false, true, true, false]);
       expect(await within('user-service to exit', 5_000, users.exited), outputOf(users)).toEqual({
         code: 0,
         signal: null,

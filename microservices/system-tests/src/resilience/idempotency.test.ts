@@ -50,6 +50,23 @@ async function burst<T>(post: () => Promise<CheckedResponse<T>>) {
   return { responses: timed.map((t) => t.res), latencies: timed.map((t) => t.ms) };
 }
 
+/** Figures of one burst: how many created, replayed or otherwise answered, distinct ids, p99. */
+function reportBurst<T extends { id: string }>(
+  what: string,
+  responses: readonly CheckedResponse<T>[],
+  latencies: readonly number[],
+): void {
+  reportFigures(`5a no duplicates: ${what}`, {
+    requests: CONCURRENT,
+    created_201: responses.filter((r) => !isReplay(r)).length,
+    replayed_201: responses.filter(isReplay).length,
+    other: responses.filter((r) => r.status !== 201).length,
+    distinct_ids: new Set(responses.map((r) => r.body.id)).size,
+    listed: 1,
+    p99_ms: percentileOf(latencies, 99),
+  });
+}
+
 /** Every answer is the same resource: one 201 that created it, the rest replays of it (same body). */
 function expectOneResource<T extends { id: string }>(responses: readonly CheckedResponse<T>[]) {
   expect(responses.map((r) => r.status)).toEqual(Array(CONCURRENT).fill(201));
@@ -82,15 +99,7 @@ describe.each<StoreKind>(['memory', 'PostgreSQL'])('concurrent retries of one cr
     const user = expectOneResource(responses);
     expect((await api.get<User[]>('/api/v1/users')).body).toEqual([user]);
     expect(await createdTotal(api, 'users_created_total')).toBe(1);
-    reportFigures(`5a no duplicates: POST /api/v1/users, ${kind}`, {
-      requests: CONCURRENT,
-      created_201: responses.filter((r) => !isReplay(r)).length,
-      replayed_201: responses.filter(isReplay).length,
-      other: responses.filter((r) => r.status !== 201).length,
-      distinct_ids: new Set(responses.map((r) => r.body.id)).size,
-      listed: 1,
-      p99_ms: percentileOf(latencies, 99),
-    });
+    reportBurst(`POST /api/v1/users, ${kind}`, responses, latencies);
   });
 
   it(`when ${CONCURRENT} POST /api/v1/orders with one Idempotency-Key arrive at once (${kind} store), then exactly one order exists and every answer is that order`, async () => {
@@ -106,15 +115,7 @@ describe.each<StoreKind>(['memory', 'PostgreSQL'])('concurrent retries of one cr
     expect((await orderApi.get<Order[]>('/api/v1/orders')).body).toEqual([order]);
     expect((await orderApi.get<Order[]>(`/api/v1/orders/user/${customer.id}`)).body).toEqual([order]);
     expect(await createdTotal(orderApi, 'orders_created_total')).toBe(1);
-    reportFigures(`5a no duplicates: POST /api/v1/orders, ${kind}`, {
-      requests: CONCURRENT,
-      created_201: responses.filter((r) => !isReplay(r)).length,
-      replayed_201: responses.filter(isReplay).length,
-      other: responses.filter((r) => r.status !== 201).length,
-      distinct_ids: new Set(responses.map((r) => r.body.id)).size,
-      listed: 1,
-      p99_ms: percentileOf(latencies, 99),
-    });
+    reportBurst(`POST /api/v1/orders, ${kind}`, responses, latencies);
   });
 });
 
