@@ -72,7 +72,11 @@ async function buildInto() {
     minifyWhitespace: true,
     minifySyntax: true,
     minifyIdentifiers: false,
-    keepNames: true,
+    // Identifiers are not minified, so names already survive (bar a `2` suffix where bundling resolves a
+    // collision). keepNames would wrap every function created at run time in a `__name()` call, and Hono
+    // creates a dozen arrow-function fields per request context: measured 6 % of a probe's CPU and ~20 %
+    // of its throughput (`npm run bench`).
+    keepNames: false,
     sourcemap: 'linked',
     legalComments: 'linked',
     banner: { js: banner },

@@ -9,7 +9,11 @@ import type { Lifecycle } from '../health/lifecycle.js';
  */
 export function closeConnectionsWhenDraining(lifecycle: Lifecycle): MiddlewareHandler {
   return async (c, next) => {
+    // Set before the answer is built where possible (see security-headers.ts for why that matters);
+    // a request already in flight when shutdown began gets it on its finished response instead.
+    const drainingAtStart = lifecycle.draining;
+    if (drainingAtStart) c.header('Connection', 'close');
     await next();
-    if (lifecycle.draining) c.header('Connection', 'close');
+    if (!drainingAtStart && lifecycle.draining) c.res.headers.set('Connection', 'close');
   };
 }
