@@ -403,6 +403,12 @@ describe.each([
     },
   );
 
+  it('when the headers exceed 16 KiB, then 431 headers-too-large as a problem', async () => {
+    const path = port() === users.port ? USERS : ORDERS;
+    const res = await sendRaw(port(), rawRequest('GET', path, { 'X-Padding': 'p'.repeat(20_000) }));
+    expectRawProblem(res, 431, 'headers-too-large', { ...contract(), path });
+  });
+
   it.each([
     ['a bare CR', 'abc\rSet-Cookie: x=1'],
     ['a bare LF', 'abc\nSet-Cookie: x=1'],
