@@ -26,6 +26,13 @@ const LOAD_BEFORE_SIGNAL_MS = 1_000;
 const NOT_READY_WITHIN_MS = 100;
 /** Timers may fire a hair early relative to our clock; a refused connection earlier than this is a bug. */
 const TIMER_SLACK_MS = 5;
+/**
+ * After SIGTERM every answer says `Connection: close`, so each request in the delay opens a new connection.
+ * One sent in the last moments before the listener closes can still be connecting when it closes and is
+ * reset, never read (the access-log check below proves it): a race at the boundary, not a dropped request.
+ * Failures earlier than this before the close mean the service stopped serving too soon.
+ */
+const CLOSE_BOUNDARY_MS = 50;
 const SHUTDOWN_STARTED = 'shutdown started: readiness now 503';
 const SHUTDOWN_COMPLETE = 'shutdown complete';
 const REQUEST_ID_PREFIX = 'drain';
@@ -122,8 +129,9 @@ function expectCleanExit(service: RunningService, run: DrainRun): void {
 
 /**
  * Every request sent before the signal, and every request answered at all, is a 2xx. The only failures are
- * connections refused once the listener closed and requests written to an idle keep-alive connection the
- * service was closing, which it never read (not in its access log); both only after the shutdown delay.
+ * connections refused or reset as the listener closed, and requests written to a keep-alive connection the
+ * service was closing, which it never read (not in its access log); both only at the end of the shutdown
+ * delay (CLOSE_BOUNDARY_MS).
  * Every request the service logged reached its client with that status.
  */
 function expectAcceptedRequestsSucceeded(service: RunningService, { records, signalled }: DrainRun) {
@@ -136,7 +144,7 @@ function expectAcceptedRequestsSucceeded(service: RunningService, { records, sig
   const failed = records.filter((r) => r.error !== undefined);
   const refused = failed.filter((r) => r.error === 'ECONNREFUSED');
   const unread = failed.filter((r) => r.error !== 'ECONNREFUSED');
-  const failedWhileOpen = failed.filter((r) => r.sentAt < signalled + SHUTDOWN_DELAY_MS - TIMER_SLACK_MS);
+  const failedWhileOpen = failed.filter((r) => r.sentAt < signalled + SHUTDOWN_DELAY_MS - CLOSE_BOUNDARY_MS);
   expect(failedWhileOpen, describeRecords(failedWhileOpen)).toEqual([]);
   const served = servedByService(service);
   const servedButFailed = unread.filter((r) => served.has(r.requestId));
