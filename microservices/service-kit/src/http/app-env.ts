@@ -7,6 +7,8 @@ export interface AppEnv {
     requestId: string;
     /** Request-scoped child logger carrying `req_id`. */
     logger: Logger;
+    /** The caller sent an `X-Request-Id` that was not acceptable (API routes refuse the request). */
+    requestIdRejected: boolean;
     /** Set by the not-found handler so metrics label the request `route="unmatched"`. */
     unmatchedRoute: boolean;
   };
