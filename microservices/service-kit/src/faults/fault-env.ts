@@ -8,17 +8,17 @@ import {
   parseDelayRange,
 } from './fault-settings.js';
 
-const delayRangeVar = z
-  .string()
-  .transform((text, ctx): DelayRange => {
-    const parsed = parseDelayRange(text);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed });
-      return z.NEVER;
-    }
-    return parsed;
-  })
-  .optional();
+/** A zod transform from `"500"` or `"200-800"` to a DelayRange; parseDelayRange's message becomes the issue. */
+export function toDelayRange(text: string, ctx: z.RefinementCtx): DelayRange {
+  const parsed = parseDelayRange(text);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+}
+
+const delayRangeVar = z.string().transform(toDelayRange).optional();
 
 /**
  * Fault injection variables. Only `FAULTS_ENABLED=true` turns it on; the other three have no default

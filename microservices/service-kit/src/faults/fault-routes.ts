@@ -2,15 +2,9 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyProblemResponses, commonProblemResponses } from '../errors/problem.js';
 import type { AppEnv } from '../http/app-env.js';
 import { jsonContent } from '../openapi/json-content.js';
+import { toDelayRange } from './fault-env.js';
 import type { FaultInjector } from './fault-injector.js';
-import {
-  type DelayRange,
-  FAULT_MODES,
-  type FaultSettings,
-  formatDelayRange,
-  MAX_FAULT_DELAY_MS,
-  parseDelayRange,
-} from './fault-settings.js';
+import { FAULT_MODES, type FaultSettings, formatDelayRange, MAX_FAULT_DELAY_MS } from './fault-settings.js';
 
 export const FAULTS_ADMIN_PATH = '/admin/faults';
 
@@ -27,14 +21,7 @@ const DelaySchema = z
     z.number().int().min(0).max(MAX_FAULT_DELAY_MS),
     z.string().max(20).openapi({ description: 'A range in ms, low-high', example: '200-800' }),
   ])
-  .transform((value, ctx): DelayRange => {
-    const parsed = parseDelayRange(String(value));
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+  .transform((value, ctx) => toDelayRange(String(value), ctx));
 
 const FaultChangeSchema = z
   .strictObject({
