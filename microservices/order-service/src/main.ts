@@ -22,7 +22,8 @@ await bootService({
   env,
   packageVersion: packageJson.version,
   mainUrl: import.meta.url,
-  build: async ({ logger, registry, lifecycle, info, docsAssetsDir, faults }) => {
+  build: async (parts) => {
+    const { logger, registry } = parts;
     const { store, resource } = await openStore<OrderStore>({
       env,
       service: SERVICE_NAME,
@@ -53,22 +54,15 @@ await bootService({
       },
     });
     const app = createApp({
+      ...parts,
       store,
       userClient,
       clock: systemClock,
-      logger,
-      registry,
-      info,
-      lifecycle,
       userCache: {
         enabled: env.USER_CACHE_ENABLED,
         ttlMs: env.USER_CACHE_TTL_MS,
         maxEntries: env.USER_CACHE_MAX_ENTRIES,
       },
-      bodyLimitBytes: env.BODY_LIMIT_BYTES,
-      corsOrigins: env.CORS_ORIGINS,
-      docsAssetsDir,
-      faults,
     });
     return {
       app,

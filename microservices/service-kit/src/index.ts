@@ -45,6 +45,7 @@ export {
 export { type CheckResult, type HealthCheck, runChecks } from './health/checks.js';
 export { Lifecycle } from './health/lifecycle.js';
 export type { AppEnv, AppRouteHandler } from './http/app-env.js';
+export { DEFAULT_BODY_LIMIT_BYTES } from './http/body-limit.js';
 export { MAX_JSON_DEPTH } from './http/json-body.js';
 export { MAX_REQUEST_ID_LENGTH } from './http/request-context.js';
 export { API_CONTENT_SECURITY_POLICY, DOCS_CONTENT_SECURITY_POLICY } from './http/security-headers.js';
@@ -68,7 +69,11 @@ export {
 } from './logging/logger.js';
 export { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from './metrics/registry.js';
 export { createRouter } from './openapi/create-router.js';
-export { createServiceApp, type ServiceAppOptions } from './openapi/create-service-app.js';
+export {
+  createServiceApp,
+  type ServiceAppParts,
+  type ServiceDescription,
+} from './openapi/create-service-app.js';
 export { defaultSwaggerAssetsDir } from './openapi/docs.js';
 export { jsonContent } from './openapi/json-content.js';
 export type { ServiceInfo } from './openapi/service-routes.js';

@@ -14,28 +14,17 @@ await bootService({
   env,
   packageVersion: packageJson.version,
   mainUrl: import.meta.url,
-  build: async ({ logger, registry, lifecycle, info, docsAssetsDir, faults }) => {
+  build: async (parts) => {
     const { store, resource } = await openStore<UserStore>({
       env,
       service: SERVICE_NAME,
       mainUrl: import.meta.url,
-      logger,
-      registry,
+      logger: parts.logger,
+      registry: parts.registry,
       postgres: (db) => new PgUserStore(db),
       memory: () => new MemoryUserStore(),
     });
-    const app = createApp({
-      store,
-      clock: systemClock,
-      logger,
-      registry,
-      info,
-      lifecycle,
-      bodyLimitBytes: env.BODY_LIMIT_BYTES,
-      corsOrigins: env.CORS_ORIGINS,
-      docsAssetsDir,
-      faults,
-    });
+    const app = createApp({ ...parts, store, clock: systemClock });
     return { app, resources: [resource] };
   },
 });

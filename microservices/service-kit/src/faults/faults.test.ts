@@ -1,11 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../config/env.js';
-import { Lifecycle } from '../health/lifecycle.js';
 import { silentLogger } from '../logging/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { createServiceApp } from '../openapi/create-service-app.js';
-import { defaultSwaggerAssetsDir } from '../openapi/docs.js';
 import { inProcessClient } from '../testing/checked-client.js';
 import { configErrorOf } from '../testing/config-error.js';
 import { FakeClock } from '../testing/fake-clock.js';
@@ -29,36 +27,32 @@ const pingRoute = createRoute({
   },
 });
 
-/** A service app with one API route, fault injection as given, scripted randomness and sleep. */
+/** A service app with one API route, fault injection as given, and scripted randomness. */
 function build(faults: FaultSettings | undefined, random: number[] = []) {
   const registry = createMetricsRegistry({ defaultMetrics: false });
-  const slept: number[] = [];
   const draws = [...random];
-  const app = createServiceApp({
-    info: { service: 'kit-test', version: '1.0.0', commit: 'abc' },
-    title: 'kit-test',
-    description: 'test',
-    logger: silentLogger(),
-    registry,
-    lifecycle: new Lifecycle(),
-    clock: new FakeClock(),
-    checks: [],
-    bodyLimitBytes: 1_024,
-    corsOrigins: [],
-    docsAssetsDir: defaultSwaggerAssetsDir(),
-    faults,
-    random: () => {
-      const next = draws.shift();
-      if (next === undefined) throw new Error('the test scripted too few random draws');
-      return next;
+  const app = createServiceApp(
+    {
+      info: { service: 'kit-test', version: '1.0.0', commit: 'abc' },
+      logger: silentLogger(),
+      registry,
+      clock: new FakeClock(),
+      bodyLimitBytes: 1_024,
+      faults,
+      random: () => {
+        const next = draws.shift();
+        if (next === undefined) throw new Error('the test scripted too few random draws');
+        return next;
+      },
     },
-  });
+    { title: 'kit-test', description: 'test', checks: [] },
+  );
   app.openapi(pingRoute, (c) => c.json({ pong: true }, 200));
   const metric = async (name: string, labels = '') => {
     const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name}${labels} `));
     return line === undefined ? undefined : Number(line.split(' ').at(-1));
   };
-  return { app, client: inProcessClient(app), slept, metric };
+  return { app, client: inProcessClient(app), metric };
 }
 
 const settings = (overrides: Partial<FaultSettings>): FaultSettings => ({

@@ -1,6 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
+/** Default request body limit (1 MiB); `BODY_LIMIT_BYTES` overrides it. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1_048_576;
+
 export interface RequestBodyLimitOptions {
   maxSize: number;
   onError: (c: Context) => Response | Promise<Response>;

@@ -10,9 +10,9 @@ import { registerFaultRoutes } from '../faults/fault-routes.js';
 import type { FaultSettings } from '../faults/fault-settings.js';
 import type { HealthCheck } from '../health/checks.js';
 import { registerHealthRoutes } from '../health/health-routes.js';
-import type { Lifecycle } from '../health/lifecycle.js';
+import { Lifecycle } from '../health/lifecycle.js';
 import type { AppEnv } from '../http/app-env.js';
-import { requestBodyLimit } from '../http/body-limit.js';
+import { DEFAULT_BODY_LIMIT_BYTES, requestBodyLimit } from '../http/body-limit.js';
 import { closeConnectionsWhenDraining } from '../http/close-when-draining.js';
 import { strictJsonBody } from '../http/json-body.js';
 import { observeRequests } from '../http/observe-requests.js';
@@ -20,7 +20,7 @@ import { refuseInvalidRequestId, requestContext } from '../http/request-context.
 import { securityHeaders } from '../http/security-headers.js';
 import { createHttpMetrics } from '../metrics/http-metrics.js';
 import { createRouter } from './create-router.js';
-import { registerDocs } from './docs.js';
+import { defaultSwaggerAssetsDir, registerDocs } from './docs.js';
 import { registerServiceRoutes, type ServiceInfo } from './service-routes.js';
 
 const OpenApiDocumentSchema = z
@@ -37,23 +37,34 @@ const openApiDocumentRoute = createRoute({
   },
 });
 
-export interface ServiceAppOptions {
+/**
+ * What every service's app is built from besides its own business parts. Each service's `createApp` deps
+ * extend it; `bootService` hands the configured values to `main.ts`, tests pass what they need.
+ */
+export interface ServiceAppParts {
   info: ServiceInfo;
-  /** Title and description of the OpenAPI document. */
-  title: string;
-  description: string;
   logger: Logger;
   registry: Registry;
-  lifecycle: Lifecycle;
   clock: Clock;
-  checks: readonly HealthCheck[];
-  bodyLimitBytes: number;
-  corsOrigins: readonly string[];
-  docsAssetsDir: string;
+  /** Default: a fresh one (never draining). */
+  lifecycle?: Lifecycle | undefined;
+  /** Default: DEFAULT_BODY_LIMIT_BYTES. */
+  bodyLimitBytes?: number | undefined;
+  /** Default: none (CORS off). */
+  corsOrigins?: readonly string[] | undefined;
+  /** Default: swagger-ui-dist in node_modules. */
+  docsAssetsDir?: string | undefined;
   /** Start-up fault settings when fault injection is enabled (FAULTS_ENABLED=true); undefined: off. */
   faults?: FaultSettings | undefined;
   /** Randomness for fault injection; tests pass their own. */
   random?: (() => number) | undefined;
+}
+
+/** What a service says about itself: its OpenAPI title and description, and its readiness checks. */
+export interface ServiceDescription {
+  title: string;
+  description: string;
+  checks: readonly HealthCheck[];
 }
 
 /**
@@ -61,7 +72,15 @@ export interface ServiceAppOptions {
  * security headers, CORS, body limit, problem+json errors, probes, `/metrics`, `/openapi.json`, `/docs`.
  * The service mounts its own routers on the returned app.
  */
-export function createServiceApp(options: ServiceAppOptions): OpenAPIHono<AppEnv> {
+export function createServiceApp(parts: ServiceAppParts, service: ServiceDescription): OpenAPIHono<AppEnv> {
+  const options = {
+    ...parts,
+    ...service,
+    lifecycle: parts.lifecycle ?? new Lifecycle(),
+    bodyLimitBytes: parts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    corsOrigins: parts.corsOrigins ?? [],
+    docsAssetsDir: parts.docsAssetsDir ?? defaultSwaggerAssetsDir(),
+  };
   const app = createRouter();
   app.onError(errorHandler);
   app.notFound(notFoundHandler);

@@ -1,29 +1,30 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { CommonEnv } from '../config/env.js';
 import { faultSettingsFromEnv, ignoredFaultVariables } from '../faults/fault-env.js';
 import { type FaultSettings, formatDelayRange } from '../faults/fault-settings.js';
 import { Lifecycle } from '../health/lifecycle.js';
 import { closeLogDestination, createLogDestination, createLogger } from '../logging/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
+import type { ServiceAppParts } from '../openapi/create-service-app.js';
 import { defaultSwaggerAssetsDir } from '../openapi/docs.js';
 import type { ServiceInfo } from '../openapi/service-routes.js';
 import { createGracefulShutdown } from './graceful-shutdown.js';
 import { startHttpServer } from './http-server.js';
 import { exitOnSignals } from './process-hooks.js';
 
-/** What every service's app is built from, prepared by `bootService`. */
-export interface BootParts {
-  info: ServiceInfo;
-  logger: Logger;
-  registry: Registry;
-  lifecycle: Lifecycle;
-  docsAssetsDir: string;
-  /** Fault injection settings when FAULTS_ENABLED=true, else undefined (off). */
-  faults: FaultSettings | undefined;
-}
+/**
+ * The configured parts of every service's app, prepared by `bootService` from the common environment; a
+ * service's `main.ts` adds its own (store, clock, clients) and passes them all to its `createApp`.
+ */
+export type BootParts = Required<
+  Pick<
+    ServiceAppParts,
+    'info' | 'logger' | 'registry' | 'lifecycle' | 'docsAssetsDir' | 'bodyLimitBytes' | 'corsOrigins'
+  >
+> &
+  Pick<ServiceAppParts, 'faults'>;
 
 export interface BootOptions {
   service: string;
@@ -60,6 +61,8 @@ export async function bootService(options: BootOptions): Promise<void> {
     registry: createMetricsRegistry({ defaultMetrics: true }),
     lifecycle,
     docsAssetsDir: existsSync(bundledAssets) ? bundledAssets : defaultSwaggerAssetsDir(),
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    corsOrigins: env.CORS_ORIGINS,
     faults,
   });
 
