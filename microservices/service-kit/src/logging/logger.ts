@@ -28,12 +28,28 @@ const REDACTED_PATHS = [
   'error.client',
 ];
 
+let lastMillisecond = Number.NaN;
+let lastTimestamp = '';
+
+/**
+ * pino's ISO `time` field, formatted once per millisecond rather than once per line: under load many
+ * lines share a millisecond, and formatting the date measured as about a quarter of an access line's cost.
+ */
+export function isoTimeOncePerMillisecond(): string {
+  const now = Date.now();
+  if (now !== lastMillisecond) {
+    lastMillisecond = now;
+    lastTimestamp = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTimestamp;
+}
+
 /** JSON logger with ISO timestamps, string levels and the service identity on every line. */
 export function createLogger(config: LoggerConfig, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level: config.level,
     base: { service: config.service, version: config.version },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeOncePerMillisecond,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
@@ -50,8 +66,16 @@ export async function createLogDestination(options: { pretty: boolean }): Promis
     const { default: pretty } = await import('pino-pretty');
     return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
   }
-  return pino.destination({ dest: 1, sync: false });
+  return pino.destination({ dest: 1, sync: false, maxWrite: LOG_WRITE_BYTES });
 }
+
+/**
+ * Largest single write of buffered log lines. sonic-boom measures the pending buffer's byte length on every
+ * line, so a large buffer (its default is 16 KiB) costs more per line under load: 4 KiB measured about 15 %
+ * more requests per second on a probe than the default (`npm run bench`), and it is PIPE_BUF, the size up to
+ * which a write to a pipe (a container's stdout) is atomic, so lines from several writers never interleave.
+ */
+export const LOG_WRITE_BYTES = 4096;
 
 /**
  * Ends a log destination and resolves once everything written so far has reached the file descriptor.
