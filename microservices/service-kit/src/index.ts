@@ -47,11 +47,14 @@ export { Lifecycle } from './health/lifecycle.js';
 export type { AppEnv, AppRouteHandler } from './http/app-env.js';
 export { DEFAULT_BODY_LIMIT_BYTES } from './http/body-limit.js';
 export { MAX_JSON_DEPTH } from './http/json-body.js';
-export { MAX_REQUEST_ID_LENGTH } from './http/request-context.js';
+export { addResponseHeader, reply, replyJson } from './http/reply.js';
+export { MAX_REQUEST_ID_LENGTH } from './http/request-id.js';
+export type { ResponseHeaderRecord } from './http/response-headers.js';
 export { API_CONTENT_SECURITY_POLICY, DOCS_CONTENT_SECURITY_POLICY } from './http/security-headers.js';
 export {
   hashRequest,
   IDEMPOTENCY_TTL_MS,
+  IDEMPOTENT_REPLAY_HEADERS,
   IdempotencyHeaderSchema,
   type IdempotencyRequest,
   type IdempotentResult,

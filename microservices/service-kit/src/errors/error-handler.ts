@@ -2,6 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../http/app-env.js';
+import { reply } from '../http/reply.js';
 import { AppError } from './app-error.js';
 import { PROBLEM_CONTENT_TYPE, type Problem, problemTypeUri } from './problem.js';
 
@@ -30,15 +31,18 @@ const statusSlugs: Partial<Record<number, string>> = {
 export function problemJson(
   c: Context<AppEnv>,
   problem: Omit<Problem, 'instance' | 'request_id'>,
-  headers: Record<string, string> = {},
+  headers?: Record<string, string>,
 ): Response {
   const body: Problem = { ...problem, instance: c.req.path };
   const requestId = c.get('requestId');
   if (requestId) body.request_id = requestId;
-  return c.body(JSON.stringify(body), problem.status as ContentfulStatusCode, {
-    ...headers,
-    'Content-Type': PROBLEM_CONTENT_TYPE,
-  });
+  return reply(
+    c,
+    JSON.stringify(body),
+    problem.status as ContentfulStatusCode,
+    PROBLEM_CONTENT_TYPE,
+    headers,
+  );
 }
 
 const INTERNAL_DETAIL = 'An unexpected error occurred. Quote the request id when reporting it.';

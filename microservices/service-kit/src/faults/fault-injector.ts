@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { problemJson } from '../errors/error-handler.js';
 import { problemTypeUri } from '../errors/problem.js';
 import type { AppEnv } from '../http/app-env.js';
+import { addResponseHeader } from '../http/reply.js';
 import { createFaultMetrics, type FaultMetrics, showMode } from './fault-metrics.js';
 import type { FaultSettings } from './fault-settings.js';
 
@@ -53,7 +54,7 @@ export class FaultInjector {
       if (mode === 'slow') {
         const delay = delayMs.min + Math.floor(this.#random() * (delayMs.max - delayMs.min + 1));
         this.#metrics.injected.inc({ fault: 'delay' });
-        c.header(FAULT_HEADER, `delay=${delay}ms`);
+        addResponseHeader(c, FAULT_HEADER, `delay=${delay}ms`);
         await this.#sleep(delay);
         return next();
       }

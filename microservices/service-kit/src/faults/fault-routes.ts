@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyProblemResponses, commonProblemResponses } from '../errors/problem.js';
 import type { AppEnv } from '../http/app-env.js';
+import { replyJson } from '../http/reply.js';
 import { jsonContent } from '../openapi/json-content.js';
 import { toDelayRange } from './fault-env.js';
 import type { FaultInjector } from './fault-injector.js';
@@ -62,7 +63,7 @@ const toBody = (s: FaultSettings) => ({ mode: s.mode, delay_ms: { ...s.delayMs }
 
 /** `GET`/`PUT /admin/faults`; registered only when fault injection is enabled. */
 export function registerFaultRoutes(app: OpenAPIHono<AppEnv>, injector: FaultInjector): void {
-  app.openapi(getRoute, (c) => c.json(toBody(injector.settings), 200));
+  app.openapi(getRoute, (c) => replyJson(c, toBody(injector.settings), 200));
   app.openapi(putRoute, (c) => {
     const change = c.req.valid('json');
     const before = injector.settings;
@@ -81,6 +82,6 @@ export function registerFaultRoutes(app: OpenAPIHono<AppEnv>, injector: FaultInj
       },
       `fault injection changed: mode ${before.mode} -> ${after.mode}`,
     );
-    return c.json(toBody(after), 200);
+    return replyJson(c, toBody(after), 200);
   });
 }

@@ -2,8 +2,10 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { AppEnv } from '../http/app-env.js';
+import { replyJson } from '../http/reply.js';
 import { type HealthCheck, runChecks } from './checks.js';
 import type { Lifecycle } from './lifecycle.js';
+import { LIVENESS_PATH, livenessBody } from './liveness-first.js';
 
 export interface HealthOptions {
   service: string;
@@ -74,7 +76,7 @@ const healthRoute = createRoute({
 
 const liveRoute = createRoute({
   method: 'get',
-  path: '/health/live',
+  path: LIVENESS_PATH,
   tags: ['Health'],
   summary: 'Liveness: the process is running. Never checks dependencies.',
   responses: { 200: json(LiveSchema, 'Alive') },
@@ -108,9 +110,8 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, options: HealthOp
     return { checks, dependencies, canServe: !lifecycle.draining && !criticalDown, degraded };
   };
 
-  app.openapi(liveRoute, (c) =>
-    c.json({ status: 'alive' as const, service, timestamp: clock.now().toISOString() }, 200),
-  );
+  // GET is answered by answerLivenessFirst before routing; this serves HEAD and documents the route.
+  app.openapi(liveRoute, (c) => replyJson(c, livenessBody(service, clock), 200));
 
   app.openapi(readyRoute, async (c) => {
     // While draining, answer at once without touching dependencies: the point is to leave rotation fast.
@@ -124,7 +125,7 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, options: HealthOp
       dependencies: result?.dependencies ?? {},
       checks: result?.checks ?? {},
     } as const;
-    return canServe ? c.json(body, 200) : c.json(body, 503);
+    return canServe ? replyJson(c, body, 200) : replyJson(c, body, 503);
   });
 
   app.openapi(healthRoute, async (c) => {
@@ -140,6 +141,6 @@ export function registerHealthRoutes(app: OpenAPIHono<AppEnv>, options: HealthOp
       dependencies: result.dependencies,
       checks: result.checks,
     };
-    return result.canServe ? c.json(body, 200) : c.json(body, 503);
+    return result.canServe ? replyJson(c, body, 200) : replyJson(c, body, 503);
   });
 }

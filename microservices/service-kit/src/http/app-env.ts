@@ -1,5 +1,6 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
+import type { ResponseHeaderRecord } from './response-headers.js';
 
 /** Hono environment shared by both services: what middleware puts on the context. */
 export interface AppEnv {
@@ -9,6 +10,8 @@ export interface AppEnv {
     logger: Logger;
     /** The caller sent an `X-Request-Id` that was not acceptable (API routes refuse the request). */
     requestIdRejected: boolean;
+    /** The standard headers of this request's answer, completed by the reply helpers (see reply.ts). */
+    responseHeaders: ResponseHeaderRecord;
     /** Set by the not-found handler so metrics label the request `route="unmatched"`. */
     unmatchedRoute: boolean;
   };

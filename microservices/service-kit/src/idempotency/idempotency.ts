@@ -5,6 +5,9 @@ import { AppError } from '../errors/app-error.js';
 /** How long a key is remembered. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** Marks an answer replayed from a remembered key (documented on every create). */
+export const IDEMPOTENT_REPLAY_HEADERS: Readonly<Record<string, string>> = { 'Idempotent-Replayed': 'true' };
+
 /** A create request that carried an `Idempotency-Key` header. */
 export interface IdempotencyRequest {
   key: string;

@@ -11,13 +11,14 @@ import type { FaultSettings } from '../faults/fault-settings.js';
 import type { HealthCheck } from '../health/checks.js';
 import { registerHealthRoutes } from '../health/health-routes.js';
 import { Lifecycle } from '../health/lifecycle.js';
+import { answerLivenessFirst } from '../health/liveness-first.js';
 import type { AppEnv } from '../http/app-env.js';
 import { DEFAULT_BODY_LIMIT_BYTES, requestBodyLimit } from '../http/body-limit.js';
-import { closeConnectionsWhenDraining } from '../http/close-when-draining.js';
 import { strictJsonBody } from '../http/json-body.js';
-import { observeRequests } from '../http/observe-requests.js';
-import { refuseInvalidRequestId, requestContext } from '../http/request-context.js';
-import { securityHeaders } from '../http/security-headers.js';
+import { RequestObserver } from '../http/observe-requests.js';
+import { replyJson } from '../http/reply.js';
+import { requestEdge } from '../http/request-edge.js';
+import { refuseInvalidRequestId } from '../http/request-id.js';
 import { createHttpMetrics } from '../metrics/http-metrics.js';
 import { createRouter } from './create-router.js';
 import { defaultSwaggerAssetsDir, registerDocs } from './docs.js';
@@ -68,8 +69,8 @@ export interface ServiceDescription {
 }
 
 /**
- * The part of every service's app that is not its business: request context, metrics, access log,
- * security headers, CORS, body limit, problem+json errors, probes, `/metrics`, `/openapi.json`, `/docs`.
+ * The part of every service's app that is not its business: request id, metrics, access log,
+ * standard response headers (requestEdge), CORS, body limit, problem+json errors, probes, `/metrics`, `/openapi.json`, `/docs`.
  * The service mounts its own routers on the returned app.
  */
 export function createServiceApp(parts: ServiceAppParts, service: ServiceDescription): OpenAPIHono<AppEnv> {
@@ -85,10 +86,8 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
   app.onError(errorHandler);
   app.notFound(notFoundHandler);
 
-  app.use('*', requestContext(options.logger));
-  app.use('*', observeRequests(createHttpMetrics(options.registry)));
-  app.use('*', securityHeaders());
-  app.use('*', closeConnectionsWhenDraining(options.lifecycle));
+  const observer = new RequestObserver(createHttpMetrics(options.registry), options.logger);
+  app.use('*', requestEdge({ logger: options.logger, observer, lifecycle: options.lifecycle }));
   if (options.corsOrigins.length > 0) {
     app.use(
       '/api/*',
@@ -142,7 +141,13 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
       info: { title: options.title, version: options.info.version, description: options.description },
       servers: [{ url: '/', description: 'This server' }],
     });
-    return c.json(document as z.infer<typeof OpenApiDocumentSchema>, 200);
+    return replyJson(c, document as z.infer<typeof OpenApiDocumentSchema>, 200);
+  });
+  answerLivenessFirst(app, {
+    service: options.info.service,
+    clock: options.clock,
+    lifecycle: options.lifecycle,
+    observer,
   });
   return app;
 }

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Registry } from 'prom-client';
 import type { AppEnv } from '../http/app-env.js';
+import { replyJson } from '../http/reply.js';
 
 export interface ServiceInfo {
   /** `user-service` / `order-service`: appears in logs, probes and `/`. */
@@ -53,9 +54,9 @@ const metricsRoute = createRoute({
 /** `/`, `/version` and `/metrics`. */
 export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, info: ServiceInfo, registry: Registry): void {
   app.openapi(rootRoute, (c) =>
-    c.json({ service: info.service, version: info.version, docs: '/docs' as const }, 200),
+    replyJson(c, { service: info.service, version: info.version, docs: '/docs' as const }, 200),
   );
-  app.openapi(versionRoute, (c) => c.json({ ...info }, 200));
+  app.openapi(versionRoute, (c) => replyJson(c, { ...info }, 200));
   app.openapi(metricsRoute, async (c) =>
     c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }),
   );

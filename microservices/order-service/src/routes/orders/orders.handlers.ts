@@ -2,9 +2,12 @@ import {
   type Clock,
   conflict,
   type AppRouteHandler as Handler,
+  IDEMPOTENT_REPLAY_HEADERS,
   idempotencyKeyReused,
   idempotencyRequest,
   notFound,
+  reply,
+  replyJson,
 } from '@microservices/service-kit';
 import { fromCents, totalCents } from '../../domain/money.js';
 import type { Order, UpdateOrder } from '../../domain/order.js';
@@ -60,8 +63,7 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId }
     const stored = idempotency && (await store.findIdempotencyKey(idempotency.key));
     if (stored) {
       if (stored.requestHash !== idempotency.requestHash) throw idempotencyKeyReused();
-      c.header('Idempotent-Replayed', 'true');
-      return c.json(stored.value, 201);
+      return replyJson(c, stored.value, 201, IDEMPOTENT_REPLAY_HEADERS);
     }
     await users.ensureUserExists(input.user_id, c.get('requestId'), c.get('logger'));
     const order: Order = {
@@ -77,24 +79,28 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId }
     const result = await store.create(order, idempotency);
     if (result.outcome === 'key_reused') throw idempotencyKeyReused();
     if (result.outcome === 'created') metrics.ordersCreated.inc({ status: result.value.status });
-    else c.header('Idempotent-Replayed', 'true');
-    return c.json(result.value, 201);
+    return replyJson(
+      c,
+      result.value,
+      201,
+      result.outcome === 'created' ? undefined : IDEMPOTENT_REPLAY_HEADERS,
+    );
   };
 
   const list: Handler<typeof routes.listOrders> = async (c) => {
     const { skip, limit, user_id } = c.req.valid('query');
-    return c.json(await store.list({ skip, limit, userId: user_id }), 200);
+    return replyJson(c, await store.list({ skip, limit, userId: user_id }), 200);
   };
 
   const listForUser: Handler<typeof routes.listUserOrders> = async (c) => {
     const { skip, limit } = c.req.valid('query');
-    return c.json(await store.list({ skip, limit, userId: c.req.valid('param').user_id }), 200);
+    return replyJson(c, await store.list({ skip, limit, userId: c.req.valid('param').user_id }), 200);
   };
 
   const get: Handler<typeof routes.getOrder> = async (c) => {
     const order = await store.get(c.req.valid('param').order_id);
     if (!order) throw notFound(ORDER_NOT_FOUND);
-    return c.json(order, 200);
+    return replyJson(c, order, 200);
   };
 
   const update: Handler<typeof routes.updateOrder> = async (c) => {
@@ -104,12 +110,12 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId }
       const current = await store.get(order_id);
       if (!current) throw notFound(ORDER_NOT_FOUND);
       const changes = planChanges(current, patch, clock.now().toISOString());
-      if (!changes) return c.json(current, 200);
+      if (!changes) return replyJson(c, current, 200);
       const result = await store.update(order_id, current.status, changes);
       if (result.outcome === 'not_found') throw notFound(ORDER_NOT_FOUND);
       if (result.outcome === 'updated') {
         if (changes.status) metrics.statusChanges.inc({ from: current.status, to: changes.status });
-        return c.json(result.order, 200);
+        return replyJson(c, result.order, 200);
       }
       if (attempt >= MAX_UPDATE_ATTEMPTS) throw conflict('The order is being changed concurrently; retry.');
     }
@@ -118,7 +124,7 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId }
   const remove: Handler<typeof routes.deleteOrder> = async (c) => {
     const deleted = await store.delete(c.req.valid('param').order_id);
     if (!deleted) throw notFound(ORDER_NOT_FOUND);
-    return c.body(null, 204);
+    return reply(c, null, 204);
   };
 
   return { create, list, listForUser, get, update, remove };

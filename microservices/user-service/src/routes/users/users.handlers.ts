@@ -2,9 +2,12 @@ import {
   type Clock,
   conflict,
   type AppRouteHandler as Handler,
+  IDEMPOTENT_REPLAY_HEADERS,
   idempotencyKeyReused,
   idempotencyRequest,
   notFound,
+  reply,
+  replyJson,
 } from '@microservices/service-kit';
 import type { User } from '../../domain/user.js';
 import type { UserMetrics } from '../../metrics.js';
@@ -45,19 +48,23 @@ export function createUserHandlers({ store, clock, metrics, generateId }: UserHa
     const result = await withEmailConflict(() => store.create(user, idempotency));
     if (result.outcome === 'key_reused') throw idempotencyKeyReused();
     if (result.outcome === 'created') metrics.usersCreated.inc();
-    else c.header('Idempotent-Replayed', 'true');
-    return c.json(result.value, 201);
+    return replyJson(
+      c,
+      result.value,
+      201,
+      result.outcome === 'created' ? undefined : IDEMPOTENT_REPLAY_HEADERS,
+    );
   };
 
   const list: Handler<typeof routes.listUsers> = async (c) => {
     const { skip, limit } = c.req.valid('query');
-    return c.json(await store.list({ skip, limit }), 200);
+    return replyJson(c, await store.list({ skip, limit }), 200);
   };
 
   const get: Handler<typeof routes.getUser> = async (c) => {
     const user = await store.get(c.req.valid('param').user_id);
     if (!user) throw notFound(USER_NOT_FOUND);
-    return c.json(user, 200);
+    return replyJson(c, user, 200);
   };
 
   const update: Handler<typeof routes.updateUser> = async (c) => {
@@ -65,14 +72,14 @@ export function createUserHandlers({ store, clock, metrics, generateId }: UserHa
     const patch = c.req.valid('json');
     const updated = await withEmailConflict(() => store.update(user_id, patch));
     if (!updated) throw notFound(USER_NOT_FOUND);
-    return c.json(updated, 200);
+    return replyJson(c, updated, 200);
   };
 
   const remove: Handler<typeof routes.deleteUser> = async (c) => {
     const deleted = await store.delete(c.req.valid('param').user_id);
     if (!deleted) throw notFound(USER_NOT_FOUND);
     metrics.usersDeleted.inc();
-    return c.body(null, 204);
+    return reply(c, null, 204);
   };
 
   return { create, list, get, update, remove };

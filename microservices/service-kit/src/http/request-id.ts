@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { problemJson } from '../errors/error-handler.js';
+import { problemTypeUri } from '../errors/problem.js';
+import type { AppEnv } from './app-env.js';
+
+/** Longest `X-Request-Id` accepted from a caller. */
+export const MAX_REQUEST_ID_LENGTH = 128;
+/** UUIDs, hex trace ids and `key=value`-style ids fit; nothing that could split a header or a log line. */
+const VALID_REQUEST_ID = new RegExp(`^[\\w.:=-]{1,${MAX_REQUEST_ID_LENGTH}}$`);
+
+export interface RequestId {
+  id: string;
+  /** The caller sent an id that was not acceptable (replaced by `id`). */
+  rejected: boolean;
+}
+
+/** Adopts the caller's `X-Request-Id` when it is acceptable, else generates one. */
+export function resolveRequestId(sent: string | undefined): RequestId {
+  if (sent === undefined) return { id: randomUUID(), rejected: false };
+  return VALID_REQUEST_ID.test(sent) ? { id: sent, rejected: false } : { id: randomUUID(), rejected: true };
+}
+
+/**
+ * Refuses a request whose `X-Request-Id` was rejected (too long, or other characters) with a 400 problem,
+ * rather than silently replacing it: the caller learns its correlation id was never used. Runs inside
+ * requestEdge so refusals are counted and logged; the refusal carries a fresh id.
+ */
+export function refuseInvalidRequestId(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!c.get('requestIdRejected')) return next();
+    return problemJson(c, {
+      type: problemTypeUri('invalid-request-id'),
+      title: 'Bad Request',
+      status: 400,
+      detail: `X-Request-Id must be 1-${MAX_REQUEST_ID_LENGTH} characters of letters, digits, '_', '-', '.', ':' or '='.`,
+    });
+  };
+}
