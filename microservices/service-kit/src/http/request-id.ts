@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import { problemJson } from '../errors/error-handler.js';
 import { problemTypeUri } from '../errors/problem.js';
 import type { AppEnv } from './app-env.js';
@@ -21,19 +21,20 @@ export function resolveRequestId(sent: string | undefined): RequestId {
   return VALID_REQUEST_ID.test(sent) ? { id: sent, rejected: false } : { id: randomUUID(), rejected: true };
 }
 
+/** Where an unacceptable `X-Request-Id` is refused; probes, `/metrics` and `/docs` replace it instead. */
+export const refusesInvalidRequestIds = (path: string) =>
+  path.startsWith('/api/') || path.startsWith('/admin/');
+
 /**
- * Refuses a request whose `X-Request-Id` was rejected (too long, or other characters) with a 400 problem,
- * rather than silently replacing it: the caller learns its correlation id was never used. Runs inside
- * requestEdge so refusals are counted and logged; the refusal carries a fresh id.
+ * The 400 problem for a request whose `X-Request-Id` was rejected (too long, or other characters), rather
+ * than silently replacing it: the caller learns its correlation id was never used. The refusal carries a
+ * fresh id.
  */
-export function refuseInvalidRequestId(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    if (!c.get('requestIdRejected')) return next();
-    return problemJson(c, {
-      type: problemTypeUri('invalid-request-id'),
-      title: 'Bad Request',
-      status: 400,
-      detail: `X-Request-Id must be 1-${MAX_REQUEST_ID_LENGTH} characters of letters, digits, '_', '-', '.', ':' or '='.`,
-    });
-  };
+export function invalidRequestIdProblem(c: Context<AppEnv>): Response {
+  return problemJson(c, {
+    type: problemTypeUri('invalid-request-id'),
+    title: 'Bad Request',
+    status: 400,
+    detail: `X-Request-Id must be 1-${MAX_REQUEST_ID_LENGTH} characters of letters, digits, '_', '-', '.', ':' or '='.`,
+  });
 }

@@ -3,7 +3,6 @@ import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.js';
-import { AppError } from '../errors/app-error.js';
 import { errorHandler, notFoundHandler } from '../errors/error-handler.js';
 import { exportFaultsDisabled, FaultInjector } from '../faults/fault-injector.js';
 import { registerFaultRoutes } from '../faults/fault-routes.js';
@@ -13,12 +12,11 @@ import { registerHealthRoutes } from '../health/health-routes.js';
 import { Lifecycle } from '../health/lifecycle.js';
 import { answerLivenessFirst } from '../health/liveness-first.js';
 import type { AppEnv } from '../http/app-env.js';
-import { DEFAULT_BODY_LIMIT_BYTES, requestBodyLimit } from '../http/body-limit.js';
-import { strictJsonBody } from '../http/json-body.js';
+import { requestBodyGuard } from '../http/body-guard.js';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../http/body-limit.js';
 import { RequestObserver } from '../http/observe-requests.js';
 import { replyJson } from '../http/reply.js';
 import { requestEdge } from '../http/request-edge.js';
-import { refuseInvalidRequestId } from '../http/request-id.js';
 import { createHttpMetrics } from '../metrics/http-metrics.js';
 import { createRouter } from './create-router.js';
 import { defaultSwaggerAssetsDir, registerDocs } from './docs.js';
@@ -94,33 +92,14 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
       cors({ origin: [...options.corsOrigins], exposeHeaders: ['X-Request-Id', 'Retry-After'] }),
     );
   }
-  // Only the API surface refuses a bad X-Request-Id; probes, /metrics and /docs replace it instead, since
-  // a probe must never fail on a header.
-  const API_PREFIXES = ['/api/*', '/admin/*'];
-  for (const prefix of API_PREFIXES) app.use(prefix, refuseInvalidRequestId());
   const faults = options.faults
     ? new FaultInjector({ settings: options.faults, registry: options.registry, random: options.random })
     : undefined;
   if (faults) app.use('/api/*', faults.middleware());
   else exportFaultsDisabled(options.registry);
   // Bodies are read only by API and admin routes.
-  for (const prefix of API_PREFIXES) {
-    app.use(
-      prefix,
-      requestBodyLimit({
-        maxSize: options.bodyLimitBytes,
-        onError: () => {
-          throw new AppError({
-            status: 413,
-            type: 'payload-too-large',
-            title: 'Payload Too Large',
-            detail: `Request body exceeds ${options.bodyLimitBytes} bytes.`,
-          });
-        },
-      }),
-    );
-    app.use(prefix, strictJsonBody());
-  }
+  const bodyGuard = requestBodyGuard(options.bodyLimitBytes);
+  for (const prefix of ['/api/*', '/admin/*']) app.use(prefix, bodyGuard);
   if (faults) registerFaultRoutes(app, faults);
 
   registerServiceRoutes(app, options.info, options.registry);
