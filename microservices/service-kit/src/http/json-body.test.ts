@@ -36,6 +36,26 @@ describe('strictJsonBody', () => {
     expect(await res.json()).toEqual({ value: { name: 'Zoë', tags: ['a'] }, prototypeIntact: true });
   });
 
+  it('when the route reads the body again, then it is not rebuilt as a Fetch Response (only the answer is one)', async () => {
+    const FetchResponse = globalThis.Response;
+    let built = 0;
+    class CountingResponse extends FetchResponse {
+      constructor(...args: ConstructorParameters<typeof Response>) {
+        super(...args);
+        built += 1;
+      }
+    }
+    globalThis.Response = CountingResponse;
+    try {
+      const res = await post('{"name":"Zoë"}');
+      expect(await res.json()).toMatchObject({ value: { name: 'Zoë' } });
+      expect(await (await post('{"a":1}', 'application/json', '/text')).text()).toBe('{"a":1}');
+    } finally {
+      globalThis.Response = FetchResponse;
+    }
+    expect(built).toBe(2);
+  });
+
   it('when the media type is application/merge-patch+json with a charset, then it is read as JSON too', async () => {
     const res = await post('{"a":1}', 'application/merge-patch+json; charset=utf-8');
     expect(await res.json()).toMatchObject({ value: { a: 1 } });

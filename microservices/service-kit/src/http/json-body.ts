@@ -18,8 +18,8 @@ const badBody = (type: string, detail: string) =>
  * Reads a JSON request body once, strictly, before route validation sees it: bytes must be UTF-8, nesting
  * at most `maxDepth` deep, the text valid JSON (no NaN, Infinity or trailing commas), and no `__proto__`
  * or `constructor.prototype` keys, which could poison prototypes wherever a body is merged into an
- * object. Each is a 400 problem saying which. The parsed value is left where `c.req.json()` finds it,
- * so the body is parsed exactly once. Other content types pass through for the validator to answer 415.
+ * object. Each is a 400 problem saying which. The text and the parsed value are left where `c.req.json()`
+ * and `c.req.text()` find them, so the body is read from the socket once. Other content types pass through for the validator to answer 415.
  */
 export function strictJsonBody(maxDepth = MAX_JSON_DEPTH): MiddlewareHandler {
   return async (c, next) => {
@@ -53,6 +53,9 @@ export function strictJsonBody(maxDepth = MAX_JSON_DEPTH): MiddlewareHandler {
         );
       }
     }
+    // Hono's `c.req.json()` reads the cached text (older versions the cached value); with neither cached
+    // it would rebuild the body as a Fetch Response from the bytes and parse that, on every request.
+    c.req.bodyCache.text = Promise.resolve(text);
     c.req.bodyCache.json = Promise.resolve(value);
     return next();
   };
