@@ -53,3 +53,39 @@ describe.skipIf(!adminUrl)('Database.transaction', () => {
     expect(db.pool.totalCount).toBeLessThanOrEqual(2);
   });
 });
+
+describe.skipIf(!adminUrl)('Database.query', () => {
+  it('prepares each operation once per connection, under the operation name', async () => {
+    const created = await createTestDatabase(adminUrl as string, 'prepared');
+    const single = new Database({
+      url: created.url,
+      applicationName: 'database-test',
+      poolMax: 1,
+      connectTimeoutMs: 2_000,
+      statementTimeoutMs: 2_000,
+      logger: silentLogger(),
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+    });
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        const { rows } = await single.query<{ n: number }>('test.prepared', 'SELECT $1::int AS n', [i]);
+        expect(rows).toEqual([{ n: i }]);
+      }
+      // The pool's only connection holds it as a named prepared statement.
+      const { rows } = await single.query<{ name: string; statement: string }>(
+        'test.list_prepared',
+        'SELECT name, statement FROM pg_prepared_statements ORDER BY name',
+      );
+      expect(rows).toEqual([
+        {
+          name: 'test.list_prepared',
+          statement: 'SELECT name, statement FROM pg_prepared_statements ORDER BY name',
+        },
+        { name: 'test.prepared', statement: 'SELECT $1::int AS n' },
+      ]);
+    } finally {
+      await single.close();
+      await created.drop();
+    }
+  });
+});

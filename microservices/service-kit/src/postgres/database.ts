@@ -107,9 +107,13 @@ export class Database {
     });
   }
 
-  /** One parameterised statement. `operation` names it in metrics (e.g. `users.get`). */
+  /**
+   * One parameterised statement. `operation` names it in metrics (e.g. `users.get`) and names the prepared
+   * statement, so PostgreSQL parses and plans it once per connection rather than on every call: one
+   * operation, one statement text (node-postgres refuses a name reused for other text).
+   */
   query<R extends pg.QueryResultRow>(operation: string, text: string, values: unknown[] = []) {
-    return this.#timed(operation, () => this.pool.query<R>(text, values));
+    return this.#timed(operation, () => this.pool.query<R>({ name: operation, text, values }));
   }
 
   /** Runs `work` in a transaction on one connection; rolls back on any error. */
