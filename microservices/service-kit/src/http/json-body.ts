@@ -55,7 +55,8 @@ export function strictJsonBody(maxDepth = MAX_JSON_DEPTH): MiddlewareHandler {
     }
     // Hono's `c.req.json()` reads the cached text (older versions the cached value); with neither cached
     // it would rebuild the body as a Fetch Response from the bytes and parse that, on every request.
-    c.req.bodyCache.text = Promise.resolve(text);
+    // (The cache holds promises at run time; hono's type says values.)
+    (c.req.bodyCache as unknown as { text?: Promise<string> }).text = Promise.resolve(text);
     c.req.bodyCache.json = Promise.resolve(value);
     return next();
   };
