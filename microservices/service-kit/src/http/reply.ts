@@ -13,7 +13,12 @@ const JSON_CONTENT_TYPE = 'application/json';
 
 /** This request's standard header record (requestEdge prepares it), or a fresh one outside the edge. */
 function headersFor(c: Context<AppEnv>): ResponseHeaderRecord {
-  return c.get('responseHeaders') ?? standardResponseHeaders(c.get('requestId') ?? '', c.req.path, false);
+  const prepared = c.get('responseHeaders');
+  if (prepared) return prepared;
+  const requestId = c.get('requestId');
+  const headers = standardResponseHeaders(requestId ?? '', c.req.path, false);
+  if (requestId === undefined) delete headers['X-Request-Id'];
+  return headers;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { Lifecycle } from '../health/lifecycle.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
+import { createRouter } from '../openapi/create-router.js';
 import { createServiceApp } from '../openapi/create-service-app.js';
 import { captureLogger } from '../testing/capture-logger.js';
 import { inProcessClient } from '../testing/checked-client.js';
@@ -91,6 +92,15 @@ describe('request edge: standard headers on every answer', () => {
     for (const path of ['/api/kit', '/api/hono', '/health/live', '/api/nowhere']) {
       expect((await client.get(path)).headers.get('connection'), path).toBe('close');
     }
+  });
+});
+
+describe('reply helpers outside a service app', () => {
+  it('still write the security headers, and no request id they do not know', async () => {
+    const bare = createRouter();
+    bare.openapi(route('/api/bare'), (c) => replyJson(c, { via: 'bare' }, 200));
+    const res = await bare.request('/api/bare');
+    expect(headersOf(res)).toEqual({ ...STANDARD, 'content-type': 'application/json' });
   });
 });
 
