@@ -28,9 +28,10 @@ export const livenessBody = (service: string, clock: Clock) => ({
  * every pod, and it needs none of the middleware (no body, no validation, no faults, nothing that can
  * fail). It still gets what every answer gets: the request id (the caller's when acceptable), the
  * standard headers, `Connection: close` while draining, a count in `http_requests_total` and, at debug
- * level, the access line (not the latency histogram: see RequestObserver.answeredAtOnce). Without the middleware chain it also stays synchronous, which @hono/node-server writes out
- * on its fastest path. Wraps `app.fetch`, so `app.request()` in tests takes the same path as the server.
- * The route stays registered in the app for its OpenAPI definition and for `HEAD`.
+ * level, the access line (not the latency histogram: see RequestObserver.answeredAtOnce). Without the
+ * middleware chain it also stays synchronous, which @hono/node-server writes out on its fastest path.
+ * Wraps `app.fetch`, so `app.request()` in tests takes the same path as the server. The route stays
+ * registered in the app for its OpenAPI definition and for `HEAD`.
  */
 export function answerLivenessFirst(app: OpenAPIHono<AppEnv>, options: LivenessOptions): void {
   const { service, clock, lifecycle, observer } = options;
