@@ -8,8 +8,6 @@ export interface AppEnv {
     requestId: string;
     /** Request-scoped child logger carrying `req_id`. */
     logger: Logger;
-    /** The caller sent an `X-Request-Id` that was not acceptable (API routes refuse the request). */
-    requestIdRejected: boolean;
     /** The standard headers of this request's answer, completed by the reply helpers (see reply.ts). */
     responseHeaders: ResponseHeaderRecord;
     /** Set by the not-found handler so metrics label the request `route="unmatched"`. */

@@ -33,7 +33,6 @@ export function requestEdge({ logger, observer, lifecycle }: RequestEdgeOptions)
     const drainingAtStart = lifecycle.draining;
     const headers = standardResponseHeaders(id, c.req.path, drainingAtStart);
     c.set('requestId', id);
-    c.set('requestIdRejected', rejected);
     c.set('logger', logger.child({ req_id: id }));
     c.set('responseHeaders', headers);
     try {
