@@ -1,4 +1,5 @@
 import { Client } from 'undici';
+import { errorCode } from './error-code.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -63,15 +64,6 @@ export interface RunningLoad {
   /** Settles when every worker has stopped and every connection is closed. */
   finished: Promise<readonly LoadRecord[]>;
 }
-
-const errorCode = (err: unknown): string => {
-  if (err && typeof err === 'object') {
-    const { code, cause } = err as { code?: unknown; cause?: unknown };
-    if (typeof code === 'string') return code;
-    if (cause) return errorCode(cause);
-  }
-  return err instanceof Error ? err.message : String(err);
-};
 
 function toHeaders(raw: Record<string, string | string[] | undefined>): Headers {
   const headers = new Headers();

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
+import { errorCode } from './error-code.js';
 
 export interface ReadinessProbe {
   /** `performance.now()` just before the probe was sent. */
@@ -19,12 +20,6 @@ export interface ReadinessWatch {
   /** Settles once the watch has stopped: on `stop()`, a refused connection, or `maxMs`. */
   finished: Promise<readonly ReadinessProbe[]>;
 }
-
-const codeOf = (err: unknown): string => {
-  const { code, cause } = (err ?? {}) as { code?: unknown; cause?: unknown };
-  if (typeof code === 'string') return code;
-  return cause ? codeOf(cause) : String(err);
-};
 
 /**
  * Probes `GET /health/ready` back to back (`intervalMs` apart) over a connection of its own, as a load
@@ -55,7 +50,7 @@ export function watchReadiness(baseUrl: string, { intervalMs = 2, maxMs = 15_000
             ...(typeof contentType === 'string' ? { contentType } : {}),
           });
         } catch (err) {
-          const error = codeOf(err);
+          const error = errorCode(err);
           probes.push({ sentAt, at: performance.now(), error });
           if (error === 'ECONNREFUSED') break;
         }
