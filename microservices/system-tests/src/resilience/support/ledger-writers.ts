@@ -53,6 +53,30 @@ async function tryCreate(
   return created;
 }
 
+/** Each worker's resource of one kind: the create it is retrying, and the id of the last one it created. */
+class WorkerResources {
+  readonly current = new Map<number, string>();
+  readonly pending = new Map<number, PendingCreate>();
+
+  constructor(
+    private readonly kind: string,
+    private readonly path: string,
+    private readonly ledger: WriteLedger,
+  ) {}
+
+  /** Retries the worker's pending create, if it has one (true: that was this step). */
+  async retryPendingCreate(worker: number, send: WorkerSend): Promise<boolean> {
+    const create = this.pending.get(worker);
+    if (!create) return false;
+    const created = await tryCreate(send, this.kind, this.path, create, this.ledger);
+    if (created) {
+      this.pending.delete(worker);
+      this.current.set(worker, created.id);
+    }
+    return true;
+  }
+}
+
 /** One attempt at a PUT of `change` to a resource in the ledger. */
 async function tryUpdate(
   send: WorkerSend,
@@ -70,25 +94,16 @@ async function tryUpdate(
 
 /** Users: each writer creates a user (idempotently), updates its name and age a few times, then creates the next. */
 export function userWriters(ledger: WriteLedger): Step {
-  const current = new Map<number, string>();
-  const pending = new Map<number, PendingCreate>();
+  const users = new WorkerResources('user', '/api/v1/users', ledger);
   let n = 0;
   return async (worker, send) => {
     n += 1;
-    if (!pending.has(worker) && (!current.has(worker) || n % 5 === 0)) {
+    if (!users.pending.has(worker) && (!users.current.has(worker) || n % 5 === 0)) {
       const json = { name: `Writer ${worker}`, email: `outage-${worker}-${n}@example.com`, age: n % 150 };
-      pending.set(worker, { key: `user-${worker}-${n}`, json });
+      users.pending.set(worker, { key: `user-${worker}-${n}`, json });
     }
-    const create = pending.get(worker);
-    if (create) {
-      const user = await tryCreate(send, 'user', '/api/v1/users', create, ledger);
-      if (user) {
-        pending.delete(worker);
-        current.set(worker, user.id);
-      }
-      return;
-    }
-    const id = encodeURIComponent(current.get(worker) ?? '');
+    if (await users.retryPendingCreate(worker, send)) return;
+    const id = encodeURIComponent(users.current.get(worker) ?? '');
     await tryUpdate(
       send,
       'user',
@@ -105,27 +120,18 @@ export function userWriters(ledger: WriteLedger): Step {
  * a no-op 200.
  */
 export function orderWriters(ledger: WriteLedger, customers: readonly User[]): Step {
-  const current = new Map<number, string>();
-  const pending = new Map<number, PendingCreate>();
+  const orders = new WorkerResources('order', '/api/v1/orders', ledger);
   let n = 0;
   return async (worker, send) => {
     n += 1;
-    const id = current.get(worker);
+    const id = orders.current.get(worker);
     const status = id === undefined ? undefined : ledger.state('order', id)?.status;
     const next = typeof status === 'string' ? NEXT_STATUS[status] : undefined;
-    if (!pending.has(worker) && next === undefined) {
+    if (!orders.pending.has(worker) && next === undefined) {
       const customer = customers[worker % customers.length] as User;
-      pending.set(worker, { key: `order-${worker}-${n}`, json: exampleOrder(customer.id) });
+      orders.pending.set(worker, { key: `order-${worker}-${n}`, json: exampleOrder(customer.id) });
     }
-    const create = pending.get(worker);
-    if (create) {
-      const order = await tryCreate(send, 'order', '/api/v1/orders', create, ledger);
-      if (order) {
-        pending.delete(worker);
-        current.set(worker, order.id);
-      }
-      return;
-    }
+    if (await orders.retryPendingCreate(worker, send)) return;
     await tryUpdate(
       send,
       'order',
