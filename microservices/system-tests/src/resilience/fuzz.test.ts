@@ -192,6 +192,22 @@ async function documentOf(client: CheckedClient): Promise<OpenApiDocument> {
   return (await client.contract()).document;
 }
 
+/**
+ * Fuzzes `client`'s API from its own OpenAPI document with `hints` for its ids; the whole run must be sent
+ * and every API operation must have answered a valid request with a 2xx.
+ */
+async function fuzzApi(
+  group: string,
+  client: CheckedClient,
+  hints: Hints,
+  afterEach: (request: FuzzRequest, response: CheckedResponse) => void,
+): Promise<void> {
+  const requests = new OpenApiArbitraries(await documentOf(client), hints);
+  const result = await fuzz(group, client, requests.requests(apiFirst), afterEach);
+  expect(result.sent).toBeGreaterThanOrEqual(RUNS);
+  expectEveryApiOperationSucceeded(requests, result);
+}
+
 // Both services on a real PostgreSQL, so what the fuzzer stores goes through real SQL (a NUL in a name
 // once answered 500 only there).
 const postgres = usePostgresForFile();
@@ -224,17 +240,9 @@ describe('fuzzing from the contract: requests generated from each service’s ow
       email: { arbitrary: fc.constantFrom(...seeded.map((u) => u.email)), share: 0.15 },
       'idempotency-key': reusedKeys,
     };
-    const requests = new OpenApiArbitraries(await documentOf(api), hints);
-
-    const result = await fuzz(
-      '6 fuzzing: user-service',
-      api,
-      requests.requests(apiFirst),
-      (request, response) => userIds.follow('/api/v1/users', request, response),
+    await fuzzApi('6 fuzzing: user-service', api, hints, (request, response) =>
+      userIds.follow('/api/v1/users', request, response),
     );
-
-    expect(result.sent).toBeGreaterThanOrEqual(RUNS);
-    expectEveryApiOperationSucceeded(requests, result);
     await expectHealthy(users);
     await expectHealthy(orders);
   });
@@ -269,17 +277,9 @@ describe('fuzzing from the contract: requests generated from each service’s ow
       order_id: { arbitrary: orderPool.arbitrary(), share: 0.75 },
       'idempotency-key': reusedKeys,
     };
-    const requests = new OpenApiArbitraries(await documentOf(api), hints);
-
-    const result = await fuzz(
-      '6 fuzzing: order-service',
-      api,
-      requests.requests(apiFirst),
-      (request, response) => orderPool.follow('/api/v1/orders', request, response),
+    await fuzzApi('6 fuzzing: order-service', api, hints, (request, response) =>
+      orderPool.follow('/api/v1/orders', request, response),
     );
-
-    expect(result.sent).toBeGreaterThanOrEqual(RUNS);
-    expectEveryApiOperationSucceeded(requests, result);
     expect(buyers.size).toBe(userIds.length);
     await expectHealthy(orders);
     await expectHealthy(users);
