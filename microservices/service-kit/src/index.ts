@@ -80,7 +80,7 @@ export {
 export { defaultSwaggerAssetsDir } from './openapi/docs.js';
 export { jsonContent } from './openapi/json-content.js';
 export type { ServiceInfo } from './openapi/service-routes.js';
-export { plainString, resourceId } from './openapi/text.js';
+export { isStorableText, plainString, resourceId } from './openapi/text.js';
 export { createDispatcher, type DispatcherOptions } from './outbound/dispatcher.js';
 export { PaginationQuerySchema } from './pagination.js';
 export {

@@ -1,9 +1,10 @@
 import { createMetricsRegistry, silentLogger } from '@microservices/service-kit';
-import { MockAgent } from 'undici';
+import { captureLogger } from '@microservices/service-kit/testing';
+import { Agent, MockAgent } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { metricValue } from '../test-app.js';
 import { createHttpUserClient, type ResilienceOptions, userPath } from './http-user-client.js';
-import { UserServiceUnavailableError } from './user-client.js';
+import { InvalidUserIdError, UserServiceUnavailableError } from './user-client.js';
 import { createUserClientMetrics } from './user-client-metrics.js';
 
 const ORIGIN = 'http://user-service.test';
@@ -23,7 +24,7 @@ afterEach(async () => {
 });
 
 /** A client over a MockAgent that refuses real network access, with its own metrics registry. */
-function setup(resilience: Partial<ResilienceOptions> = {}, baseUrl = ORIGIN) {
+function setup(resilience: Partial<ResilienceOptions> = {}, baseUrl = ORIGIN, logger = silentLogger()) {
   const agent = new MockAgent({ enableCallHistory: true });
   agent.disableNetConnect();
   agents.push(agent);
@@ -32,7 +33,7 @@ function setup(resilience: Partial<ResilienceOptions> = {}, baseUrl = ORIGIN) {
     baseUrl,
     dispatcher: agent,
     metrics: createUserClientMetrics(registry),
-    logger: silentLogger(),
+    logger,
     resilience: {
       attemptTimeoutMs: 50,
       deadlineMs: 400,
@@ -429,5 +430,61 @@ describe('userPath', () => {
   it('when the id contains dots, then every dot is encoded', () => {
     expect(userPath('a.b..c')).toBe('/api/v1/users/a%2Eb%2E%2Ec');
     expect(userPath('..')).toBe('/api/v1/users/%2E%2E');
+  });
+});
+
+describe('getUser: breaker accounting of requests that cannot be sent', () => {
+  it.each([
+    ['a lone high surrogate', '\ud800'],
+    ['a lone low surrogate', 'x\udfff'],
+    ['a NUL', 'a\u0000b'],
+    ['an empty id', ''],
+  ])('when the id holds %s, then it is refused before any request and never opens the breaker', async (_, id) => {
+    const t = setup({ breakerThreshold: 2, retries: 0 });
+    for (let i = 0; i < 5; i++) {
+      await expect(lookUp(t.client, id)).rejects.toBeInstanceOf(InvalidUserIdError);
+    }
+    expect(t.requestCount()).toBe(0);
+    expect(await t.breakerState()).toBe(0);
+    t.userRoute().reply(200, USER);
+    expect(await lookUp(t.client)).toEqual({ id: 'u1' });
+  });
+
+  it('when undici refuses to build the request, then it fails once, is not retried and never opens the breaker', async () => {
+    const registry = createMetricsRegistry({ defaultMetrics: false });
+    // A real Agent: undici validates the request before connecting (a header value with a line break).
+    const dispatcher = new Agent();
+    const client = createHttpUserClient({
+      baseUrl: 'http://127.0.0.1:9',
+      dispatcher,
+      metrics: createUserClientMetrics(registry),
+      logger: silentLogger(),
+      resilience: {
+        attemptTimeoutMs: 500,
+        deadlineMs: 2_000,
+        retries: 2,
+        retryBaseDelayMs: 1,
+        breakerThreshold: 2,
+        halfOpenAfterMs: 5_000,
+      },
+    });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const err = await unavailable(client.getUser('u1', { requestId: 'bad\r\nx: y' }));
+        expect(err.reason).toBe('bad_response');
+      }
+      expect(await metricValue(registry, 'user_service_requests_total', { outcome: 'request_error' })).toBe(4);
+      expect(await metricValue(registry, 'user_service_circuit_state')).toBe(0);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('when the breaker opens, then the log line names the cause of the failures', async () => {
+    const captured = captureLogger('warn');
+    const t = setup({}, ORIGIN, captured.logger);
+    await openBreaker(t);
+    const opened = captured.lines().find((l) => String(l.msg).includes('circuit breaker opened'));
+    expect(opened).toMatchObject({ cause: 'server_error', consecutive_failures: 3 });
   });
 });

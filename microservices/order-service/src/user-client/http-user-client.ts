@@ -11,9 +11,11 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
+import { isStorableText } from '@microservices/service-kit';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import {
+  InvalidUserIdError,
   type UnavailableReason,
   type UserClient,
   type UserRef,
@@ -57,6 +59,19 @@ class PermanentFailure extends Error {}
 /** An attempt that would start after its call already gave up; neither sent, counted nor retried. */
 class AbandonedAttempt extends Error {}
 
+/**
+ * Whether an error thrown while sending is a request that could not be built (an id URL encoding refuses,
+ * a header Node or undici rejects) rather than the network's or user-service's doing. Such a request would
+ * fail the same way on every retry and says nothing about user-service's health, so it is never retried
+ * nor counted by the breaker. Anything else (undici's `UND_ERR_*` transport errors, errno codes, unknown
+ * errors) counts, so an unexpected failure still protects the caller.
+ */
+const isRequestBuildError = (err: unknown): boolean => {
+  if (err instanceof TypeError || err instanceof URIError || err instanceof RangeError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'UND_ERR_INVALID_ARG' || (typeof code === 'string' && code.startsWith('ERR_INVALID'));
+};
+
 const BREAKER_STATE_VALUE: Record<CircuitState, number> = {
   [CircuitState.Closed]: 0,
   [CircuitState.Open]: 1,
@@ -93,9 +108,19 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
     breaker: new ConsecutiveBreaker(resilience.breakerThreshold),
   });
   let openedAt = 0;
+  // The outcome of the last transient failure, named when the breaker opens so the log says why.
+  let lastFailure: AttemptOutcome = 'connection_error';
   metrics.breakerState.set(0);
   breaker.onBreak(() => {
     openedAt = performance.now();
+    logger.warn(
+      {
+        cause: lastFailure,
+        consecutive_failures: resilience.breakerThreshold,
+        retry_after_ms: resilience.halfOpenAfterMs,
+      },
+      `user-service circuit breaker opened after ${resilience.breakerThreshold} consecutive ${lastFailure} failures`,
+    );
   });
   breaker.onStateChange((state) => {
     metrics.breakerState.set(BREAKER_STATE_VALUE[state]);
@@ -118,6 +143,9 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
   );
 
   const record = (outcome: AttemptOutcome, started: number) => {
+    if (outcome === 'timeout' || outcome === 'connection_error' || outcome === 'server_error') {
+      lastFailure = outcome;
+    }
     metrics.requests.inc({ outcome });
     metrics.duration.observe({ outcome }, (performance.now() - started) / 1000);
   };
@@ -162,9 +190,19 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
       outcome = 'bad_response';
       throw new PermanentFailure(`user-service answered ${res.statusCode}`);
     } catch (err) {
-      if (signal.aborted) outcome = 'timeout';
-      if (err instanceof TransientFailure || err instanceof PermanentFailure) throw err;
-      throw new TransientFailure(signal.aborted ? 'timeout' : 'connection_error');
+      if (err instanceof TransientFailure || err instanceof PermanentFailure) {
+        if (signal.aborted) outcome = 'timeout';
+        throw err;
+      }
+      if (signal.aborted) {
+        outcome = 'timeout';
+        throw new TransientFailure('timeout');
+      }
+      if (!isRequestBuildError(err)) throw new TransientFailure('connection_error');
+      // Not the upstream's fault: never retried, never counted by the breaker, logged with its cause.
+      outcome = 'request_error';
+      logger.error({ err, user_id_length: userId.length }, 'could not build the request to user-service');
+      throw new PermanentFailure('the request to user-service could not be sent');
     } finally {
       record(outcome, started);
     }
@@ -178,6 +216,8 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
 
   return {
     async getUser(userId, { requestId }) {
+      // A caller's mistake is refused before any call, so it can never count against the breaker.
+      if (!isStorableText(userId) || userId.length === 0) throw new InvalidUserIdError();
       if (isDotSegment(userId)) return null;
       try {
         return await policy.execute(({ signal }) => {

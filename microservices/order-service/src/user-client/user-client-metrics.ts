@@ -9,6 +9,8 @@ export type AttemptOutcome =
   | 'timeout'
   | 'connection_error'
   | 'bad_response'
+  /** The request could not be built or sent for a reason that is not user-service's (never retried). */
+  | 'request_error'
   | 'circuit_open';
 
 export interface UserClientMetrics {

@@ -22,6 +22,14 @@ export class UserServiceUnavailableError extends Error {
   }
 }
 
+/** The id cannot name a user (not storable text): the caller's mistake, decided before any call. */
+export class InvalidUserIdError extends Error {
+  override readonly name = 'InvalidUserIdError';
+  constructor() {
+    super('the user id is not well-formed Unicode without NUL');
+  }
+}
+
 export interface UserClient {
   /** The user, null when user-service says it does not exist; throws UserServiceUnavailableError otherwise. */
   getUser(userId: string, context: { requestId: string }): Promise<UserRef | null>;

@@ -1,8 +1,8 @@
-import { notFound, serviceUnavailable } from '@microservices/service-kit';
+import { notFound, serviceUnavailable, validationFailed } from '@microservices/service-kit';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { type UserClient, UserServiceUnavailableError } from './user-client.js';
+import { InvalidUserIdError, type UserClient, UserServiceUnavailableError } from './user-client.js';
 
 export interface KnownUsersCacheOptions {
   enabled: boolean;
@@ -50,6 +50,9 @@ export function createUserVerifier(
         }
         if (cacheOptions.enabled) known.set(userId, true);
       } catch (err) {
+        if (err instanceof InvalidUserIdError) {
+          throw validationFailed([{ path: 'body.user_id', message: err.message }], `Invalid request: ${err.message}`);
+        }
         if (!(err instanceof UserServiceUnavailableError)) throw err;
         if (cacheOptions.enabled && known.has(userId)) {
           fallbacks.inc();

@@ -1,12 +1,23 @@
 import { z } from '@hono/zod-openapi';
 
-// PostgreSQL text cannot hold NUL (U+0000), and no name, id or address needs one: refused up front as a
-// 400 on the field rather than failing in the database as a 500.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly the character this refuses.
-const WITHOUT_NUL = /^[^\u0000]*$/;
+// What a store can hold verbatim: PostgreSQL text cannot hold NUL (U+0000), and a lone UTF-16 surrogate
+// has no UTF-8 form, so the driver would store U+FFFD instead while the 201 confirmed the original (and
+// encodeURIComponent throws on one, so it could not even be sent on to another service). No name, id or
+// address needs either: refused up front as a 400 on the field, on both stores alike. With the `u` flag a
+// surrogate pair is one code point outside the class, so every well-formed string without NUL matches;
+// JSON Schema validators compile `pattern` with the same Unicode semantics.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly one of the characters this refuses.
+const STORABLE_TEXT = /^[^\u0000\uD800-\uDFFF]*$/u;
 
-/** A string that may hold anything but NUL; the pattern is published in the OpenAPI document. */
-export const plainString = () => z.string().regex(WITHOUT_NUL, 'must not contain NUL (U+0000) characters');
+/** Whether `text` is well-formed Unicode without NUL, i.e. what both stores keep exactly as sent. */
+export const isStorableText = (text: string): boolean => STORABLE_TEXT.test(text);
 
-/** An id as clients send it in paths and bodies: 1-128 characters, no NUL. */
+/**
+ * A string that may hold anything but NUL and lone surrogates (not well-formed Unicode); the pattern is
+ * published in the OpenAPI document.
+ */
+export const plainString = () =>
+  z.string().regex(STORABLE_TEXT, 'must be well-formed Unicode without NUL (U+0000) characters');
+
+/** An id as clients send it in paths, queries and bodies: 1-128 characters, storable text. */
 export const resourceId = () => plainString().min(1).max(128);

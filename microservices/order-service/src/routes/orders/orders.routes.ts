@@ -58,8 +58,7 @@ export const listOrders = createRoute({
   summary: 'List orders, oldest first, optionally for one user',
   request: {
     query: pageQuery.extend({
-      user_id: z
-        .string()
+      user_id: plainString()
         .min(1)
         .optional()
         .openapi({ param: { name: 'user_id', in: 'query' }, description: 'Only this user’s orders' }),
