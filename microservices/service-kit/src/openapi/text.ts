@@ -3,11 +3,13 @@ import { z } from '@hono/zod-openapi';
 // What a store can hold verbatim: PostgreSQL text cannot hold NUL (U+0000), and a lone UTF-16 surrogate
 // has no UTF-8 form, so the driver would store U+FFFD instead while the 201 confirmed the original (and
 // encodeURIComponent throws on one, so it could not even be sent on to another service). No name, id or
-// address needs either: refused up front as a 400 on the field, on both stores alike. With the `u` flag a
-// surrogate pair is one code point outside the class, so every well-formed string without NUL matches;
-// JSON Schema validators compile `pattern` with the same Unicode semantics.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly one of the characters this refuses.
-const STORABLE_TEXT = /^[^\u0000\uD800-\uDFFF]*$/u;
+// address needs either: refused up front as a 400 on the field, on both stores alike. Written without the
+// `u` flag (the OpenAPI generator publishes the source and would mangle flags): a surrogate pair matches
+// the second branch here, and as one code point the first branch in validators that compile `pattern` with
+// Unicode semantics (JSON Schema's), so both accept exactly the well-formed strings without NUL.
+const STORABLE_TEXT =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly one of the characters this refuses.
+  /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 
 /** Whether `text` is well-formed Unicode without NUL, i.e. what both stores keep exactly as sent. */
 export const isStorableText = (text: string): boolean => STORABLE_TEXT.test(text);

@@ -360,3 +360,41 @@ describe('POST /api/v1/orders: validation', () => {
     expect(users.calls).toEqual([]);
   });
 });
+
+describe('POST /api/v1/orders: text a store cannot keep verbatim', () => {
+  it.each([
+    ['user_id', { user_id: '\ud800' }, 'body.user_id'],
+    ['user_id', { user_id: 'u\u0000' }, 'body.user_id'],
+    ['shipping_address', { shipping_address: 'Main St \udc00' }, 'body.shipping_address'],
+    ['product_name', { items: [item({ product_name: 'Lap\ud83dtop' })] }, 'body.items.0.product_name'],
+  ])('when %s is not well-formed Unicode or holds NUL, then it is a 400 on that field and user-service is never asked', async (_, overrides, path) => {
+    const { client, users } = buildTestApp();
+    const res = await client.post<Problem>('/api/v1/orders', orderBody(overrides));
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.map((e) => e.path)).toContain(path);
+    expect(users.calls).toHaveLength(0);
+  });
+
+  it('when a name holds a surrogate pair (an emoji), then it is accepted and stored as sent', async () => {
+    const { createOrder, store } = buildTestApp();
+    const order = await createOrder({ items: [item({ product_name: 'Laptop \ud83d\ude00' })] });
+    expect((await store.get(order.id))?.items[0]?.product_name).toBe('Laptop \ud83d\ude00');
+  });
+});
+
+describe('GET /api/v1/orders?user_id=…: text a store cannot keep verbatim', () => {
+  it('when user_id holds NUL, then it is a 400 on query.user_id (a 500 on PostgreSQL before)', async () => {
+    const { client } = buildTestApp();
+    const res = await client.get<Problem>('/api/v1/orders?user_id=%00');
+    expect(res.status).toBe(400);
+    expect(res.body.errors?.map((e) => e.path)).toEqual(['query.user_id']);
+  });
+
+  it('when user_id is percent-encoded bytes that are not UTF-8, then they are kept as typed and match nobody', async () => {
+    const { client, createOrder } = buildTestApp();
+    await createOrder();
+    const res = await client.get<unknown[]>('/api/v1/orders?user_id=%ED%A0%80x');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([]);
+  });
+});
