@@ -439,16 +439,19 @@ describe('getUser: breaker accounting of requests that cannot be sent', () => {
     ['a lone low surrogate', 'x\udfff'],
     ['a NUL', 'a\u0000b'],
     ['an empty id', ''],
-  ])('when the id holds %s, then it is refused before any request and never opens the breaker', async (_, id) => {
-    const t = setup({ breakerThreshold: 2, retries: 0 });
-    for (let i = 0; i < 5; i++) {
-      await expect(lookUp(t.client, id)).rejects.toBeInstanceOf(InvalidUserIdError);
-    }
-    expect(t.requestCount()).toBe(0);
-    expect(await t.breakerState()).toBe(0);
-    t.userRoute().reply(200, USER);
-    expect(await lookUp(t.client)).toEqual({ id: 'u1' });
-  });
+  ])(
+    'when the id holds %s, then it is refused before any request and never opens the breaker',
+    async (_, id) => {
+      const t = setup({ breakerThreshold: 2, retries: 0 });
+      for (let i = 0; i < 5; i++) {
+        await expect(lookUp(t.client, id)).rejects.toBeInstanceOf(InvalidUserIdError);
+      }
+      expect(t.requestCount()).toBe(0);
+      expect(await t.breakerState()).toBe(0);
+      t.userRoute().reply(200, USER);
+      expect(await lookUp(t.client)).toEqual({ id: 'u1' });
+    },
+  );
 
   it('when undici refuses to build the request, then it fails once, is not retried and never opens the breaker', async () => {
     const registry = createMetricsRegistry({ defaultMetrics: false });
@@ -473,7 +476,9 @@ describe('getUser: breaker accounting of requests that cannot be sent', () => {
         const err = await unavailable(client.getUser('u1', { requestId: 'bad\r\nx: y' }));
         expect(err.reason).toBe('bad_response');
       }
-      expect(await metricValue(registry, 'user_service_requests_total', { outcome: 'request_error' })).toBe(4);
+      expect(await metricValue(registry, 'user_service_requests_total', { outcome: 'request_error' })).toBe(
+        4,
+      );
       expect(await metricValue(registry, 'user_service_circuit_state')).toBe(0);
     } finally {
       await dispatcher.close();

@@ -1,3 +1,4 @@
+import { isStorableText } from '@microservices/service-kit';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -11,7 +12,6 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import { isStorableText } from '@microservices/service-kit';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import {

@@ -51,7 +51,10 @@ export function createUserVerifier(
         if (cacheOptions.enabled) known.set(userId, true);
       } catch (err) {
         if (err instanceof InvalidUserIdError) {
-          throw validationFailed([{ path: 'body.user_id', message: err.message }], `Invalid request: ${err.message}`);
+          throw validationFailed(
+            [{ path: 'body.user_id', message: err.message }],
+            `Invalid request: ${err.message}`,
+          );
         }
         if (!(err instanceof UserServiceUnavailableError)) throw err;
         if (cacheOptions.enabled && known.has(userId)) {

@@ -2,7 +2,14 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { errorHandler } from '../errors/error-handler.js';
 import type { AppEnv } from './app-env.js';
-import { MAX_JSON_DEPTH, nestingExceeds, strictJsonBody } from './json-body.js';
+import {
+  isExactNumberLiteral,
+  MAX_JSON_DEPTH,
+  MAX_JSON_ENTRIES,
+  nestingExceeds,
+  scanJsonText,
+  strictJsonBody,
+} from './json-body.js';
 
 /** The reader in front of a route that echoes what `c.req.json()` gives it, as the validator would read it. */
 function app() {
@@ -128,5 +135,83 @@ describe('nestingExceeds', () => {
     ['objects and arrays mixed', '{"a": [{"b": [1]}]}', 3, true],
   ])('with %s, depth limit %i: %s', (_label, text, max, expected) => {
     expect(nestingExceeds(text, max)).toBe(expected);
+  });
+});
+
+describe('strictJsonBody: entries', () => {
+  const keys = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',')}}`;
+
+  it('when a body has MAX_JSON_ENTRIES + 1 entries, then it answers 400 json-too-many-entries', async () => {
+    expect(await problemType(await post(keys(MAX_JSON_ENTRIES + 2)))).toBe(
+      'urn:problem-type:json-too-many-entries',
+    );
+  });
+
+  it('when a body has 80,000 unknown keys, then it is refused before parsing with a small answer', async () => {
+    const res = await post(keys(80_000));
+    expect(await problemType(res.clone())).toBe('urn:problem-type:json-too-many-entries');
+    expect((await res.text()).length).toBeLessThan(1_000);
+  });
+
+  it('when a body has exactly MAX_JSON_ENTRIES entries, then it is accepted', async () => {
+    expect((await post(keys(MAX_JSON_ENTRIES + 1))).status).toBe(200);
+  });
+
+  it('when the commas are inside strings, then they do not count', async () => {
+    expect((await post(JSON.stringify({ a: ','.repeat(MAX_JSON_ENTRIES * 2) }))).status).toBe(200);
+  });
+});
+
+describe('strictJsonBody: numbers judged on the digits sent', () => {
+  it.each([
+    '1e-400',
+    '1e400',
+    '-1e999',
+    '0.1000000000000000001',
+    '12345678901234567890',
+    '999.999999999999999999',
+  ])(
+    'when a number is %s (not exactly representable), then it answers 400 imprecise-number',
+    async (literal) => {
+      expect(await problemType(await post(`{"price": ${literal}}`))).toBe(
+        'urn:problem-type:imprecise-number',
+      );
+    },
+  );
+
+  it.each([
+    ['1.50', 1.5],
+    ['15e-1', 1.5],
+    ['999.99', 999.99],
+    ['1E2', 100],
+    ['-0', 0],
+    ['0.0', 0],
+    ['0.30000000000000004', 0.30000000000000004],
+    ['9007199254740991', 9007199254740991],
+    ['5e-324', 5e-324],
+  ])('when a number is %s (exact), then the route reads %d', async (literal, value) => {
+    const res = await post(`[${literal}]`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { value: number[] }).value[0]).toBe(value);
+  });
+});
+
+describe('isExactNumberLiteral and scanJsonText', () => {
+  it.each([
+    ['0', true],
+    ['-12', true],
+    ['0.1', true],
+    ['1e-7', true],
+    ['100e-2', true],
+    ['0.000', true],
+    ['9007199254740993', false],
+    ['1e-400', false],
+    ['2.5e-324', false],
+  ])('%s exact: %s', (literal, exact) => {
+    expect(isExactNumberLiteral(literal)).toBe(exact);
+  });
+
+  it('when digits appear only inside strings, then numbers are not judged there', () => {
+    expect(scanJsonText('{"a": "1e-400"}', { maxDepth: 4, maxEntries: 4 })).toBeNull();
   });
 });

@@ -18,8 +18,8 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const errors = zodIssuesToFieldErrors(result.error, TARGET_NAMES[result.target] ?? result.target);
-        throw validationFailed(errors, summarizeFieldErrors(errors));
+        const list = zodIssuesToFieldErrors(result.error, TARGET_NAMES[result.target] ?? result.target);
+        throw validationFailed(list.errors, summarizeFieldErrors(list));
       }
     },
   });

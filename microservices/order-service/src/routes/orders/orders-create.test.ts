@@ -367,13 +367,16 @@ describe('POST /api/v1/orders: text a store cannot keep verbatim', () => {
     ['user_id', { user_id: 'u\u0000' }, 'body.user_id'],
     ['shipping_address', { shipping_address: 'Main St \udc00' }, 'body.shipping_address'],
     ['product_name', { items: [item({ product_name: 'Lap\ud83dtop' })] }, 'body.items.0.product_name'],
-  ])('when %s is not well-formed Unicode or holds NUL, then it is a 400 on that field and user-service is never asked', async (_, overrides, path) => {
-    const { client, users } = buildTestApp();
-    const res = await client.post<Problem>('/api/v1/orders', orderBody(overrides));
-    expect(res.status).toBe(400);
-    expect(res.body.errors?.map((e) => e.path)).toContain(path);
-    expect(users.calls).toHaveLength(0);
-  });
+  ])(
+    'when %s is not well-formed Unicode or holds NUL, then it is a 400 on that field and user-service is never asked',
+    async (_, overrides, path) => {
+      const { client, users } = buildTestApp();
+      const res = await client.post<Problem>('/api/v1/orders', orderBody(overrides));
+      expect(res.status).toBe(400);
+      expect(res.body.errors?.map((e) => e.path)).toContain(path);
+      expect(users.calls).toHaveLength(0);
+    },
+  );
 
   it('when a name holds a surrogate pair (an emoji), then it is accepted and stored as sent', async () => {
     const { createOrder, store } = buildTestApp();
