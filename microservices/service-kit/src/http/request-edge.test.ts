@@ -26,6 +26,8 @@ const STANDARD = {
   'origin-agent-cluster': '?1',
   'content-security-policy': API_CONTENT_SECURITY_POLICY,
 };
+/** What `/api/*` answers carry on top: they hold personal data no cache may keep. */
+const API = { ...STANDARD, 'cache-control': 'no-store' };
 
 /** A service app with one route answering through the kit's reply helper and one through Hono's `c.json`. */
 function build() {
@@ -59,7 +61,7 @@ describe('request edge: standard headers on every answer', () => {
     const res = await client.get('/api/kit', { headers: { 'X-Request-Id': 'trace-1' } });
     expect(res.status).toBe(200);
     expect(headersOf(res)).toEqual({
-      ...STANDARD,
+      ...API,
       'content-type': 'application/json',
       'x-request-id': 'trace-1',
       'x-extra': 'extra',
@@ -72,7 +74,7 @@ describe('request edge: standard headers on every answer', () => {
     const res = await client.get('/api/hono');
     expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     expect(res.headers.get('content-type')).toBe('application/json');
-    const { 'x-frame-options': _, ...others } = STANDARD;
+    const { 'x-frame-options': _, ...others } = API;
     expect(headersOf(res)).toMatchObject(others);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -81,7 +83,7 @@ describe('request edge: standard headers on every answer', () => {
     const { client } = build();
     const res = await client.get('/api/nowhere', { headers: { 'X-Request-Id': 'trace-2' } });
     expect(res.status).toBe(404);
-    expect(headersOf(res)).toMatchObject({ ...STANDARD, 'x-request-id': 'trace-2' });
+    expect(headersOf(res)).toMatchObject({ ...API, 'x-request-id': 'trace-2' });
     expect(res.headers.get('content-type')).toBe('application/problem+json');
   });
 
@@ -95,12 +97,24 @@ describe('request edge: standard headers on every answer', () => {
   });
 });
 
+describe('request edge: caching', () => {
+  it('API answers and problems say Cache-Control: no-store; probes, metrics and the document do not', async () => {
+    const { client } = build();
+    for (const path of ['/api/kit', '/api/hono', '/api/nowhere']) {
+      expect((await client.get(path)).headers.get('cache-control'), path).toBe('no-store');
+    }
+    for (const path of ['/health/live', '/health/ready', '/openapi.json']) {
+      expect((await client.get(path)).headers.get('cache-control'), path).toBeNull();
+    }
+  });
+});
+
 describe('reply helpers outside a service app', () => {
   it('still write the security headers, and no request id they do not know', async () => {
     const bare = createRouter();
     bare.openapi(route('/api/bare'), (c) => replyJson(c, { via: 'bare' }, 200));
     const res = await bare.request('/api/bare');
-    expect(headersOf(res)).toEqual({ ...STANDARD, 'content-type': 'application/json' });
+    expect(headersOf(res)).toEqual({ ...API, 'content-type': 'application/json' });
   });
 });
 

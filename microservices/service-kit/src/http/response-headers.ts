@@ -5,7 +5,8 @@ export type ResponseHeaderRecord = Record<string, string>;
 
 /**
  * The headers every answer carries: the request id, the standard security headers (the CSP `/docs` needs,
- * the API's everywhere else) and `Connection: close` once shutdown has begun (see requestEdge).
+ * the API's everywhere else), `Cache-Control: no-store` on `/api/*` (personal data), and `Connection: close`
+ * once shutdown has begun (see requestEdge).
  *
  * A plain record, written by the kit's reply helpers straight into the response: @hono/node-server then
  * hands it to Node as is. Setting the same headers with `c.header()` builds a Fetch `Headers` object per
@@ -26,6 +27,8 @@ export function standardResponseHeaders(
     'Origin-Agent-Cluster': '?1',
     'Content-Security-Policy': isDocsPath(path) ? DOCS_CONTENT_SECURITY_POLICY : API_CONTENT_SECURITY_POLICY,
   };
+  // Users and orders carry names, emails and addresses: no shared or browser cache may keep them.
+  if (path.startsWith('/api/')) headers['Cache-Control'] = 'no-store';
   if (draining) headers.Connection = 'close';
   return headers;
 }
