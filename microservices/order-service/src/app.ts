@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServiceApp, type ServiceAppParts } from '@microservices/service-kit';
+import {
+  createServiceApp,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  type ServiceAppParts,
+} from '@microservices/service-kit';
 import { createOrderMetrics } from './metrics.js';
 import { createOrdersRouter } from './routes/orders/orders.index.js';
 import type { OrderStore } from './store/order-store.js';
@@ -39,6 +43,7 @@ export function createApp(deps: OrderAppDeps) {
       clock: deps.clock,
       metrics: createOrderMetrics(deps.registry),
       generateId: deps.generateId ?? randomUUID,
+      maxResponseBytes: deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     }),
   );
   return app;

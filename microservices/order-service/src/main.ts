@@ -31,7 +31,7 @@ await bootService({
       logger,
       registry,
       postgres: (db) => new PgOrderStore(db),
-      memory: () => new MemoryOrderStore(),
+      memory: (budget) => new MemoryOrderStore({ budget }),
     });
     // One keep-alive pool for every call to user-service; its idle timeout stays under user-service's 65 s.
     const dispatcher = createDispatcher({

@@ -29,8 +29,10 @@ export {
   PROBLEM_CONTENT_TYPE,
   type Problem,
   ProblemSchema,
+  pageResponse,
   problemResponse,
   problemTypeUri,
+  storeFullResponse,
 } from './errors/problem.js';
 export { FAULT_HEADER } from './faults/fault-injector.js';
 export { FAULTS_ADMIN_PATH } from './faults/fault-routes.js';
@@ -70,6 +72,13 @@ export {
   type LoggerConfig,
   silentLogger,
 } from './logging/logger.js';
+export {
+  DEFAULT_MEMORY_STORE_MAX_BYTES,
+  MemoryBudget,
+  type MemoryBudgetOptions,
+  storeFull,
+  stringBytes,
+} from './memory/memory-budget.js';
 export { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from './metrics/registry.js';
 export { createRouter } from './openapi/create-router.js';
 export {
@@ -82,7 +91,15 @@ export { jsonContent } from './openapi/json-content.js';
 export type { ServiceInfo } from './openapi/service-routes.js';
 export { isStorableText, plainString, resourceId } from './openapi/text.js';
 export { createDispatcher, type DispatcherOptions } from './outbound/dispatcher.js';
-export { PaginationQuerySchema } from './pagination.js';
+export { memoryPage, type PagedEntry } from './paging/memory-page.js';
+export {
+  MAX_PAGE_SIZE,
+  type PageRequest,
+  PaginationQuerySchema,
+  type Positioned,
+  pageRequestOf,
+} from './paging/page-query.js';
+export { DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES, replyPage } from './paging/page-reply.js';
 export {
   Database,
   type DatabaseOptions,

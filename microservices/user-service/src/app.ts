@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServiceApp, type ServiceAppParts } from '@microservices/service-kit';
+import {
+  createServiceApp,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  type ServiceAppParts,
+} from '@microservices/service-kit';
 import { createUserMetrics } from './metrics.js';
 import { createUsersRouter } from './routes/users/users.index.js';
 import type { UserStore } from './store/user-store.js';
@@ -25,6 +29,7 @@ export function createApp(deps: UserAppDeps) {
       clock: deps.clock,
       metrics: createUserMetrics(deps.registry),
       generateId: deps.generateId ?? randomUUID,
+      maxResponseBytes: deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     }),
   );
   return app;

@@ -12,6 +12,7 @@ describe('parseUserServiceEnv', () => {
       SHUTDOWN_TIMEOUT_MS: 10_000,
       KEEP_ALIVE_TIMEOUT_MS: 65_000,
       BODY_LIMIT_BYTES: 1_048_576,
+      MAX_RESPONSE_BYTES: 1_048_576,
       CORS_ORIGINS: [],
       GIT_COMMIT: 'unknown',
       FAULTS_ENABLED: false,
@@ -20,6 +21,7 @@ describe('parseUserServiceEnv', () => {
       DB_CONNECT_TIMEOUT_MS: 5_000,
       DB_STATEMENT_TIMEOUT_MS: 5_000,
       DB_MIGRATE_ON_START: true,
+      MEMORY_STORE_MAX_BYTES: 33_554_432,
     });
   });
 
@@ -53,6 +55,7 @@ describe('parseUserServiceEnv', () => {
       SHUTDOWN_TIMEOUT_MS: '30000',
       KEEP_ALIVE_TIMEOUT_MS: '5000',
       BODY_LIMIT_BYTES: '2048',
+      MAX_RESPONSE_BYTES: '2097152',
       CORS_ORIGINS: 'https://app.example.com,http://localhost:3000',
       APP_VERSION: '2.0.0',
       GIT_COMMIT: 'abc1234',
@@ -65,6 +68,7 @@ describe('parseUserServiceEnv', () => {
       DB_CONNECT_TIMEOUT_MS: '2000',
       DB_STATEMENT_TIMEOUT_MS: '3000',
       DB_MIGRATE_ON_START: 'false',
+      MEMORY_STORE_MAX_BYTES: '1048576',
     });
     expect(env).toEqual({
       PORT: 9000,
@@ -74,6 +78,7 @@ describe('parseUserServiceEnv', () => {
       SHUTDOWN_TIMEOUT_MS: 30_000,
       KEEP_ALIVE_TIMEOUT_MS: 5_000,
       BODY_LIMIT_BYTES: 2_048,
+      MAX_RESPONSE_BYTES: 2_097_152,
       CORS_ORIGINS: ['https://app.example.com', 'http://localhost:3000'],
       APP_VERSION: '2.0.0',
       GIT_COMMIT: 'abc1234',
@@ -86,6 +91,7 @@ describe('parseUserServiceEnv', () => {
       DB_CONNECT_TIMEOUT_MS: 2_000,
       DB_STATEMENT_TIMEOUT_MS: 3_000,
       DB_MIGRATE_ON_START: false,
+      MEMORY_STORE_MAX_BYTES: 1_048_576,
     });
   });
 

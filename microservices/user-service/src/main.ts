@@ -22,7 +22,7 @@ await bootService({
       logger: parts.logger,
       registry: parts.registry,
       postgres: (db) => new PgUserStore(db),
-      memory: () => new MemoryUserStore(),
+      memory: (budget) => new MemoryUserStore({ budget }),
     });
     const app = createApp({ ...parts, store, clock: systemClock });
     return { app, resources: [resource] };

@@ -1,29 +1,67 @@
 import {
   type IdempotencyRequest,
   type IdempotentResult,
+  type MemoryBudget,
   MemoryIdempotencyKeys,
+  memoryPage,
+  type PagedEntry,
+  type Positioned,
   type StoredIdempotencyKey,
+  stringBytes,
 } from '@microservices/service-kit';
 import type { Order } from '../domain/order.js';
 import type { OrderStatus } from '../domain/order-status.js';
-import type { OrderChanges, OrderStore, UpdateResult } from './order-store.js';
+import type { OrderChanges, OrderListQuery, OrderStore, UpdateResult } from './order-store.js';
 
 const copy = (order: Order): Order => ({ ...order, items: order.items.map((item) => ({ ...item })) });
 
-/** In-process store: the zero-setup default. Each method runs within one tick, so compare-and-set is atomic. */
+/** What one order costs the memory budget: its strings, numbers and the objects around them. */
+function orderBytes(order: Order): number {
+  let bytes = stringBytes(order.id) + stringBytes(order.user_id) + stringBytes(order.shipping_address) + 200;
+  for (const item of order.items) bytes += stringBytes(item.product_id) + stringBytes(item.product_name) + 64;
+  return bytes;
+}
+
+/** At most its JSON: every character is at least one byte, plus keys and timestamps. */
+function minJsonBytes(order: Order): number {
+  let bytes = order.id.length + order.user_id.length + order.shipping_address.length + 150;
+  for (const item of order.items) bytes += item.product_id.length + item.product_name.length + 50;
+  return bytes;
+}
+
+const keyBytes = (key: string, stored: StoredIdempotencyKey<Order>) =>
+  stringBytes(key) + stringBytes(stored.requestHash) + orderBytes(stored.value) + 64;
+
+export interface MemoryOrderStoreOptions {
+  now?: () => number;
+  /** What the store may hold; unbounded without one (tests). */
+  budget?: MemoryBudget;
+}
+
+/**
+ * In-process store: the zero-setup default. Each method runs within one tick, so compare-and-set is
+ * atomic. With a budget, a create or update that would pass it is refused (507) before anything changes.
+ */
 export class MemoryOrderStore implements OrderStore {
-  readonly #orders = new Map<string, Order>();
+  readonly #orders = new Map<string, PagedEntry<Order>>();
   /** Per-user insertion-ordered ids, so a user's orders are listed without scanning everyone's. */
   readonly #idsByUser = new Map<string, Set<string>>();
   readonly #keys: MemoryIdempotencyKeys<Order>;
+  readonly #budget: MemoryBudget | undefined;
+  #nextPosition = 1;
 
-  constructor(now: () => number = Date.now) {
-    this.#keys = new MemoryIdempotencyKeys<Order>(now);
+  constructor({ now = Date.now, budget }: MemoryOrderStoreOptions = {}) {
+    this.#budget = budget;
+    this.#keys = new MemoryIdempotencyKeys<Order>(now, (key, stored) =>
+      this.#budget?.release(keyBytes(key, stored)),
+    );
   }
 
   async create(order: Order, idempotency?: IdempotencyRequest): Promise<IdempotentResult<Order>> {
-    if (!idempotency) return { outcome: 'created', value: this.#insert(order) };
-    return this.#keys.run(idempotency, async () => this.#insert(order));
+    if (!idempotency) return { outcome: 'created', value: this.#insert(order, 0) };
+    return this.#keys.run(idempotency, async () =>
+      this.#insert(order, keyBytes(idempotency.key, { requestHash: idempotency.requestHash, value: order })),
+    );
   }
 
   async findIdempotencyKey(key: string): Promise<StoredIdempotencyKey<Order> | null> {
@@ -34,8 +72,15 @@ export class MemoryOrderStore implements OrderStore {
     return this.#keys.purgeExpired();
   }
 
-  #insert(order: Order): Order {
-    this.#orders.set(order.id, copy(order));
+  /** Stores a copy, charging it and `extraBytes` (its idempotency key) first. */
+  #insert(order: Order, extraBytes: number): Order {
+    this.#budget?.charge(orderBytes(order) + extraBytes);
+    const stored = copy(order);
+    this.#orders.set(order.id, {
+      position: this.#nextPosition++,
+      value: stored,
+      minJsonBytes: minJsonBytes(stored),
+    });
     let ids = this.#idsByUser.get(order.user_id);
     if (!ids) {
       ids = new Set();
@@ -46,27 +91,29 @@ export class MemoryOrderStore implements OrderStore {
   }
 
   async get(id: string): Promise<Order | null> {
-    const order = this.#orders.get(id);
-    return order ? copy(order) : null;
+    const entry = this.#orders.get(id);
+    return entry ? copy(entry.value) : null;
   }
 
-  async list({ skip, limit, userId }: { skip: number; limit: number; userId?: string | undefined }) {
-    const ids =
-      userId === undefined ? this.#orders.keys() : (this.#idsByUser.get(userId) ?? new Set<string>());
-    const page: Order[] = [];
-    let index = 0;
-    for (const id of ids) {
-      if (index++ < skip) continue;
-      if (page.length >= limit) break;
-      const order = this.#orders.get(id);
-      if (order) page.push(copy(order));
+  async list(query: OrderListQuery): Promise<Array<Positioned<Order>>> {
+    return memoryPage(this.#entries(query.userId), query, copy);
+  }
+
+  *#entries(userId: string | undefined): Iterable<PagedEntry<Order>> {
+    if (userId === undefined) {
+      yield* this.#orders.values();
+      return;
     }
-    return page;
+    for (const id of this.#idsByUser.get(userId) ?? []) {
+      const entry = this.#orders.get(id);
+      if (entry) yield entry;
+    }
   }
 
   async update(id: string, expectedStatus: OrderStatus, changes: OrderChanges): Promise<UpdateResult> {
-    const current = this.#orders.get(id);
-    if (!current) return { outcome: 'not_found' };
+    const entry = this.#orders.get(id);
+    if (!entry) return { outcome: 'not_found' };
+    const current = entry.value;
     if (current.status !== expectedStatus) return { outcome: 'status_changed', current: copy(current) };
     const next: Order = {
       ...current,
@@ -74,17 +121,20 @@ export class MemoryOrderStore implements OrderStore {
       shipping_address: changes.shipping_address ?? current.shipping_address,
       updated_at: changes.updated_at,
     };
-    this.#orders.set(id, next);
+    this.#budget?.charge(orderBytes(next) - orderBytes(current));
+    // Same Map key: the order keeps its place (and position) in the list.
+    this.#orders.set(id, { position: entry.position, value: next, minJsonBytes: minJsonBytes(next) });
     return { outcome: 'updated', order: copy(next) };
   }
 
   async delete(id: string): Promise<boolean> {
-    const order = this.#orders.get(id);
-    if (!order) return false;
+    const entry = this.#orders.get(id);
+    if (!entry) return false;
     this.#orders.delete(id);
-    const ids = this.#idsByUser.get(order.user_id);
+    const ids = this.#idsByUser.get(entry.value.user_id);
     ids?.delete(id);
-    if (ids?.size === 0) this.#idsByUser.delete(order.user_id);
+    if (ids?.size === 0) this.#idsByUser.delete(entry.value.user_id);
+    this.#budget?.release(orderBytes(entry.value));
     return true;
   }
 

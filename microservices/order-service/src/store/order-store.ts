@@ -1,4 +1,10 @@
-import type { IdempotencyRequest, IdempotentResult, StoredIdempotencyKey } from '@microservices/service-kit';
+import type {
+  IdempotencyRequest,
+  IdempotentResult,
+  PageRequest,
+  Positioned,
+  StoredIdempotencyKey,
+} from '@microservices/service-kit';
 import type { Order } from '../domain/order.js';
 import type { OrderStatus } from '../domain/order-status.js';
 
@@ -14,6 +20,11 @@ export type UpdateResult =
   /** The order's status was no longer `expectedStatus`: someone else changed it first. */
   | { outcome: 'status_changed'; current: Order };
 
+export interface OrderListQuery extends PageRequest {
+  maxBytes: number;
+  userId?: string | undefined;
+}
+
 /** Persistence for orders. Implementations must agree on every behaviour in the contract tests. */
 export interface OrderStore {
   /**
@@ -26,8 +37,12 @@ export interface OrderStore {
   /** Deletes expired idempotency keys; returns how many. */
   purgeExpiredKeys(): Promise<number>;
   get(id: string): Promise<Order | null>;
-  /** Oldest first, stable across calls; optionally only one user's orders. */
-  list(query: { skip: number; limit: number; userId?: string | undefined }): Promise<Order[]>;
+  /**
+   * Oldest first, stable across calls, optionally only one user's orders, each with its position (a
+   * cursor resumes after it): at most `limit + 1` rows, and fewer once those already taken could fill
+   * `maxBytes` of JSON, so a page of large orders is never read in full.
+   */
+  list(query: OrderListQuery): Promise<Array<Positioned<Order>>>;
   /**
    * Applies `changes` only if the order is still in `expectedStatus` (compare-and-set), so two
    * concurrent transitions cannot both succeed from the same state.

@@ -4,6 +4,7 @@ import {
   type IdempotentResult,
   insertIdempotently,
   lookupIdempotencyKey,
+  type Positioned,
   purgeExpiredIdempotencyKeys,
   type Queryable,
   type StoredIdempotencyKey,
@@ -11,7 +12,7 @@ import {
 import { fromCents, toCents } from '../domain/money.js';
 import type { Order } from '../domain/order.js';
 import type { OrderStatus } from '../domain/order-status.js';
-import type { OrderChanges, OrderStore, UpdateResult } from './order-store.js';
+import type { OrderChanges, OrderListQuery, OrderStore, UpdateResult } from './order-store.js';
 
 interface OrderRow {
   id: string;
@@ -25,13 +26,37 @@ interface OrderRow {
 }
 
 // Items come back as one JSON array per order, in the order they were given, so a page is one query.
-const SELECT_ORDER = `
-  SELECT o.id, o.user_id, o.shipping_address, o.total_cents, o.status, o.created_at, o.updated_at,
-         (SELECT json_agg(json_build_object('product_id', i.product_id, 'product_name', i.product_name,
-                                            'quantity', i.quantity, 'price_cents', i.price_cents)
-                          ORDER BY i.position)
-            FROM order_items i WHERE i.order_id = o.id) AS items
-    FROM orders o`;
+const ORDER_COLUMNS = `
+  o.id, o.user_id, o.shipping_address, o.total_cents, o.status, o.created_at, o.updated_at,
+  (SELECT json_agg(json_build_object('product_id', i.product_id, 'product_name', i.product_name,
+                                     'quantity', i.quantity, 'price_cents', i.price_cents)
+                   ORDER BY i.position)
+     FROM order_items i WHERE i.order_id = o.id) AS items`;
+const SELECT_ORDER = `SELECT ${ORDER_COLUMNS} FROM orders o`;
+
+/**
+ * A page in one statement, bounded in rows and bytes: the candidate rows (after the cursor position $4,
+ * past $2, at most $1) are first measured by a lower bound of their JSON (text octets plus the keys),
+ * and only those starting before $3 bytes are read in full, so a page of large orders never crosses the
+ * wire whole. The reply then cuts at the exact byte budget.
+ */
+const listOrders = (userFilter: string) => `
+  WITH candidates AS (
+    SELECT p.seq, p.id,
+           octet_length(p.id) + octet_length(p.user_id) + octet_length(p.shipping_address) + 150
+             + COALESCE((SELECT sum(octet_length(i.product_id) + octet_length(i.product_name) + 50)
+                           FROM order_items i WHERE i.order_id = p.id), 0) AS min_json
+      FROM orders p
+     WHERE p.seq > $4 ${userFilter}
+     ORDER BY p.seq LIMIT $1 OFFSET $2),
+  measured AS (
+    SELECT seq, id, sum(min_json) OVER (ORDER BY seq) - min_json AS bytes_before FROM candidates)
+  SELECT o.seq, ${ORDER_COLUMNS}
+    FROM measured m JOIN orders o ON o.id = m.id
+   WHERE m.bytes_before < $3
+   ORDER BY o.seq`;
+const LIST_ORDERS = listOrders('');
+const LIST_USER_ORDERS = listOrders('AND p.user_id = $5');
 
 const toOrder = (row: OrderRow): Order => ({
   id: row.id,
@@ -107,19 +132,16 @@ export class PgOrderStore implements OrderStore {
     return rows[0] ? toOrder(rows[0]) : null;
   }
 
-  async list({ skip, limit, userId }: { skip: number; limit: number; userId?: string | undefined }) {
+  async list({ skip, limit, after, maxBytes, userId }: OrderListQuery): Promise<Array<Positioned<Order>>> {
+    const params = [limit + 1, skip, maxBytes, after ?? 0];
     const { rows } =
       userId === undefined
-        ? await this.db.query<OrderRow>('orders.list', `${SELECT_ORDER} ORDER BY o.seq LIMIT $1 OFFSET $2`, [
-            limit,
-            skip,
-          ])
-        : await this.db.query<OrderRow>(
-            'orders.list_by_user',
-            `${SELECT_ORDER} WHERE o.user_id = $3 ORDER BY o.seq LIMIT $1 OFFSET $2`,
-            [limit, skip, userId],
-          );
-    return rows.map(toOrder);
+        ? await this.db.query<OrderRow & { seq: string }>('orders.list', LIST_ORDERS, params)
+        : await this.db.query<OrderRow & { seq: string }>('orders.list_by_user', LIST_USER_ORDERS, [
+            ...params,
+            userId,
+          ]);
+    return rows.map((row) => ({ position: Number(row.seq), value: toOrder(row) }));
   }
 
   async update(id: string, expectedStatus: OrderStatus, changes: OrderChanges): Promise<UpdateResult> {

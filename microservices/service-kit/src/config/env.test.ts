@@ -148,6 +148,7 @@ describe('commonEnvShape', () => {
       SHUTDOWN_TIMEOUT_MS: 10_000,
       KEEP_ALIVE_TIMEOUT_MS: 65_000,
       BODY_LIMIT_BYTES: 1_048_576,
+      MAX_RESPONSE_BYTES: 1_048_576,
       CORS_ORIGINS: [],
       GIT_COMMIT: 'unknown',
       FAULTS_ENABLED: false,
@@ -171,6 +172,12 @@ describe('commonEnvShape', () => {
   it('when LOG_LEVEL is not a pino level, then the message lists the allowed levels', () => {
     const error = configErrorOf(() => parseEnv(common, { LOG_LEVEL: 'loud' }));
     expect(error.problems[0]).toContain('must be one of fatal, error, warn, info, debug, trace, silent');
+  });
+
+  it('when MAX_RESPONSE_BYTES is below 512 KiB (one largest order must fit a page), then it is rejected', () => {
+    expect(() => parseEnv(common, { MAX_RESPONSE_BYTES: '100000' })).toThrow(
+      /MAX_RESPONSE_BYTES: must be >= 524288/,
+    );
   });
 
   it('when BODY_LIMIT_BYTES is below 1 KiB, then it is rejected', () => {

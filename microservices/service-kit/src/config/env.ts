@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { faultEnvShape } from '../faults/fault-env.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../http/body-limit.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES } from '../paging/page-reply.js';
 import { intVar } from './vars.js';
 
 export { booleanVar, decimalVar, intVar, numberVar, portVar } from './vars.js';
@@ -73,6 +74,7 @@ export const commonEnvShape = {
   SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0, 600_000),
   KEEP_ALIVE_TIMEOUT_MS: intVar(65_000, 1_000, 600_000),
   BODY_LIMIT_BYTES: intVar(DEFAULT_BODY_LIMIT_BYTES, 1_024, 104_857_600),
+  MAX_RESPONSE_BYTES: intVar(DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES, 67_108_864),
   CORS_ORIGINS: corsOrigins,
   APP_VERSION: z.string().max(64).optional(),
   GIT_COMMIT: z.string().max(64).default('unknown'),

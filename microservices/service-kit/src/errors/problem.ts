@@ -53,6 +53,11 @@ const problemExamples: Record<number, { title: string; detail: string; type: str
   },
   500: { title: 'Internal Server Error', detail: 'An unexpected error occurred.', type: 'internal' },
   503: { title: 'Service Unavailable', detail: 'Try again later.', type: 'service-unavailable' },
+  507: {
+    title: 'Insufficient Storage',
+    detail: 'The in-memory store has reached MEMORY_STORE_MAX_BYTES; reads still work.',
+    type: 'store-full',
+  },
 };
 
 const retryAfterHeader = {
@@ -77,6 +82,28 @@ export function problemResponse(status: keyof typeof problemExamples, descriptio
     },
   };
 }
+
+/** A list answer's description, with the `Link` header that says where the next page starts. */
+export function pageResponse<S>(description: string, content: S) {
+  return {
+    description,
+    headers: {
+      Link: {
+        description:
+          'Present when there is more: `<…?limit=…&cursor=…>; rel="next"` (RFC 8288), relative to this request. ' +
+          'A page ends at `limit` items or at the answer size limit, whichever comes first.',
+        schema: { type: 'string' as const },
+      },
+    },
+    content,
+  };
+}
+
+/** The answer of a write the full in-memory store refuses (see MemoryBudget). */
+export const storeFullResponse = problemResponse(
+  507,
+  'The in-memory store is full (MEMORY_STORE_MAX_BYTES); reads still work',
+);
 
 /** The error responses every route can produce regardless of what it does. */
 export const commonProblemResponses = {

@@ -51,13 +51,19 @@ export function addResponseHeader(c: Context<AppEnv>, name: string, value: strin
   else c.header(name, value);
 }
 
-/** `c.json()` with the standard headers, typed from the route's documented responses like `c.json()`. */
+/**
+ * `c.json()` with the standard headers, typed from the route's documented responses like `c.json()`. A
+ * HEAD request (routed to the GET handler) gets the same status and headers without the body being built.
+ */
 export function replyJson<T extends JSONValue | object | InvalidJSONValue, U extends ContentfulStatusCode>(
   c: Context<AppEnv>,
   body: T,
   status: U,
   extra?: Readonly<ResponseHeaderRecord>,
 ): Response & TypedResponse<JSONParsed<T>, U, 'json'> {
-  return reply(c, JSON.stringify(body), status, JSON_CONTENT_TYPE, extra) as Response &
-    TypedResponse<JSONParsed<T>, U, 'json'>;
+  const answer =
+    c.req.method === 'HEAD'
+      ? reply(c, null, status, undefined, { ...extra, 'Content-Type': JSON_CONTENT_TYPE })
+      : reply(c, JSON.stringify(body), status, JSON_CONTENT_TYPE, extra);
+  return answer as Response & TypedResponse<JSONParsed<T>, U, 'json'>;
 }

@@ -12,13 +12,17 @@ export class MemoryIdempotencyKeys<T> {
   readonly #done = new Map<string, Entry<T>>();
   readonly #inFlight = new Map<string, { requestHash: string; result: Promise<IdempotentResult<T>> }>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `onForget` hears of every key dropped (expired), so a bounded store can give its bytes back. */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly onForget: (key: string, entry: StoredIdempotencyKey<T>) => void = () => undefined,
+  ) {}
 
   lookup(key: string): StoredIdempotencyKey<T> | null {
     const entry = this.#done.get(key);
     if (!entry) return null;
     if (entry.expiresAt <= this.now()) {
-      this.#done.delete(key);
+      this.#forget(key, entry);
       return null;
     }
     return { requestHash: entry.requestHash, value: entry.value };
@@ -57,11 +61,16 @@ export class MemoryIdempotencyKeys<T> {
     let purged = 0;
     for (const [key, entry] of this.#done) {
       if (entry.expiresAt <= now) {
-        this.#done.delete(key);
+        this.#forget(key, entry);
         purged++;
       }
     }
     return purged;
+  }
+
+  #forget(key: string, entry: Entry<T>): void {
+    this.#done.delete(key);
+    this.onForget(key, entry);
   }
 
   #answer(storedHash: string, value: T, request: IdempotencyRequest): IdempotentResult<T> {

@@ -49,6 +49,8 @@ export interface ServiceAppParts {
   lifecycle?: Lifecycle | undefined;
   /** Default: DEFAULT_BODY_LIMIT_BYTES. */
   bodyLimitBytes?: number | undefined;
+  /** The most one list answer may weigh; default: DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number | undefined;
   /** Default: none (CORS off). */
   corsOrigins?: readonly string[] | undefined;
   /** Default: swagger-ui-dist in node_modules. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { MemoryBudget } from '../memory/memory-budget.js';
 import type { Database } from './database.js';
 import type { DatabaseEnv } from './database-env.js';
 import { openDatabase, resolveMigrationsDir } from './open-database.js';
@@ -24,7 +25,8 @@ export async function openStore<S extends ClosableStore>(options: {
   logger: Logger;
   registry: Registry;
   postgres: (db: Database) => S;
-  memory: () => S;
+  /** The in-memory store, bounded by the budget MEMORY_STORE_MAX_BYTES sets. */
+  memory: (budget: MemoryBudget) => S;
 }): Promise<{ store: S; resource: { name: string; close: () => Promise<void> } }> {
   const { env, logger } = options;
   let store: S;
@@ -40,8 +42,13 @@ export async function openStore<S extends ClosableStore>(options: {
     store = options.postgres(db);
     logger.info('storage: PostgreSQL');
   } else {
-    store = options.memory();
-    logger.warn('storage: in-memory (DATABASE_URL unset): data is not persisted and is lost on restart');
+    store = options.memory(
+      new MemoryBudget({ maxBytes: env.MEMORY_STORE_MAX_BYTES, logger, registry: options.registry }),
+    );
+    logger.warn(
+      { max_bytes: env.MEMORY_STORE_MAX_BYTES },
+      'storage: in-memory (DATABASE_URL unset): data is not persisted and is lost on restart; writes past MEMORY_STORE_MAX_BYTES answer 507',
+    );
   }
   const purge = setInterval(() => {
     store.purgeExpiredKeys().catch((err: unknown) => logger.warn({ err }, 'purging idempotency keys failed'));

@@ -21,7 +21,14 @@ import { exitOnSignals } from './process-hooks.js';
 export type BootParts = Required<
   Pick<
     ServiceAppParts,
-    'info' | 'logger' | 'registry' | 'lifecycle' | 'docsAssetsDir' | 'bodyLimitBytes' | 'corsOrigins'
+    | 'info'
+    | 'logger'
+    | 'registry'
+    | 'lifecycle'
+    | 'docsAssetsDir'
+    | 'bodyLimitBytes'
+    | 'maxResponseBytes'
+    | 'corsOrigins'
   >
 > &
   Pick<ServiceAppParts, 'faults'>;
@@ -62,6 +69,7 @@ export async function bootService(options: BootOptions): Promise<void> {
     lifecycle,
     docsAssetsDir: existsSync(bundledAssets) ? bundledAssets : defaultSwaggerAssetsDir(),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    maxResponseBytes: env.MAX_RESPONSE_BYTES,
     corsOrigins: env.CORS_ORIGINS,
     faults,
   });

@@ -4,6 +4,8 @@ import {
   type IdempotentResult,
   insertIdempotently,
   lookupIdempotencyKey,
+  type PageRequest,
+  type Positioned,
   purgeExpiredIdempotencyKeys,
   type Queryable,
   type StoredIdempotencyKey,
@@ -67,13 +69,14 @@ export class PgUserStore implements UserStore {
     return rows[0] ? toUser(rows[0]) : null;
   }
 
-  async list({ skip, limit }: { skip: number; limit: number }): Promise<User[]> {
-    const { rows } = await this.db.query<UserRow>(
+  async list({ skip, limit, after }: PageRequest & { maxBytes: number }): Promise<Array<Positioned<User>>> {
+    // A user is at most ~1 KB, so limit + 1 rows are bounded without a byte cut in SQL.
+    const { rows } = await this.db.query<UserRow & { seq: string }>(
       'users.list',
-      `SELECT ${COLUMNS} FROM users ORDER BY seq LIMIT $1 OFFSET $2`,
-      [limit, skip],
+      `SELECT seq, ${COLUMNS} FROM users WHERE seq > $3 ORDER BY seq LIMIT $1 OFFSET $2`,
+      [limit + 1, skip, after ?? 0],
     );
-    return rows.map(toUser);
+    return rows.map((row) => ({ position: Number(row.seq), value: toUser(row) }));
   }
 
   async update(id: string, patch: UserPatch): Promise<User | null> {

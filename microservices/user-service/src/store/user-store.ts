@@ -1,4 +1,10 @@
-import type { IdempotencyRequest, IdempotentResult, StoredIdempotencyKey } from '@microservices/service-kit';
+import type {
+  IdempotencyRequest,
+  IdempotentResult,
+  PageRequest,
+  Positioned,
+  StoredIdempotencyKey,
+} from '@microservices/service-kit';
 import type { User } from '../domain/user.js';
 
 /** Raised by a store when another user already has the email (case-insensitively). */
@@ -35,8 +41,11 @@ export interface UserStore {
   /** Deletes expired idempotency keys; returns how many. */
   purgeExpiredKeys(): Promise<number>;
   get(id: string): Promise<User | null>;
-  /** Oldest first, stable across calls. */
-  list(page: { skip: number; limit: number }): Promise<User[]>;
+  /**
+   * Oldest first, stable across calls, each with its position (a cursor resumes after it): at most
+   * `limit + 1` rows, and fewer once those already taken could fill `maxBytes` of JSON.
+   */
+  list(request: PageRequest & { maxBytes: number }): Promise<Array<Positioned<User>>>;
   /** Null when the user does not exist; throws EmailTakenError if the new email belongs to someone else. */
   update(id: string, patch: UserPatch): Promise<User | null>;
   /** False when the user did not exist. */

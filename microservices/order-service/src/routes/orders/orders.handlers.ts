@@ -1,4 +1,5 @@
 import {
+  type AppEnv,
   type Clock,
   conflict,
   type AppRouteHandler as Handler,
@@ -6,9 +7,12 @@ import {
   idempotencyKeyReused,
   idempotencyRequest,
   notFound,
+  pageRequestOf,
   reply,
   replyJson,
+  replyPage,
 } from '@microservices/service-kit';
+import type { Context } from 'hono';
 import { fromCents, totalCents } from '../../domain/money.js';
 import type { Order, UpdateOrder } from '../../domain/order.js';
 import { addressEditable, allowedMovesFrom, canMoveTo } from '../../domain/order-status.js';
@@ -23,7 +27,11 @@ export interface OrderHandlerDeps {
   clock: Clock;
   metrics: OrderMetrics;
   generateId: () => string;
+  /** The most one list answer may weigh (MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
 }
+
+type PageQuery = Parameters<typeof pageRequestOf>[0];
 
 const ORDER_NOT_FOUND = 'Order not found';
 /** A concurrent writer can win the compare-and-set; re-planning a couple of times settles it. */
@@ -53,7 +61,14 @@ function planChanges(order: Order, patch: UpdateOrder, now: string): OrderChange
   };
 }
 
-export function createOrderHandlers({ store, users, clock, metrics, generateId }: OrderHandlerDeps) {
+export function createOrderHandlers({
+  store,
+  users,
+  clock,
+  metrics,
+  generateId,
+  maxResponseBytes,
+}: OrderHandlerDeps) {
   const create: Handler<typeof routes.createOrder> = async (c) => {
     const input = c.req.valid('json');
     const now = clock.now();
@@ -87,15 +102,19 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId }
     );
   };
 
-  const list: Handler<typeof routes.listOrders> = async (c) => {
-    const { skip, limit, user_id } = c.req.valid('query');
-    return replyJson(c, await store.list({ skip, limit, userId: user_id }), 200);
+  const page = async (c: Context<AppEnv>, query: PageQuery, userId: string | undefined) => {
+    const request = pageRequestOf(query);
+    const rows = await store.list({ ...request, maxBytes: maxResponseBytes, userId });
+    return replyPage(c, rows, request, maxResponseBytes);
   };
 
-  const listForUser: Handler<typeof routes.listUserOrders> = async (c) => {
-    const { skip, limit } = c.req.valid('query');
-    return replyJson(c, await store.list({ skip, limit, userId: c.req.valid('param').user_id }), 200);
+  const list: Handler<typeof routes.listOrders> = async (c) => {
+    const query = c.req.valid('query');
+    return page(c, query, query.user_id);
   };
+
+  const listForUser: Handler<typeof routes.listUserOrders> = async (c) =>
+    page(c, c.req.valid('query'), c.req.valid('param').user_id);
 
   const get: Handler<typeof routes.getOrder> = async (c) => {
     const order = await store.get(c.req.valid('param').order_id);

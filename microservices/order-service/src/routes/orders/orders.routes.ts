@@ -5,8 +5,10 @@ import {
   IdempotencyHeaderSchema,
   jsonContent,
   PaginationQuerySchema,
+  pageResponse,
   plainString,
   problemResponse,
+  storeFullResponse,
 } from '@microservices/service-kit';
 import { CreateOrderSchema, OrderSchema, UpdateOrderSchema } from '../../domain/order.js';
 
@@ -42,6 +44,7 @@ export const createOrder = createRoute({
     },
     404: problemResponse(404, 'User not found: user-service says the user does not exist'),
     422: problemResponse(422, 'Idempotency-Key reused with a different body'),
+    507: storeFullResponse,
     503: problemResponse(
       503,
       'user-service could not answer, or the database is unavailable; see Retry-After',
@@ -65,7 +68,7 @@ export const listOrders = createRoute({
     }),
   },
   responses: {
-    200: { description: 'A page of orders', content: jsonContent(z.array(OrderSchema)) },
+    200: pageResponse('A page of orders', jsonContent(z.array(OrderSchema))),
     ...commonProblemResponses,
     400: problemResponse(400, 'Bad skip/limit, unknown query parameter or invalid X-Request-Id'),
     503: problemResponse(503, 'The database is unavailable'),
@@ -80,7 +83,7 @@ export const listUserOrders = createRoute({
   summary: 'List one user’s orders, oldest first',
   request: { params: UserIdParam, query: pageQuery },
   responses: {
-    200: { description: 'The user’s orders (empty if none)', content: jsonContent(z.array(OrderSchema)) },
+    200: pageResponse('A page of the user’s orders (empty if none)', jsonContent(z.array(OrderSchema))),
     ...commonProblemResponses,
     400: problemResponse(400, 'Bad skip/limit, unknown query parameter or invalid X-Request-Id'),
     503: problemResponse(503, 'The database is unavailable'),
@@ -116,6 +119,7 @@ export const updateOrder = createRoute({
     200: { description: 'The updated order', content: jsonContent(OrderSchema) },
     404: orderNotFound,
     409: problemResponse(409, 'Status move not allowed, or address change after shipping'),
+    507: storeFullResponse,
     503: problemResponse(503, 'The database is unavailable'),
     ...bodyProblemResponses,
   },

@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError } from '@microservices/service-kit';
+import { DatabaseUnavailableError, type Positioned } from '@microservices/service-kit';
 import { describe, expect, it } from 'vitest';
 import type { User } from '../../domain/user.js';
 import { MemoryUserStore } from '../../store/memory-user-store.js';
@@ -50,7 +50,7 @@ describe('POST /api/v1/users with Idempotency-Key', () => {
 
 describe('when the database is unavailable', () => {
   class DownStore extends MemoryUserStore {
-    override async list(): Promise<User[]> {
+    override async list(): Promise<Array<Positioned<User>>> {
       throw new DatabaseUnavailableError();
     }
   }

@@ -6,8 +6,10 @@ import {
   idempotencyKeyReused,
   idempotencyRequest,
   notFound,
+  pageRequestOf,
   reply,
   replyJson,
+  replyPage,
 } from '@microservices/service-kit';
 import type { User } from '../../domain/user.js';
 import type { UserMetrics } from '../../metrics.js';
@@ -19,6 +21,8 @@ export interface UserHandlerDeps {
   clock: Clock;
   metrics: UserMetrics;
   generateId: () => string;
+  /** The most one list answer may weigh (MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
 }
 
 const USER_NOT_FOUND = 'User not found';
@@ -33,7 +37,7 @@ async function withEmailConflict<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createUserHandlers({ store, clock, metrics, generateId }: UserHandlerDeps) {
+export function createUserHandlers({ store, clock, metrics, generateId, maxResponseBytes }: UserHandlerDeps) {
   const create: Handler<typeof routes.createUser> = async (c) => {
     const input = c.req.valid('json');
     const now = clock.now();
@@ -57,8 +61,9 @@ export function createUserHandlers({ store, clock, metrics, generateId }: UserHa
   };
 
   const list: Handler<typeof routes.listUsers> = async (c) => {
-    const { skip, limit } = c.req.valid('query');
-    return replyJson(c, await store.list({ skip, limit }), 200);
+    const request = pageRequestOf(c.req.valid('query'));
+    const rows = await store.list({ ...request, maxBytes: maxResponseBytes });
+    return replyPage(c, rows, request, maxResponseBytes);
   };
 
   const get: Handler<typeof routes.getUser> = async (c) => {

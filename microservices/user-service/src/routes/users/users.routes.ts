@@ -5,8 +5,10 @@ import {
   IdempotencyHeaderSchema,
   jsonContent,
   PaginationQuerySchema,
+  pageResponse,
   plainString,
   problemResponse,
+  storeFullResponse,
 } from '@microservices/service-kit';
 import { CreateUserSchema, UpdateUserSchema, UserSchema } from '../../domain/user.js';
 
@@ -36,6 +38,7 @@ export const createUser = createRoute({
     409: emailConflict,
     422: problemResponse(422, 'Idempotency-Key reused with a different body'),
     503: problemResponse(503, 'The database is unavailable'),
+    507: storeFullResponse,
     ...bodyProblemResponses,
   },
 });
@@ -48,7 +51,7 @@ export const listUsers = createRoute({
   summary: 'List users, oldest first',
   request: { query: PaginationQuerySchema.strict() },
   responses: {
-    200: { description: 'A page of users', content: jsonContent(z.array(UserSchema)) },
+    200: pageResponse('A page of users', jsonContent(z.array(UserSchema))),
     ...commonProblemResponses,
     400: problemResponse(400, 'Bad skip/limit, unknown query parameter or invalid X-Request-Id'),
     503: problemResponse(503, 'The database is unavailable'),
@@ -82,6 +85,7 @@ export const updateUser = createRoute({
     404: problemResponse(404, 'No user with this id'),
     409: emailConflict,
     503: problemResponse(503, 'The database is unavailable'),
+    507: storeFullResponse,
     ...bodyProblemResponses,
   },
 });
