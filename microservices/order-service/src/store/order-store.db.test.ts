@@ -80,6 +80,55 @@ describe.each(STORES)('%s order store', (_name, makeStore) => {
       expect(ids(await pageOf(store, { skip, limit }))).toEqual(expected);
     });
 
+    it('when more orders follow the page, then one row more than the limit comes back, positions ascending', async () => {
+      const store = await storeWith(order('a'), order('b'), order('c'));
+      const rows = await store.list({ skip: 0, limit: 2, maxBytes: 1_048_576 });
+      expect(rows.map((r) => r.value.id)).toEqual(['a', 'b', 'c']);
+      const positions = rows.map((r) => r.position);
+      expect([...positions].sort((x, y) => x - y)).toEqual(positions);
+      expect(new Set(positions).size).toBe(3);
+    });
+
+    it('when resuming after a position, then pages chain without gaps or repeats, whatever is deleted in between', async () => {
+      const store = await storeWith(order('a'), order('b'), order('c'), order('d'), order('e'));
+      const first = await store.list({ skip: 0, limit: 2, maxBytes: 1_048_576 });
+      await store.delete('b');
+      await store.delete('c');
+      await createOrder(store, order('f'));
+      const after = first[1]?.position;
+      const second = await store.list({ skip: 0, limit: 2, after, maxBytes: 1_048_576 });
+      expect(second.map((r) => r.value.id)).toEqual(['d', 'e', 'f']);
+      const third = await store.list({
+        skip: 0,
+        limit: 10,
+        after: second[1]?.position,
+        maxBytes: 1_048_576,
+        userId: 'alice',
+      });
+      expect(third.map((r) => r.value.id)).toEqual(['f']);
+    });
+
+    it('when orders are large, then the rows stop once those taken could fill maxBytes, never the whole limit', async () => {
+      const big = (id: string) =>
+        order(id, {
+          items: Array.from({ length: 100 }, (_, i) => ({
+            product_id: `p${i}`.padEnd(128, 'x'),
+            product_name: 'n'.repeat(500),
+            quantity: 1,
+            price: 1,
+          })),
+          total_amount: 100,
+        });
+      const store = await storeWith(...Array.from({ length: 20 }, (_, i) => big(`big-${i}`)));
+      // Each order's JSON is about 71 KB: 200 KB holds two; the store must give those and at least one
+      // more (so the reply knows there is more), and stops well before the limit.
+      const rows = await store.list({ skip: 0, limit: 1_000, maxBytes: 200_000 });
+      expect(rows.length).toBeGreaterThanOrEqual(3);
+      expect(rows.length).toBeLessThanOrEqual(4);
+      const one = await store.list({ skip: 0, limit: 1_000, maxBytes: 1 });
+      expect(one.map((r) => r.value.id)).toEqual(['big-0']);
+    });
+
     it('when userId is given, then only that user’s orders are listed, oldest first', async () => {
       const store = await storeWith(
         order('a1', { user_id: 'alice' }),

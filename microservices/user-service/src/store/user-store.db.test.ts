@@ -110,6 +110,24 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
   });
 
   describe('UserStore.list', () => {
+    it('when more users follow the page, then one row more than the limit comes back, positions ascending', async () => {
+      const { store, users } = await storeWith(makeStore, 3);
+      const rows = await store.list({ skip: 0, limit: 2, maxBytes: 1_048_576 });
+      expect(rows.map((r) => r.value)).toEqual(users);
+      const positions = rows.map((r) => r.position);
+      expect(new Set(positions).size).toBe(3);
+      expect([...positions].sort((x, y) => x - y)).toEqual(positions);
+    });
+
+    it('when resuming after a position, then pages chain without gaps or repeats across deletes and creates', async () => {
+      const { store, users, user } = await storeWith(makeStore, 4);
+      const first = await store.list({ skip: 0, limit: 2, maxBytes: 1_048_576 });
+      await store.delete(user(2).id);
+      const added = await createUser(store, aUser());
+      const rest = await store.list({ skip: 0, limit: 10, after: first[1]?.position, maxBytes: 1_048_576 });
+      expect(rest.map((r) => r.value)).toEqual([users[3], added]);
+    });
+
     it('when asked for everything, then it returns users oldest first', async () => {
       const { store, users } = await storeWith(makeStore, 3);
       expect(await pageOf(store, { skip: 0, limit: 100 })).toEqual(users);
