@@ -1,4 +1,5 @@
 import { createMetricsRegistry, MemoryBudget, silentLogger } from '@microservices/service-kit';
+import type { CheckedResponse } from '@microservices/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import type { User } from '../../domain/user.js';
 import { MemoryUserStore } from '../../store/memory-user-store.js';
@@ -15,9 +16,9 @@ describe('GET /api/v1/users: cursor pagination', () => {
     const seen: string[] = [];
     let next: string | null = `${USERS}?limit=3`;
     for (let pages = 0; next !== null && pages < 10; pages++) {
-      const page = await client.get<User[]>(next);
+      const page: CheckedResponse<User[]> = await client.get<User[]>(next);
       seen.push(...page.body.map((u) => u.id));
-      const link = page.headers.get('link');
+      const link: string | null = page.headers.get('link');
       next = link === null ? null : (/^<([^>]+)>; rel="next"$/.exec(link)?.[1] ?? 'malformed');
     }
     expect(seen).toEqual(ids);
