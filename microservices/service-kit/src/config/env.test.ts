@@ -150,10 +150,22 @@ describe('commonEnvShape', () => {
       BODY_LIMIT_BYTES: 1_048_576,
       MAX_RESPONSE_BYTES: 1_048_576,
       CORS_ORIGINS: [],
+      RATE_LIMIT_ENABLED: false,
+      RATE_LIMIT_RPS: 100,
+      RATE_LIMIT_BURST: 200,
+      RATE_LIMIT_MAX_CLIENTS: 10_000,
+      TRUSTED_PROXIES: [],
       GIT_COMMIT: 'unknown',
       FAULTS_ENABLED: false,
     });
   });
+
+  it.each(['10.0.0.0/33', 'proxy.internal', '192.0.2.1/8/1', '::1/129', '192.0.2.1/x'])(
+    'when TRUSTED_PROXIES contains %s, then it is rejected',
+    (entry) => {
+      expect(() => parseEnv(common, { TRUSTED_PROXIES: `192.0.2.1,${entry}` })).toThrow(/TRUSTED_PROXIES/);
+    },
+  );
 
   it('when CORS_ORIGINS lists origins with spaces and empty entries, then it yields the clean list', () => {
     const env = parseEnv(common, { CORS_ORIGINS: 'https://a.example.com, ,http://b.example.org:8080,' });

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { faultEnvShape } from '../faults/fault-env.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../http/body-limit.js';
+import { isProxyEntry } from '../http/client-address.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES } from '../paging/page-reply.js';
-import { intVar } from './vars.js';
+import { booleanVar, intVar, numberVar } from './vars.js';
 
 export { booleanVar, decimalVar, intVar, numberVar, portVar } from './vars.js';
 
@@ -66,6 +67,22 @@ const corsOrigins = z
   )
   .default([]);
 
+/** Comma-separated addresses or CIDR ranges whose X-Forwarded-For is believed; empty: none. */
+const trustedProxies = z
+  .string()
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.string().refine(isProxyEntry, 'each entry must be an IP address or CIDR range, e.g. 10.0.0.0/8'),
+    ),
+  )
+  .default([]);
+
 /** Variables every service understands. Each service extends this with its own. */
 export const commonEnvShape = {
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -76,6 +93,11 @@ export const commonEnvShape = {
   BODY_LIMIT_BYTES: intVar(DEFAULT_BODY_LIMIT_BYTES, 1_024, 104_857_600),
   MAX_RESPONSE_BYTES: intVar(DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES, 67_108_864),
   CORS_ORIGINS: corsOrigins,
+  RATE_LIMIT_ENABLED: booleanVar(false),
+  RATE_LIMIT_RPS: numberVar(100, 0.01, 1_000_000),
+  RATE_LIMIT_BURST: intVar(200, 1, 1_000_000),
+  RATE_LIMIT_MAX_CLIENTS: intVar(10_000, 1, 10_000_000),
+  TRUSTED_PROXIES: trustedProxies,
   APP_VERSION: z.string().max(64).optional(),
   GIT_COMMIT: z.string().max(64).default('unknown'),
   ...faultEnvShape,

@@ -51,6 +51,11 @@ const problemExamples: Record<number, { title: string; detail: string; type: str
     detail: 'Content-Type must be application/json.',
     type: 'unsupported-media-type',
   },
+  429: {
+    title: 'Too Many Requests',
+    detail: 'More than 200 requests at once or 100 per second from this client; retry after 1 s.',
+    type: 'rate-limited',
+  },
   500: { title: 'Internal Server Error', detail: 'An unexpected error occurred.', type: 'internal' },
   503: { title: 'Service Unavailable', detail: 'Try again later.', type: 'service-unavailable' },
   507: {
@@ -68,12 +73,28 @@ const retryAfterHeader = {
   },
 };
 
-/** OpenAPI `responses` entry for a problem with the given status. A 503 always documents `Retry-After`. */
+const rateLimitHeaders = {
+  ...retryAfterHeader,
+  'RateLimit-Policy': {
+    description: 'The client’s quota: `"default";q=<burst>;w=<seconds>` (IETF RateLimit header fields)',
+    schema: { type: 'string' as const },
+  },
+  RateLimit: {
+    description: 'What is left of it: `"default";r=<remaining>;t=<seconds until refilled>`',
+    schema: { type: 'string' as const },
+  },
+};
+
+/**
+ * OpenAPI `responses` entry for a problem with the given status. A 503 always documents `Retry-After`,
+ * a 429 the rate-limit headers too.
+ */
 export function problemResponse(status: keyof typeof problemExamples, description?: string) {
   const example = problemExamples[status] ?? { title: 'Error', detail: 'Error', type: 'about:blank' };
+  const headers = status === 503 ? retryAfterHeader : status === 429 ? rateLimitHeaders : undefined;
   return {
     description: description ?? example.title,
-    ...(status === 503 ? { headers: retryAfterHeader } : {}),
+    ...(headers ? { headers } : {}),
     content: {
       [PROBLEM_CONTENT_TYPE]: {
         schema: ProblemSchema,
@@ -111,6 +132,7 @@ export const commonProblemResponses = {
   // Node's HTTP parser answers these before any route runs (see server/client-errors.ts).
   408: problemResponse(408, 'The request was not received within the server’s request timeout'),
   431: problemResponse(431, 'Request headers exceed 16 KiB'),
+  429: problemResponse(429, 'This client sent more than its rate limit allows (when RATE_LIMIT_ENABLED)'),
   500: problemResponse(500),
 };
 
@@ -121,5 +143,6 @@ export const bodyProblemResponses = {
   413: problemResponse(413),
   415: problemResponse(415),
   431: commonProblemResponses[431],
+  429: commonProblemResponses[429],
   500: problemResponse(500),
 };

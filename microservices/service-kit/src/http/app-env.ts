@@ -12,6 +12,11 @@ export interface AppEnv {
     responseHeaders: ResponseHeaderRecord;
     /** Set by the not-found handler so metrics label the request `route="unmatched"`. */
     unmatchedRoute: boolean;
+    /**
+     * Who is calling, once authentication has established it; the rate limit counts per subject when
+     * set, per client address otherwise.
+     */
+    subject: string | undefined;
   };
 }
 

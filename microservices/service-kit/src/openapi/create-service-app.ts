@@ -14,7 +14,9 @@ import { answerLivenessFirst } from '../health/liveness-first.js';
 import type { AppEnv } from '../http/app-env.js';
 import { requestBodyGuard } from '../http/body-guard.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../http/body-limit.js';
+import { TrustedProxies } from '../http/client-address.js';
 import { RequestObserver } from '../http/observe-requests.js';
+import { type RateLimitSettings, rateLimit } from '../http/rate-limit.js';
 import { replyJson } from '../http/reply.js';
 import { requestEdge } from '../http/request-edge.js';
 import { createHttpMetrics } from '../metrics/http-metrics.js';
@@ -55,6 +57,8 @@ export interface ServiceAppParts {
   corsOrigins?: readonly string[] | undefined;
   /** Default: swagger-ui-dist in node_modules. */
   docsAssetsDir?: string | undefined;
+  /** Per-client rate limiting of /api and /admin (RATE_LIMIT_ENABLED=true); undefined: off. */
+  rateLimit?: (RateLimitSettings & { trustedProxies: readonly string[] }) | undefined;
   /** Start-up fault settings when fault injection is enabled (FAULTS_ENABLED=true); undefined: off. */
   faults?: FaultSettings | undefined;
   /** Randomness for fault injection; tests pass their own. */
@@ -88,6 +92,15 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
 
   const observer = new RequestObserver(createHttpMetrics(options.registry), options.logger);
   app.use('*', requestEdge({ logger: options.logger, observer, lifecycle: options.lifecycle }));
+  if (options.rateLimit) {
+    const limiter = rateLimit({
+      settings: options.rateLimit,
+      proxies: new TrustedProxies(options.rateLimit.trustedProxies),
+      registry: options.registry,
+      now: () => options.clock.now().getTime(),
+    });
+    for (const prefix of ['/api/*', '/admin/*']) app.use(prefix, limiter);
+  }
   if (options.corsOrigins.length > 0) {
     app.use(
       '/api/*',

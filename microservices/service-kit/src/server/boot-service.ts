@@ -31,7 +31,7 @@ export type BootParts = Required<
     | 'corsOrigins'
   >
 > &
-  Pick<ServiceAppParts, 'faults'>;
+  Pick<ServiceAppParts, 'faults' | 'rateLimit'>;
 
 export interface BootOptions {
   service: string;
@@ -71,6 +71,14 @@ export async function bootService(options: BootOptions): Promise<void> {
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     maxResponseBytes: env.MAX_RESPONSE_BYTES,
     corsOrigins: env.CORS_ORIGINS,
+    rateLimit: env.RATE_LIMIT_ENABLED
+      ? {
+          ratePerSecond: env.RATE_LIMIT_RPS,
+          burst: env.RATE_LIMIT_BURST,
+          maxClients: env.RATE_LIMIT_MAX_CLIENTS,
+          trustedProxies: env.TRUSTED_PROXIES,
+        }
+      : undefined,
     faults,
   });
 
