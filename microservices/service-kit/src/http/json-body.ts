@@ -150,16 +150,16 @@ export const nestingExceeds = (text: string, maxDepth: number): boolean =>
 const SHORT_INTEGER = /^-?\d{1,15}$/;
 
 /**
- * Whether the number a literal parses to has exactly the digits sent: `1e-400` (which parses to 0),
- * `1e400` (Infinity) and `0.1000000000000000001` (0.1) are not, so a price is judged on what the client
- * wrote rather than on the double it happened to round to. Trailing zeros and exponent spellings do not
- * matter (`1.50`, `15e-1` and `1.5` are the same number). Malformed literals are left for JSON.parse.
+ * Whether the number a literal parses to has exactly the digits sent: `1e-400` (which parses to 0) and
+ * `0.1000000000000000001` (0.1) are not, so a price is judged on what the client wrote rather than on the
+ * double it happened to round to. Trailing zeros and exponent spellings do not matter (`1.50`, `15e-1` and
+ * `1.5` are the same number). Literals too large for a double (`1e400`, Infinity) and malformed ones are
+ * left to the schema and JSON.parse, which refuse them naming the field.
  */
 export function isExactNumberLiteral(literal: string): boolean {
   if (SHORT_INTEGER.test(literal)) return true;
   const value = Number(literal);
-  if (Number.isNaN(value)) return true;
-  if (!Number.isFinite(value)) return false;
+  if (!Number.isFinite(value)) return true;
   return decimalDigits(literal) === decimalDigits(String(value));
 }
 

@@ -284,6 +284,18 @@ describe('hostile order fields', () => {
   });
 
   it.each([
+    ['price', '1e-400', 'underflows to 0'],
+    ['price', '999.999999999999999999', 'rounds to 1000'],
+    ['quantity', '10000.0000000000000001', 'rounds to 10000'],
+  ])('when %s is %s (it %s), then 400 imprecise-number and nothing is stored', async (field, value) => {
+    expectProblem(
+      await json(orderApi, 'POST', ORDERS, orderJson({ [field]: value })),
+      400,
+      'imprecise-number',
+    );
+  });
+
+  it.each([
     ['quantity', 'NaN'],
     ['price', 'Infinity'],
   ])('when %s is %s, then 400 malformed-json', async (field, value) => {
@@ -312,6 +324,30 @@ describe('hostile order fields', () => {
       expect([...apiRoutes].filter((r) => r !== '/api/v1/users' && r !== '/api/v1/users/:user_id')).toEqual(
         [],
       );
+    },
+  );
+
+  it.each([
+    ['a lone high surrogate', '"\\ud800"'],
+    ['a lone low surrogate', '"x\\udfff"'],
+    ['a reversed surrogate pair', '"\\udc00\\ud800"'],
+  ])(
+    'when user_id holds %s (not well-formed Unicode), then 400 on body.user_id, user-service is never asked, and the breaker stays closed for everyone',
+    async (_label, userIdJson) => {
+      const body = orderJson({}).replace(JSON.stringify(knownUser.id), userIdJson);
+      for (let i = 0; i < 10; i++) {
+        const problem = expectProblem(await json(orderApi, 'POST', ORDERS, body), 400, 'validation-error');
+        expect(fieldPaths(problem)).toEqual(['body.user_id']);
+      }
+      // A user order-service has never seen (not cached) is still verified and accepted.
+      const fresh = (
+        await userApi.post<User>(USERS, { name: 'Fresh', email: `fresh-${Math.random()}@example.com` })
+      ).body;
+      const order = await orderApi.post<{ id: string }>(ORDERS, exampleOrder(fresh.id));
+      sent += 1;
+      expect(order.status).toBe(201);
+      const metrics = await (await fetch(`${orders.url}/metrics`)).text();
+      expect(metrics).toMatch(/^user_service_circuit_state 0$/m);
     },
   );
 
