@@ -6,7 +6,7 @@ describe('parseUserServiceEnv', () => {
   it('when nothing is set, then the documented defaults apply', () => {
     expect(parseUserServiceEnv({})).toEqual({
       PORT: 8000,
-      HOST: '0.0.0.0',
+      HOST: '::',
       LOG_LEVEL: 'info',
       SHUTDOWN_DELAY_MS: 5_000,
       SHUTDOWN_TIMEOUT_MS: 10_000,
@@ -20,6 +20,8 @@ describe('parseUserServiceEnv', () => {
       DB_CONNECT_TIMEOUT_MS: 5_000,
       DB_STATEMENT_TIMEOUT_MS: 5_000,
       DB_MIGRATE_ON_START: true,
+      DB_MIGRATE_RETRY_MS: 40_000,
+      DB_MIGRATE_LOCK_TIMEOUT_MS: 30_000,
     });
   });
 
@@ -65,6 +67,9 @@ describe('parseUserServiceEnv', () => {
       DB_CONNECT_TIMEOUT_MS: '2000',
       DB_STATEMENT_TIMEOUT_MS: '3000',
       DB_MIGRATE_ON_START: 'false',
+      DB_SSL_ROOT_CERT: '/etc/postgresql-ca/ca.crt',
+      DB_MIGRATE_RETRY_MS: '60000',
+      DB_MIGRATE_LOCK_TIMEOUT_MS: '15000',
     });
     expect(env).toEqual({
       PORT: 9000,
@@ -86,6 +91,9 @@ describe('parseUserServiceEnv', () => {
       DB_CONNECT_TIMEOUT_MS: 2_000,
       DB_STATEMENT_TIMEOUT_MS: 3_000,
       DB_MIGRATE_ON_START: false,
+      DB_SSL_ROOT_CERT: '/etc/postgresql-ca/ca.crt',
+      DB_MIGRATE_RETRY_MS: 60_000,
+      DB_MIGRATE_LOCK_TIMEOUT_MS: 15_000,
     });
   });
 
