@@ -12,9 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presetValues, renderObjects } from './support/helm.js';
 import { type K8sObject, one } from './support/manifests.js';
 import { repoRoot } from './support/paths.js';
+import { optionalTool } from './support/tools.js';
 
-const bin = findPostgresBinaries();
-if (!bin && noPostgresVerdict() === 'fail') throw new Error('PostgreSQL binaries are missing and CI=true');
+// openssl makes the test CA; it comes with PostgreSQL's packages (postgresql-common → ssl-cert → openssl).
+const openSsl = optionalTool('openssl', 'openssl');
+const found = findPostgresBinaries();
+if (!found && noPostgresVerdict() === 'fail') throw new Error('PostgreSQL binaries are missing and CI=true');
+const bin = openSsl.available ? found : null;
 
 const work = mkdtempSync(join(tmpdir(), 'pg-tls-'));
 const pgUser = process.getuid?.() === 0 ? 'postgres' : null;
