@@ -183,6 +183,34 @@ function unitTests(rule: RuleObject, rulesPath: string) {
         ],
       },
       {
+        // One of two pods fails its scrapes for good: some pods down (warning), the service is still up.
+        interval: '1m',
+        input_series: [
+          { series: `up{${selector}, pod="${pod}"}`, values: '1 1 0x20' },
+          { series: `up{${selector}, pod="${pod}-2"}`, values: '1x22' },
+        ],
+        alert_rule_test: [
+          { eval_time: '10m', alertname: alert(rule, 'TargetsDown').alert, exp_alerts: [] },
+          {
+            eval_time: '13m',
+            alertname: alert(rule, 'TargetsDown').alert,
+            exp_alerts: [
+              {
+                exp_labels: { ...alert(rule, 'TargetsDown').labels, ...routing },
+                exp_annotations: {
+                  summary: alert(rule, 'TargetsDown').annotations.summary,
+                  description: (alert(rule, 'TargetsDown').annotations.description ?? '').replace(
+                    '{{ $value | humanizePercentage }}',
+                    '50%',
+                  ),
+                },
+              },
+            ],
+          },
+          { eval_time: '13m', alertname: unavailable.alert, exp_alerts: [] },
+        ],
+      },
+      {
         // The pods exist but none answers its scrape.
         interval: '1m',
         input_series: [
