@@ -1,9 +1,11 @@
 // Post-deploy smoke test, run by the service image's own Node.js (`node --input-type=module -e <this file>`)
 // as a `helm test` pod and as an Argo CD PostSync Job. The image has no shell or curl, so this is plain fetch.
 // It waits until the services are ready, creates a user (and an order when ORDER_SERVICE_URL is set) through
-// the Services, reads them back, and deletes them again so repeated runs leave nothing behind.
+// the Services, reads them back, and deletes them again so repeated runs leave nothing behind. With
+// SMOKE_READ_ONLY=true (prod) it only reads: readiness and one page of each list, no rows written.
 const userServiceUrl = process.env.USER_SERVICE_URL ?? '';
 const orderServiceUrl = process.env.ORDER_SERVICE_URL ?? '';
+const readOnly = process.env.SMOKE_READ_ONLY === 'true';
 const deadline = Date.now() + Number(process.env.SMOKE_TIMEOUT_MS ?? '120000');
 const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -50,6 +52,13 @@ async function main() {
       return res.status === 200 ? { ok: true } : { ok: false, why: `readiness ${res.status}` };
     });
     say(`${base} is ready`);
+  }
+  if (readOnly) {
+    expectStatus(await call('GET', `${userServiceUrl}/api/v1/users?limit=1`), 200, 'list users');
+    if (orderServiceUrl)
+      expectStatus(await call('GET', `${orderServiceUrl}/api/v1/orders?limit=1`), 200, 'list orders');
+    say('passed (read-only)');
+    return;
   }
 
   const user = expectStatus(

@@ -58,6 +58,9 @@ environment: {{ $.Values.environment }}
 {{/* Where DATABASE_URL comes from: (dict "name" .. "key" ..), or empty for the embedded store. */}}
 {{- define "microservice.databaseSecret" -}}
 {{- $pg := .Values.postgresql -}}
+{{- if and $pg.externalSecret.enabled (not $pg.existingSecret.name) -}}
+{{- fail "postgresql.externalSecret writes the Secret postgresql.existingSecret.name: set that name" -}}
+{{- end -}}
 {{- if and $pg.cnpg.enabled $pg.existingSecret.name -}}
 {{- fail "postgresql: set either existingSecret.name or cnpg.enabled, not both" -}}
 {{- end -}}
@@ -86,7 +89,7 @@ environment: {{ $.Values.environment }}
 {{- $m := .Values.postgresql.migrations -}}
 {{- if eq $m.onStart "enabled" -}}true
 {{- else if eq $m.onStart "disabled" -}}false
-{{- else if and $m.job.enabled (not .Values.postgresql.cnpg.enabled) -}}false
+{{- else if and $m.job.enabled (not .Values.postgresql.cnpg.enabled) (not .Values.postgresql.externalSecret.enabled) -}}false
 {{- else -}}true
 {{- end -}}
 {{- end -}}
@@ -94,7 +97,7 @@ environment: {{ $.Values.environment }}
 {{/* In-cluster URL of user-service (order-service only). */}}
 {{- define "microservice.userServiceUrl" -}}
 {{- $u := .Values.userService -}}
-{{- default (printf "http://%s.%s.svc.cluster.local:%v" $u.serviceName .Release.Namespace $u.port) $u.url -}}
+{{- default (printf "http://%s.%s.svc.cluster.local:%v" $u.serviceName (default .Release.Namespace $u.namespace) $u.port) $u.url -}}
 {{- end -}}
 
 {{/*
@@ -139,29 +142,136 @@ decimal parser refuses. Six decimal places, trailing zeros dropped.
 {{- add $sleep (div (add (int $s.delayMs) (int $s.timeoutMs) 999) 1000) (int $s.graceMarginSeconds) -}}
 {{- end -}}
 
+{{/*
+The restricted Pod Security profile is the floor: securityContext.pod / .container may only tighten it.
+Each override is checked as given (Helm's merge would silently drop a `false`), then merged over the
+chart's own. Arguments: (dict "what" "pod"|"container" "given" $overrides).
+*/}}
+{{- define "microservice.checkSecurityOverrides" -}}
+{{- $g := .given -}}
+{{- $refuse := printf "securityContext.%s would loosen the restricted profile the chart enforces" .what -}}
+{{- if and (hasKey $g "runAsNonRoot") (ne (toString $g.runAsNonRoot) "true") -}}{{- fail (printf "%s: runAsNonRoot must stay true" $refuse) -}}{{- end -}}
+{{- range $k := list "runAsUser" "runAsGroup" "fsGroup" -}}
+{{- if and (hasKey $g $k) (le (int (get $g $k)) 0) -}}{{- fail (printf "%s: %s must stay a non-root id" $refuse $k) -}}{{- end -}}
+{{- end -}}
+{{- if and (hasKey $g "allowPrivilegeEscalation") (ne (toString $g.allowPrivilegeEscalation) "false") -}}{{- fail (printf "%s: allowPrivilegeEscalation must stay false" $refuse) -}}{{- end -}}
+{{- if and (hasKey $g "privileged") (ne (toString $g.privileged) "false") -}}{{- fail (printf "%s: privileged must stay false" $refuse) -}}{{- end -}}
+{{- if and (hasKey $g "readOnlyRootFilesystem") (ne (toString $g.readOnlyRootFilesystem) "true") -}}{{- fail (printf "%s: readOnlyRootFilesystem must stay true" $refuse) -}}{{- end -}}
+{{- if hasKey $g "capabilities" -}}
+{{- if $g.capabilities.add -}}{{- fail (printf "%s: no capability may be added" $refuse) -}}{{- end -}}
+{{- if and (hasKey $g.capabilities "drop") (not (has "ALL" $g.capabilities.drop)) -}}{{- fail (printf "%s: capabilities.drop must keep ALL" $refuse) -}}{{- end -}}
+{{- end -}}
+{{- if hasKey $g "seccompProfile" -}}
+{{- if not (has (toString $g.seccompProfile.type) (list "RuntimeDefault" "Localhost")) -}}{{- fail (printf "%s: seccompProfile.type must be RuntimeDefault or Localhost" $refuse) -}}{{- end -}}
+{{- end -}}
+{{- if and (hasKey $g "procMount") (ne (toString $g.procMount) "Default") -}}{{- fail (printf "%s: procMount must stay Default" $refuse) -}}{{- end -}}
+{{- range $k := list "hostUsers" "sysctls" "windowsOptions" -}}
+{{- if hasKey $g $k -}}{{- fail (printf "%s: %s is not allowed" $refuse $k) -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Pod-level security context shared by every pod of the chart (server, hooks, tests). */}}
 {{- define "microservice.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 65532
-runAsGroup: 65532
-fsGroup: 65532
-seccompProfile:
-  type: RuntimeDefault
+{{- $given := .Values.securityContext.pod -}}
+{{- include "microservice.checkSecurityOverrides" (dict "what" "pod" "given" $given) -}}
+{{- $base := dict "runAsNonRoot" true "runAsUser" 65532 "runAsGroup" 65532 "fsGroup" 65532 "seccompProfile" (dict "type" "RuntimeDefault") -}}
+{{- include "microservice.indentedYaml" (mustMergeOverwrite $base (deepCopy $given)) -}}
 {{- end -}}
 
 {{/* Container-level security context shared by every container of the chart. */}}
 {{- define "microservice.containerSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 65532
-runAsGroup: 65532
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-privileged: false
-capabilities:
-  drop:
-    - ALL
-seccompProfile:
-  type: RuntimeDefault
+{{- $given := .Values.securityContext.container -}}
+{{- include "microservice.checkSecurityOverrides" (dict "what" "container" "given" $given) -}}
+{{- $base := dict "runAsNonRoot" true "runAsUser" 65532 "runAsGroup" 65532 "allowPrivilegeEscalation" false "readOnlyRootFilesystem" true "privileged" false "capabilities" (dict "drop" (list "ALL")) "seccompProfile" (dict "type" "RuntimeDefault") -}}
+{{- include "microservice.indentedYaml" (mustMergeOverwrite $base (deepCopy $given)) -}}
+{{- end -}}
+
+{{/* toYaml with sequences indented under their key (yamllint's style); for maps whose lists hold scalars. */}}
+{{- define "microservice.indentedYaml" -}}
+{{- regexReplaceAll "(?m)^(\\s*)- " (toYaml .) "${1}  - " -}}
+{{- end -}}
+
+{{/* Where the database CA is mounted (postgresql.tls); DB_SSL_ROOT_CERT names ca.crt in it. */}}
+{{- define "microservice.dbCaDir" -}}/etc/postgresql-ca{{- end -}}
+
+{{/* The CA volume, or nothing. Fails unless exactly one of caFrom.secret / caFrom.configMap is named. */}}
+{{- define "microservice.dbCaVolume" -}}
+{{- $t := .Values.postgresql.tls -}}
+{{- if $t.enabled -}}
+{{- if not (include "microservice.hasDatabase" .) -}}
+{{- fail "postgresql.tls needs a database (postgresql.existingSecret)" -}}
+{{- end -}}
+{{- $s := $t.caFrom.secret -}}
+{{- $c := $t.caFrom.configMap -}}
+{{- if eq (empty $s.name) (empty $c.name) -}}
+{{- fail "postgresql.tls: name exactly one of caFrom.secret.name and caFrom.configMap.name" -}}
+{{- end -}}
+- name: postgresql-ca
+{{- if $s.name }}
+  secret:
+    secretName: {{ $s.name }}
+    items:
+      - key: {{ $s.key }}
+        path: ca.crt
+{{- else }}
+  configMap:
+    name: {{ $c.name }}
+    items:
+      - key: {{ $c.key }}
+        path: ca.crt
+{{- end }}
+{{- end -}}
+{{- end -}}
+
+{{- define "microservice.dbCaMount" -}}
+{{- if .Values.postgresql.tls.enabled -}}
+- name: postgresql-ca
+  mountPath: {{ include "microservice.dbCaDir" . }}
+  readOnly: true
+{{- end -}}
+{{- end -}}
+
+{{/*
+Seconds a start-up may spend migrating in the worst case: the retry window, then one more connect and lock
+wait, plus 10 s for the migration itself and the listen. The startup probe outlasts it.
+*/}}
+{{- define "microservice.migrationBudgetSeconds" -}}
+{{- $m := .Values.postgresql.migrations -}}
+{{- div (add $m.retryMs .Values.postgresql.pool.connectTimeoutMs $m.lockTimeoutMs 10000 999) 1000 -}}
+{{- end -}}
+
+{{/* startupProbe.failureThreshold: as configured, raised to cover the migration budget when pods migrate. */}}
+{{- define "microservice.startupFailureThreshold" -}}
+{{- $p := .Values.probes.startup -}}
+{{- $threshold := int $p.failureThreshold -}}
+{{- if and (include "microservice.hasDatabase" .) (eq (include "microservice.migrateOnStart" .) "true") -}}
+{{- $needed := div (add (include "microservice.migrationBudgetSeconds" . | int) (sub (int $p.periodSeconds) 1)) (int $p.periodSeconds) -}}
+{{- $threshold = max $threshold $needed -}}
+{{- end -}}
+{{- $threshold -}}
+{{- end -}}
+
+{{/* Scheduling fields shared by every pod of the chart (server and hooks). */}}
+{{- define "microservice.scheduling" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* The label Prometheus (metrics.prometheus.release) selects ServiceMonitors and PrometheusRules by. */}}
+{{- define "microservice.prometheusSelectorLabels" -}}
+{{- with .Values.metrics.prometheus.release -}}
+release: {{ . }}
+{{- end -}}
 {{- end -}}
 
 {{/* The /tmp emptyDir volume (the only writable path). */}}
@@ -202,6 +312,9 @@ securityContext:
 {{- if $.Values.priorityClass.enabled }}
 priorityClassName: {{ $.Values.priorityClass.name }}
 {{- end }}
+{{- with include "microservice.scheduling" $ }}
+{{ . }}
+{{- end }}
 containers:
   - name: {{ .name }}
     image: {{ include "microservice.image" $ }}
@@ -218,17 +331,29 @@ containers:
       {{- include "microservice.containerSecurityContext" $ | nindent 6 }}
     volumeMounts:
       {{- include "microservice.tmpMount" $ | nindent 6 }}
+      {{- with .mounts }}
+      {{- . | nindent 6 }}
+      {{- end }}
 volumes:
   {{- include "microservice.tmpVolume" $ | nindent 2 }}
+  {{- with .volumes }}
+  {{- . | nindent 2 }}
+  {{- end }}
 {{- end -}}
 
 {{/* Environment of the smoke test: the Service URLs it calls. */}}
 {{- define "microservice.smokeEnv" -}}
+{{- $env := list -}}
 {{- if .Values.userService.enabled -}}
-{{- list (dict "name" "USER_SERVICE_URL" "value" (include "microservice.userServiceUrl" .)) (dict "name" "ORDER_SERVICE_URL" "value" (include "microservice.selfUrl" .)) (dict "name" "SMOKE_TIMEOUT_MS" "value" (printf "%d" (mul .Values.smokeTest.timeoutSeconds 1000))) | toJson -}}
+{{- $env = list (dict "name" "USER_SERVICE_URL" "value" (include "microservice.userServiceUrl" .)) (dict "name" "ORDER_SERVICE_URL" "value" (include "microservice.selfUrl" .)) -}}
 {{- else -}}
-{{- list (dict "name" "USER_SERVICE_URL" "value" (include "microservice.selfUrl" .)) (dict "name" "SMOKE_TIMEOUT_MS" "value" (printf "%d" (mul .Values.smokeTest.timeoutSeconds 1000))) | toJson -}}
+{{- $env = list (dict "name" "USER_SERVICE_URL" "value" (include "microservice.selfUrl" .)) -}}
 {{- end -}}
+{{- $env = append $env (dict "name" "SMOKE_TIMEOUT_MS" "value" (printf "%d" (mul .Values.smokeTest.timeoutSeconds 1000))) -}}
+{{- if .Values.smokeTest.readOnly -}}
+{{- $env = append $env (dict "name" "SMOKE_READ_ONLY" "value" "true") -}}
+{{- end -}}
+{{- $env | toJson -}}
 {{- end -}}
 
 {{- define "microservice.smokeArgs" -}}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkApplications,
+  checkAppOrdering,
   checkProject,
   checkSyncOrder,
   expandApplicationSet,
@@ -67,10 +68,15 @@ describe('Argo CD: AppProject and ApplicationSet', () => {
     expect(new Set(apps.map((a) => `${a.spec.source.repoURL}@${a.spec.source.targetRevision}`)).size).toBe(1);
   });
 
-  it('orders each Application: config first, database, migrations, then pods; order-service waits for user-service; smoke test after', () => {
+  it('orders each Application: config first, database, migrations, then pods; no hook waits for the other service; smoke test after, except in prod', () => {
     for (const env of ENVIRONMENTS) {
-      for (const service of SERVICES) expect(checkSyncOrder(service, appObjects(env, service))).toEqual([]);
+      for (const service of SERVICES)
+        expect(checkSyncOrder(service, appObjects(env, service), { smoke: env !== 'prod' })).toEqual([]);
     }
+  });
+
+  it('orders the two apps by Argo CD (RollingSync): user-service before order-service in dev and staging, prod left to manual syncs', () => {
+    expect(checkAppOrdering(one(argocd, 'ApplicationSet'), apps)).toEqual([]);
   });
 });
 
@@ -120,22 +126,49 @@ describe('Argo CD checks fail on broken manifests (negative tests)', () => {
     expect(problems).toMatch(/sourceRepos/);
   });
 
-  it('order-service without its wait for user-service, or a migration outside PreSync', () => {
+  it('order-service with a hook that waits for user-service, a smoke hook in prod, or a migration outside PreSync', () => {
     const objects = clone(appObjects('prod', 'order-service'));
-    const withoutWait = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] !== 'wait');
-    expect(checkSyncOrder('order-service', withoutWait).join()).toMatch(/no PreSync wait/);
+    const wait = allFeatureObjects.find(
+      (o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/component'] === 'wait',
+    ) as K8sObject;
+    expect(wait).toBeDefined();
+    expect(checkSyncOrder('order-service', [...objects, wait], { smoke: false }).join()).toMatch(
+      /waits for user-service, coupling the two apps/,
+    );
+    const smoke = appObjects('staging', 'order-service').find(
+      (o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'smoke-test',
+    ) as K8sObject;
+    expect(checkSyncOrder('order-service', [...objects, smoke], { smoke: false }).join()).toMatch(
+      /smoke test hook where the environment wants none/,
+    );
     const migrate = objects.find(
       (o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'migrate',
     ) as K8sObject;
     (migrate.metadata.annotations as Record<string, string>)['argocd.argoproj.io/hook'] = 'PostSync';
-    expect(checkSyncOrder('order-service', objects).join()).toMatch(/migration must be a PreSync hook/);
+    expect(checkSyncOrder('order-service', objects, { smoke: false }).join()).toMatch(
+      /migration must be a PreSync hook/,
+    );
   });
 
   it('a CloudNativePG migration that runs before its Cluster', () => {
     const objects = clone(appObjects('staging', 'user-service'));
     const cluster = objects.find((o) => o.kind === 'Cluster') as K8sObject;
     (cluster.metadata.annotations as Record<string, string>)['argocd.argoproj.io/sync-wave'] = '5';
-    expect(checkSyncOrder('user-service', objects).join()).toMatch(/between the Cluster and the Deployment/);
+    expect(checkSyncOrder('user-service', objects, { smoke: true }).join()).toMatch(
+      /between the Cluster and the Deployment/,
+    );
+  });
+
+  it('apps synced in the wrong order, or unordered (no RollingSync)', () => {
+    const swapped = clone(one(argocd, 'ApplicationSet'));
+    const steps = at(swapped, 'spec.strategy.rollingSync.steps') as unknown[];
+    steps.reverse();
+    expect(checkAppOrdering(swapped, expandApplicationSet(swapped)).join()).toMatch(
+      /order-service-dev is not synced after user-service-dev/,
+    );
+    const unordered = clone(one(argocd, 'ApplicationSet'));
+    delete (unordered.spec as Record<string, unknown>).strategy;
+    expect(checkAppOrdering(unordered, expandApplicationSet(unordered)).join()).toMatch(/not RollingSync/);
   });
 
   it('a template field no generator sets', () => {

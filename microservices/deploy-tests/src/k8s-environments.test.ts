@@ -180,13 +180,19 @@ describe('environment policy', () => {
     }
   });
 
-  it('the PostSync smoke Job and the migration (where a database exists) are in every environment that needs them', () => {
+  it('hooks per environment: the PostSync smoke Job in dev and staging only, no wait Job anywhere, the migration where a database exists', () => {
     for (const env of ENVIRONMENTS) {
       const jobs = environments[env]
         .filter((o) => o.kind === 'Job')
         .map((o) => o.metadata.labels?.['app.kubernetes.io/component']);
-      expect(jobs.filter((c) => c === 'smoke-test')).toHaveLength(2);
-      expect(jobs.filter((c) => c === 'wait')).toHaveLength(1);
+      expect(
+        jobs.filter((c) => c === 'smoke-test'),
+        env,
+      ).toHaveLength(env === 'prod' ? 0 : 2);
+      expect(
+        jobs.filter((c) => c === 'wait'),
+        env,
+      ).toHaveLength(0);
       expect(jobs.filter((c) => c === 'migrate')).toHaveLength(env === 'dev' ? 0 : 2);
     }
     // kubectl apply runs no hooks first, so k8s/ pods also migrate on start.

@@ -50,41 +50,83 @@ const alert = (rule: RuleObject, suffix: string) => {
   return found;
 };
 
-/** promtool unit tests: the breaker-open, 5xx ratio and fault injection alerts, firing and not firing. */
+/**
+ * promtool unit tests: the breaker, 5xx ratio, availability and fault injection alerts, firing and not firing,
+ * each with the routing labels (namespace, job) Alertmanager needs.
+ */
 function unitTests(rule: RuleObject, rulesPath: string) {
   const breaker = alert(rule, 'UserServiceBreakerOpen');
   const errors = alert(rule, 'HighErrorRatio');
   const faults = alert(rule, 'FaultInjectionEnabled');
+  const unavailable = alert(rule, 'Unavailable');
   const pod = 'order-service-5d9c7b8f6-abcde';
   const selector = 'job="order-service", namespace="shop"';
+  const routing = { namespace: 'shop', job: 'order-service' };
+  const lookups = (outcome: string, values: string) => ({
+    series: `user_service_requests_total{${selector}, pod="${pod}", outcome="${outcome}"}`,
+    values,
+  });
+  const breakerState = (values: string) => ({
+    series: `user_service_circuit_state{${selector}, pod="${pod}"}`,
+    values,
+  });
+  const breakerFiring = [
+    {
+      exp_labels: { ...breaker.labels, ...routing },
+      exp_annotations: {
+        summary: breaker.annotations.summary,
+        description: (breaker.annotations.description ?? '').replace(
+          '{{ $value | humanizePercentage }}',
+          '100%',
+        ),
+      },
+    },
+  ];
   return {
     rule_files: [rulesPath],
     evaluation_interval: '1m',
     tests: [
       {
+        // Outage from minute 5 to 15 (every lookup refused as circuit_open), then nobody orders at all: the
+        // breaker stays Open (state 1) because only the next call would move it, yet the alert must clear.
         interval: '1m',
         input_series: [
-          // Closed for 2 minutes, then open (1) for good.
-          { series: `user_service_circuit_state{${selector}, pod="${pod}"}`, values: '0 0 1 1 1 1 1 1' },
-          // Another pod whose breaker only blips open for one scrape: never alerts (for: 1m).
-          { series: `user_service_circuit_state{${selector}, pod="${pod}-2"}`, values: '0 0 1 0 0 0 0 0' },
+          lookups('ok', '0+60x5 300x35'),
+          lookups('circuit_open', '0x5 0+60x10 600x24'),
+          breakerState('0x5 1x35'),
         ],
         alert_rule_test: [
-          { eval_time: '2m', alertname: breaker.alert, exp_alerts: [] },
-          {
-            eval_time: '4m',
-            alertname: breaker.alert,
-            exp_alerts: [
-              {
-                exp_labels: { ...breaker.labels, pod },
-                exp_annotations: {
-                  summary: breaker.annotations.summary,
-                  description: (breaker.annotations.description ?? '').replace('{{ $labels.pod }}', pod),
-                },
-              },
-            ],
-          },
+          { eval_time: '5m', alertname: breaker.alert, exp_alerts: [] },
+          { eval_time: '10m', alertname: breaker.alert, exp_alerts: breakerFiring },
+          // Recovered and quiet: no refusal for 10 minutes.
+          { eval_time: '26m', alertname: breaker.alert, exp_alerts: [] },
         ],
+      },
+      {
+        // A flapping breaker (open, open, half-open, ...): refusals keep dominating, the alert stays on.
+        interval: '1m',
+        input_series: [
+          lookups('ok', '0x30'),
+          lookups('error', '0+1x30'),
+          lookups('circuit_open', '0+30x30'),
+          breakerState('1 1 2 1 1 2 1 1 2 1 1 2 1 1 2 1 1 2 1 1 2'),
+        ],
+        alert_rule_test: ['9m', '10m', '11m', '12m'].map((eval_time) => ({
+          eval_time,
+          alertname: breaker.alert,
+          exp_alerts: [
+            {
+              exp_labels: { ...breaker.labels, ...routing },
+              exp_annotations: {
+                summary: breaker.annotations.summary,
+                description: (breaker.annotations.description ?? '').replace(
+                  '{{ $value | humanizePercentage }}',
+                  '96.77%',
+                ),
+              },
+            },
+          ],
+        })),
       },
       {
         interval: '1m',
@@ -104,13 +146,88 @@ function unitTests(rule: RuleObject, rulesPath: string) {
             alertname: errors.alert,
             exp_alerts: [
               {
-                exp_labels: errors.labels,
+                exp_labels: { ...errors.labels, ...routing },
                 exp_annotations: {
                   summary: errors.annotations.summary,
                   description: (errors.annotations.description ?? '').replace(
                     '{{ $value | humanizePercentage }}',
                     '50%',
                   ),
+                },
+              },
+            ],
+          },
+        ],
+      },
+      {
+        // Every pod gone: the targets (and their `up` series) disappear at minute 3.
+        interval: '1m',
+        input_series: [{ series: `up{${selector}, pod="${pod}"}`, values: '1 1 1 stale' }],
+        alert_rule_test: [
+          { eval_time: '2m', alertname: unavailable.alert, exp_alerts: [] },
+          // Absent for 4 minutes: still pending (for: 5m).
+          { eval_time: '7m', alertname: unavailable.alert, exp_alerts: [] },
+          {
+            eval_time: '10m',
+            alertname: unavailable.alert,
+            exp_alerts: [
+              {
+                exp_labels: { ...unavailable.labels, ...routing },
+                exp_annotations: {
+                  summary: unavailable.annotations.summary,
+                  description: unavailable.annotations.description,
+                },
+              },
+            ],
+          },
+        ],
+      },
+      {
+        // One of two pods fails its scrapes for good: some pods down (warning), the service is still up.
+        interval: '1m',
+        input_series: [
+          { series: `up{${selector}, pod="${pod}"}`, values: '1 1 0x20' },
+          { series: `up{${selector}, pod="${pod}-2"}`, values: '1x22' },
+        ],
+        alert_rule_test: [
+          { eval_time: '10m', alertname: alert(rule, 'TargetsDown').alert, exp_alerts: [] },
+          {
+            eval_time: '13m',
+            alertname: alert(rule, 'TargetsDown').alert,
+            exp_alerts: [
+              {
+                exp_labels: { ...alert(rule, 'TargetsDown').labels, ...routing },
+                exp_annotations: {
+                  summary: alert(rule, 'TargetsDown').annotations.summary,
+                  description: (alert(rule, 'TargetsDown').annotations.description ?? '').replace(
+                    '{{ $value | humanizePercentage }}',
+                    '50%',
+                  ),
+                },
+              },
+            ],
+          },
+          { eval_time: '13m', alertname: unavailable.alert, exp_alerts: [] },
+        ],
+      },
+      {
+        // The pods exist but none answers its scrape.
+        interval: '1m',
+        input_series: [
+          { series: `up{${selector}, pod="${pod}"}`, values: '1 1 0x20' },
+          { series: `up{${selector}, pod="${pod}-2"}`, values: '1 1 0x20' },
+          { series: 'up{job="user-service", namespace="shop", pod="user-service-1"}', values: '1x22' },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '8m',
+            alertname: unavailable.alert,
+            exp_alerts: [
+              {
+                exp_labels: { ...unavailable.labels, ...routing },
+                exp_annotations: {
+                  summary: unavailable.annotations.summary,
+                  description: unavailable.annotations.description,
                 },
               },
             ],
@@ -137,7 +254,7 @@ function unitTests(rule: RuleObject, rulesPath: string) {
             alertname: faults.alert,
             exp_alerts: [
               {
-                exp_labels: faults.labels,
+                exp_labels: { ...faults.labels, ...routing },
                 exp_annotations: {
                   summary: faults.annotations.summary,
                   description: faults.annotations.description,
@@ -163,12 +280,14 @@ describe.skipIf(!promtool.available)(
       }
     });
 
-    it('alerts on high 5xx ratio, p99 latency, an open user-service breaker, restarts and fault injection left on', () => {
+    it('alerts on high 5xx ratio, p99 latency, an open user-service breaker, no pod up, pods down, restarts and fault injection left on', () => {
       const names = orderRules().spec.groups.flatMap((g) => g.rules.map((r) => r.alert));
       expect(names).toEqual([
         'OrderServiceHighErrorRatio',
         'OrderServiceHighLatencyP99',
         'OrderServiceUserServiceBreakerOpen',
+        'OrderServiceUnavailable',
+        'OrderServiceTargetsDown',
         'OrderServicePodRestarting',
         'OrderServiceFaultInjectionEnabled',
       ]);
@@ -184,12 +303,12 @@ describe.skipIf(!promtool.available)(
         const app = rule.metadata.name;
         const namespace = rule.metadata.namespace;
         expect(alert(rule, 'FaultInjectionEnabled').expr.trim(), origin).toBe(
-          `max(fault_injection_enabled{job="${app}", namespace="${namespace}"}) == 1`,
+          `max by (namespace, job) (fault_injection_enabled{job="${app}", namespace="${namespace}"}) == 1`,
         );
       }
     });
 
-    it('the breaker-open, 5xx-ratio and fault injection alerts fire when they should and not before (promtool test rules)', async () => {
+    it('the breaker alert fires on refusals, survives flapping and clears after recovery; 5xx ratio, total outage and fault injection alerts fire when they should, with namespace and job (promtool test rules)', async () => {
       const rulesPath = await ruleFile('order-service', orderRules());
       const testPath = join(scratchDir, 'promtool', 'order-service.test.yaml');
       await writeFile(testPath, stringify(unitTests(orderRules(), rulesPath)));
@@ -209,7 +328,7 @@ describe.skipIf(!promtool.available)(
       const rulesPath = await ruleFile('order-service-early', orderRules());
       const tests = unitTests(orderRules(), rulesPath);
       const first = tests.tests[0]?.alert_rule_test[1];
-      if (first) first.eval_time = '2m';
+      if (first) first.eval_time = '5m';
       const testPath = join(scratchDir, 'promtool', 'order-service-early.test.yaml');
       await writeFile(testPath, stringify(tests));
       const result = await runCommand('promtool', ['test', 'rules', testPath]);

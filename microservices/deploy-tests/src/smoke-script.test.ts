@@ -62,13 +62,13 @@ afterAll(async () => {
 });
 
 /** The smoke container of the order-service release (it checks both services), as rendered. */
-async function renderedSmoke(kind: 'Pod' | 'Job') {
+async function renderedSmoke(kind: 'Pod' | 'Job', set: string[] = []) {
   const objects = await renderObjects({
     name: 'order-service',
     release: 'order-service',
     namespace: 'shop',
     valuesFiles: [presetValues('order-service')],
-    set: ['smokeTest.postSyncJob.enabled=true'],
+    set: ['smokeTest.postSyncJob.enabled=true', ...set],
   });
   const pod = podTemplates(objects).find(
     (p) => p.owner.kind === kind && p.labels['app.kubernetes.io/component'] === 'smoke-test',
@@ -106,6 +106,31 @@ describe('the post-deploy smoke test', () => {
     expect(result.code).toBe(0);
     const users = await (await userApp.app.request('/api/v1/users')).json();
     expect(users).toEqual([]);
+  });
+
+  it('read-only (prod): checks both services through the real Services and writes no row', async () => {
+    const smoke = await renderedSmoke('Pod', ['smokeTest.readOnly=true']);
+    const env = Object.fromEntries(smoke.env.map((e) => [e.name, e.value ?? '']));
+    expect(env.SMOKE_READ_ONLY).toBe('true');
+    // Every write the services saw: none may happen in read-only mode.
+    const writes: string[] = [];
+    const original = userApp.app.fetch;
+    const recordingUrl = await listen((req) => {
+      if (req.method !== 'GET') writes.push(`${req.method} ${new URL(req.url).pathname}`);
+      return original(req);
+    });
+    const result = await runSmoke(smoke.args ?? [], {
+      ...env,
+      USER_SERVICE_URL: recordingUrl,
+      ORDER_SERVICE_URL: orderUrl,
+      SMOKE_TIMEOUT_MS: '20000',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/is ready[\s\S]*passed \(read-only\)/);
+    expect(result.stdout).not.toMatch(/created/);
+    expect(result.code).toBe(0);
+    expect(writes).toEqual([]);
+    expect(await (await userApp.app.request('/api/v1/users')).json()).toEqual([]);
   });
 
   it('fails (exit 1, one FAILED line) when a Service URL is wrong (negative)', async () => {

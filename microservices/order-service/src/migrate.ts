@@ -6,8 +6,7 @@ import { parseOrderServiceEnv } from './env.js';
 const env = loadConfigOrExit(SERVICE_NAME, () => parseOrderServiceEnv(process.env));
 await runMigrationsCommand({
   service: SERVICE_NAME,
-  target: env.DATABASE_URL,
+  env,
   migrationsDir: resolveMigrationsDir(import.meta.url),
   logLevel: env.LOG_LEVEL,
-  connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
 });

@@ -6,7 +6,7 @@ describe('parseUserServiceEnv', () => {
   it('when nothing is set, then the documented defaults apply', () => {
     expect(parseUserServiceEnv({})).toEqual({
       PORT: 8000,
-      HOST: '0.0.0.0',
+      HOST: '::',
       LOG_LEVEL: 'info',
       SHUTDOWN_DELAY_MS: 5_000,
       SHUTDOWN_TIMEOUT_MS: 10_000,
@@ -27,6 +27,8 @@ describe('parseUserServiceEnv', () => {
       DB_STATEMENT_TIMEOUT_MS: 5_000,
       DB_MIGRATE_ON_START: true,
       MEMORY_STORE_MAX_BYTES: 33_554_432,
+      DB_MIGRATE_RETRY_MS: 40_000,
+      DB_MIGRATE_LOCK_TIMEOUT_MS: 30_000,
     });
   });
 
@@ -79,6 +81,9 @@ describe('parseUserServiceEnv', () => {
       DB_STATEMENT_TIMEOUT_MS: '3000',
       DB_MIGRATE_ON_START: 'false',
       MEMORY_STORE_MAX_BYTES: '1048576',
+      DB_SSL_ROOT_CERT: '/etc/postgresql-ca/ca.crt',
+      DB_MIGRATE_RETRY_MS: '60000',
+      DB_MIGRATE_LOCK_TIMEOUT_MS: '15000',
     });
     expect(env).toEqual({
       PORT: 9000,
@@ -107,6 +112,9 @@ describe('parseUserServiceEnv', () => {
       DB_STATEMENT_TIMEOUT_MS: 3_000,
       DB_MIGRATE_ON_START: false,
       MEMORY_STORE_MAX_BYTES: 1_048_576,
+      DB_SSL_ROOT_CERT: '/etc/postgresql-ca/ca.crt',
+      DB_MIGRATE_RETRY_MS: 60_000,
+      DB_MIGRATE_LOCK_TIMEOUT_MS: 15_000,
     });
   });
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ENVIRONMENTS, SERVICES } from './helm.js';
-import { isObject, type K8sObject } from './manifests.js';
+import { at, isObject, type K8sObject } from './manifests.js';
 import { repoRoot } from './paths.js';
 
 export interface GeneratedApp {
@@ -179,11 +179,16 @@ const hook = (o: K8sObject) => o.metadata.annotations?.['argocd.argoproj.io/hook
 const component = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/component'];
 
 /**
- * The order inside one Application (its rendered objects): config before pods, the database before its
- * migration, migrations before the Deployment, for order-service a wait for user-service before anything
- * rolls, and the smoke test after the sync.
+ * The order inside one Application (its rendered objects): config before pods, the database (or the
+ * ExternalSecret writing its Secret) before its migration, migrations before the Deployment, no hook that
+ * waits for the other service (it would tie this app's syncs and rollbacks to the other's health), and the
+ * PostSync smoke test exactly where the environment asks for it (`smoke`).
  */
-export function checkSyncOrder(service: string, objects: readonly K8sObject[]): string[] {
+export function checkSyncOrder(
+  service: string,
+  objects: readonly K8sObject[],
+  options: { smoke: boolean },
+): string[] {
   const problems: string[] = [];
   const deployment = objects.find((o) => o.kind === 'Deployment');
   if (!deployment) return [`${service}: no Deployment`];
@@ -192,11 +197,13 @@ export function checkSyncOrder(service: string, objects: readonly K8sObject[]): 
       problems.push(`${service}: ${o.kind} must sync in an earlier wave than the Deployment`);
   }
   const migrate = objects.find((o) => o.kind === 'Job' && component(o) === 'migrate');
-  const cluster = objects.find((o) => o.kind === 'Cluster');
+  const source = objects.find((o) => o.kind === 'Cluster' || o.kind === 'ExternalSecret');
   if (migrate) {
-    if (cluster) {
-      if (hook(migrate) !== 'Sync' || !(wave(cluster) < wave(migrate) && wave(migrate) < wave(deployment))) {
-        problems.push(`${service}: the migration must be a Sync hook between the Cluster and the Deployment`);
+    if (source) {
+      if (hook(migrate) !== 'Sync' || !(wave(source) < wave(migrate) && wave(migrate) < wave(deployment))) {
+        problems.push(
+          `${service}: the migration must be a Sync hook between the ${source.kind} and the Deployment`,
+        );
       }
     } else if (hook(migrate) !== 'PreSync') {
       problems.push(`${service}: the migration must be a PreSync hook`);
@@ -204,15 +211,16 @@ export function checkSyncOrder(service: string, objects: readonly K8sObject[]): 
   } else if (objects.some((o) => o.kind === 'Deployment' && JSON.stringify(o).includes('DATABASE_URL'))) {
     problems.push(`${service}: a database is configured but no migration hook`);
   }
-  const wait = objects.find((o) => o.kind === 'Job' && component(o) === 'wait');
-  if (service === 'order-service') {
-    if (!wait || hook(wait) !== 'PreSync') problems.push('order-service: no PreSync wait for user-service');
-    else if (migrate && hook(migrate) === 'PreSync' && !(wave(wait) < wave(migrate))) {
-      problems.push('order-service: the wait for user-service must come before its migration');
-    }
-  } else if (wait) problems.push(`${service}: waits for user-service`);
+  if (objects.some((o) => o.kind === 'Job' && component(o) === 'wait')) {
+    problems.push(
+      `${service}: a hook waits for user-service, coupling the two apps (order them by RollingSync)`,
+    );
+  }
   const smoke = objects.find((o) => o.kind === 'Job' && component(o) === 'smoke-test');
-  if (!smoke || hook(smoke) !== 'PostSync') problems.push(`${service}: no PostSync smoke test`);
+  if (options.smoke && (!smoke || hook(smoke) !== 'PostSync'))
+    problems.push(`${service}: no PostSync smoke test`);
+  if (!options.smoke && smoke)
+    problems.push(`${service}: a smoke test hook where the environment wants none`);
   for (const job of objects.filter((o) => o.kind === 'Job')) {
     if (!hook(job)) problems.push(`${service}: Job ${job.metadata.name} is not an Argo CD hook`);
     if (
@@ -220,6 +228,44 @@ export function checkSyncOrder(service: string, objects: readonly K8sObject[]): 
     ) {
       problems.push(`${service}: hook ${job.metadata.name} lacks hook-delete-policy BeforeHookCreation`);
     }
+  }
+  return problems;
+}
+
+interface RollingStep {
+  matchExpressions?: Array<{ key: string; operator: string; values: string[] }>;
+}
+
+/** The RollingSync step (0-based) that selects an Application by its labels, or -1 when none does. */
+export function rollingStepOf(appset: K8sObject, labels: Record<string, string>): number {
+  const steps = (at(appset, 'spec.strategy.rollingSync.steps') ?? []) as RollingStep[];
+  return steps.findIndex((step) =>
+    (step.matchExpressions ?? []).every((e) => {
+      const value = labels[e.key];
+      const listed = value !== undefined && e.values.includes(value);
+      return e.operator === 'In' ? listed : e.operator === 'NotIn' ? !listed : false;
+    }),
+  );
+}
+
+/**
+ * The two apps ordered by Argo CD: a RollingSync strategy syncs user-service before order-service in every
+ * environment that syncs on its own, and leaves the manual ones (prod) out of every step.
+ */
+export function checkAppOrdering(appset: K8sObject, apps: readonly GeneratedApp[]): string[] {
+  const problems: string[] = [];
+  if (at(appset, 'spec.strategy.type') !== 'RollingSync')
+    problems.push('ApplicationSet strategy is not RollingSync');
+  const step = (app: GeneratedApp) => rollingStepOf(appset, app.labels);
+  for (const app of apps) {
+    const auto = app.spec.syncPolicy?.automated !== undefined;
+    if (!auto && step(app) >= 0)
+      problems.push(`${app.name} syncs manually but is in RollingSync step ${step(app)}`);
+    if (auto && step(app) < 0) problems.push(`${app.name} is in no RollingSync step`);
+    if (!auto || !app.name.startsWith('order-service-')) continue;
+    const user = apps.find((a) => a.name === app.name.replace('order-service-', 'user-service-'));
+    if (!user || !(step(user) >= 0 && step(user) < step(app)))
+      problems.push(`${app.name} is not synced after ${user?.name ?? 'user-service'}`);
   }
   return problems;
 }

@@ -23,12 +23,21 @@ const CRD_PACKAGES: Record<string, string> = {
   'gateway.networking.k8s.io': '@kubernetes-models/gateway-api',
 };
 
-/** The CloudNativePG Cluster has no maintained TypeScript model: it is checked with a strict JSON schema. */
-export const CNPG_API_VERSION = 'postgresql.cnpg.io/v1';
+/**
+ * Kinds without a maintained TypeScript model, checked with their upstream CRD's schema instead (vendored in
+ * src/schemas/, every object closed so unknown fields fail): `<apiVersion> <kind>` → schema file.
+ */
+export const VENDORED_SCHEMAS: Record<string, string> = {
+  'postgresql.cnpg.io/v1 Cluster': 'cnpg-cluster-v1.schema.generated.json',
+  'postgresql.cnpg.io/v1 ScheduledBackup': 'cnpg-scheduledbackup-v1.schema.generated.json',
+  'external-secrets.io/v1 ExternalSecret': 'external-secrets-externalsecret-v1.schema.generated.json',
+  'cert-manager.io/v1 Certificate': 'cert-manager-certificate-v1.schema.generated.json',
+};
+const VENDORED_GROUPS = new Set(Object.keys(VENDORED_SCHEMAS).map((k) => k.split('/')[0]));
 
-/** The model for apiVersion + kind, or null when only a vendored schema covers it (CloudNativePG). */
+/** The model for apiVersion + kind, or null when only a vendored schema covers it (CloudNativePG, ESO, cert-manager). */
 export function modelFor(apiVersion: string, kind: string): ModelRef | null {
-  if (apiVersion === CNPG_API_VERSION) return null;
+  if (VENDORED_GROUPS.has(apiVersion.split('/')[0] ?? '')) return null;
   if (CORE_GROUPS.has(apiVersion)) return { module: `kubernetes-models/${apiVersion}/${kind}`, kind };
   const [group, version] = apiVersion.split('/');
   if (!group || !version) throw new Error(`unexpected apiVersion ${apiVersion}`);

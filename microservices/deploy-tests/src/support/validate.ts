@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { describe, type K8sObject } from './manifests.js';
-import { CNPG_API_VERSION, modelFor } from './models.js';
+import { modelFor, VENDORED_SCHEMAS } from './models.js';
 
 const require = createRequire(import.meta.url);
 
@@ -11,14 +11,18 @@ interface Validatable {
 type ModelClass = new (data: unknown) => Validatable;
 
 const classes = new Map<string, Promise<ModelClass>>();
-let cnpgValidator: ValidateFunction | undefined;
+const vendored = new Map<string, ValidateFunction>();
+// Upstream CRD schemas carry Kubernetes extensions (x-kubernetes-*) and formats (int32, date-time) Ajv does
+// not know: not strict, formats not checked (the API server checks them).
+const crdAjv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
 
-function cnpgSchema(): ValidateFunction {
-  if (!cnpgValidator) {
-    const ajv = new Ajv({ allErrors: true, strict: true });
-    cnpgValidator = ajv.compile(require('../schemas/cnpg-cluster-v1.schema.json'));
+function vendoredSchema(file: string): ValidateFunction {
+  let validate = vendored.get(file);
+  if (!validate) {
+    validate = crdAjv.compile(require(`../schemas/${file}`));
+    vendored.set(file, validate);
   }
-  return cnpgValidator;
+  return validate;
 }
 
 async function modelClass(module: string, kind: string): Promise<ModelClass> {
@@ -41,16 +45,16 @@ async function modelClass(module: string, kind: string): Promise<ModelClass> {
  * CloudNativePG, by the schema itself.
  */
 export async function validateObject(object: K8sObject): Promise<string[]> {
-  if (object.apiVersion === CNPG_API_VERSION) {
-    if (object.kind !== 'Cluster') return [`${describe(object)}: no schema vendored for ${object.kind}`];
-    const validate = cnpgSchema();
+  const ref = modelFor(object.apiVersion, object.kind);
+  if (ref === null) {
+    const file = VENDORED_SCHEMAS[`${object.apiVersion} ${object.kind}`];
+    if (!file) return [`${describe(object)}: no schema vendored for ${object.kind}`];
+    const validate = vendoredSchema(file);
     if (validate(object)) return [];
     return (validate.errors ?? []).map(
       (e) => `${describe(object)}: ${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
     );
   }
-  const ref = modelFor(object.apiVersion, object.kind);
-  if (!ref) return [`${describe(object)}: no schema`];
   const Model = await modelClass(ref.module, ref.kind);
   try {
     new Model(object).validate();

@@ -142,7 +142,7 @@ describe('commonEnvShape', () => {
 
   it('when nothing is set, then the documented defaults apply', () => {
     expect(parseEnv(common, {})).toEqual({
-      HOST: '0.0.0.0',
+      HOST: '::',
       LOG_LEVEL: 'info',
       SHUTDOWN_DELAY_MS: 5_000,
       SHUTDOWN_TIMEOUT_MS: 10_000,

@@ -85,7 +85,8 @@ const trustedProxies = z
 
 /** Variables every service understands. Each service extends this with its own. */
 export const commonEnvShape = {
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // '::' listens on IPv6 and, dual-stack, on IPv4 too (IPv6-only clusters such as EKS IPv6 need it).
+  HOST: z.string().min(1).default('::'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SHUTDOWN_DELAY_MS: intVar(5_000, 0, 120_000),
   SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0, 600_000),

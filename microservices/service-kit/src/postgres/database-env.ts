@@ -29,6 +29,20 @@ export const databaseEnvShape = {
   DB_MIGRATE_ON_START: booleanVar(true),
   /** Only for the in-memory store (DATABASE_URL unset): what it may hold before writes answer 507. */
   MEMORY_STORE_MAX_BYTES: intVar(DEFAULT_MEMORY_STORE_MAX_BYTES, 1_048_576, 17_179_869_184),
+  /**
+   * PEM file of the CA that signed the database server's certificate (a managed database's CA bundle):
+   * when set, the connection is TLS with `verify-full` against it, never plain text.
+   */
+  DB_SSL_ROOT_CERT: z.string().min(1).optional(),
+  /**
+   * How long migration (at start-up and in the migrate Job) keeps retrying a database that is not reachable
+   * yet, or a migration lock held by someone else, before giving up. The worst case of a start-up is this,
+   * plus one more connect (DB_CONNECT_TIMEOUT_MS) and lock wait (DB_MIGRATE_LOCK_TIMEOUT_MS): the chart
+   * sizes the startup probe from the three.
+   */
+  DB_MIGRATE_RETRY_MS: intVar(40_000, 0, 600_000),
+  /** The longest one attempt waits for the migration advisory lock (another replica or Job migrating). */
+  DB_MIGRATE_LOCK_TIMEOUT_MS: intVar(30_000, 1_000, 600_000),
 };
 
 export type DatabaseEnv = z.output<z.ZodObject<typeof databaseEnvShape>>;

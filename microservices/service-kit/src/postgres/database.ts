@@ -3,9 +3,12 @@ import type { Logger } from 'pino';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { AppError } from '../errors/app-error.js';
 import { LATENCY_BUCKETS_SECONDS } from '../metrics/registry.js';
+import { pgConnection } from './connection.js';
 
 export interface DatabaseOptions {
   url: string;
+  /** DB_SSL_ROOT_CERT: the database CA for `verify-full` TLS (see pgConnection). */
+  sslRootCert?: string | undefined;
   /** Shown in pg_stat_activity, so a DBA can tell the services apart. */
   applicationName: string;
   poolMax: number;
@@ -77,7 +80,7 @@ export class Database {
   constructor(options: DatabaseOptions) {
     this.#logger = options.logger;
     this.pool = new pg.Pool({
-      connectionString: options.url,
+      ...pgConnection(options.url, options.sslRootCert),
       application_name: options.applicationName,
       max: options.poolMax,
       connectionTimeoutMillis: options.connectTimeoutMs,

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Database, describeDbError } from './database.js';
+import { permanentConnectFailure } from './connection.js';
+import { Database } from './database.js';
 import type { DatabaseEnv } from './database-env.js';
-import { migrate } from './migrations.js';
+import { MigrationRefusedError, migrateWithRetry } from './migrations.js';
 
 /**
  * The service's SQL migrations: `dist/migrations` beside a bundled main, `migrations/` beside `src/` when
@@ -18,11 +18,16 @@ export function resolveMigrationsDir(mainUrl: string): string {
   return found;
 }
 
-const START_MIGRATION_ATTEMPTS = 10;
+/** The database cannot be used as configured (TLS refused, bad credentials): start-up must stop. */
+export class DatabaseRefusedError extends Error {
+  readonly code = 'DATABASE_REFUSED';
+}
 
 /**
  * Migrates (unless a Job does it) and opens the pool. At start-up the database may still be coming up
- * (compose, a fresh cluster), so migration is retried with backoff for about half a minute before giving up.
+ * (compose, a fresh cluster), so migration is retried with backoff for DB_MIGRATE_RETRY_MS before giving up.
+ * A failure no retry can fix (the server's certificate refused, no TLS where it is required, bad
+ * credentials) stops start-up at once with one `fatal` line saying why: never a silent plain-text fallback.
  */
 export async function openDatabase(options: {
   url: string;
@@ -33,36 +38,51 @@ export async function openDatabase(options: {
   registry: Registry;
 }): Promise<Database> {
   const { env, logger } = options;
+  const refuse = (reason: string): never => {
+    logger.fatal({ reason }, `database refused at start-up: ${reason}`);
+    throw new DatabaseRefusedError(`database refused at start-up: ${reason}`);
+  };
+  let db: Database;
+  try {
+    db = new Database({
+      url: options.url,
+      sslRootCert: env.DB_SSL_ROOT_CERT,
+      applicationName: options.service,
+      poolMax: env.DB_POOL_MAX,
+      connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      logger,
+      registry: options.registry,
+    });
+  } catch (err) {
+    return refuse(err instanceof Error ? err.message : String(err));
+  }
   if (env.DB_MIGRATE_ON_START) {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await migrate({
-          url: options.url,
-          dir: options.migrationsDir,
-          logger,
-          connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
-        });
-        break;
-      } catch (err) {
-        if (attempt >= START_MIGRATION_ATTEMPTS) throw err;
-        const delayMs = Math.min(5_000, 250 * 2 ** attempt);
-        logger.warn(
-          { error: describeDbError(err), attempt, retry_in_ms: delayMs },
-          'migration at start-up failed; retrying',
-        );
-        await sleep(delayMs);
-      }
+    try {
+      await migrateWithRetry({
+        url: options.url,
+        sslRootCert: env.DB_SSL_ROOT_CERT,
+        dir: options.migrationsDir,
+        logger,
+        connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+        lockTimeoutMs: env.DB_MIGRATE_LOCK_TIMEOUT_MS,
+        retryMs: env.DB_MIGRATE_RETRY_MS,
+      });
+    } catch (err) {
+      await db.close();
+      if (err instanceof MigrationRefusedError) refuse(err.message);
+      throw err;
     }
   } else {
     logger.info('DB_MIGRATE_ON_START=false: migrations are left to the migrate job');
+    // One round trip, so a refused certificate stops start-up here instead of surfacing as readiness 503s;
+    // an unreachable database is left to readiness (the service starts and waits for it).
+    await db.check().catch(async (err: unknown) => {
+      const permanent = permanentConnectFailure(err);
+      if (!permanent) return;
+      await db.close();
+      refuse(permanent);
+    });
   }
-  return new Database({
-    url: options.url,
-    applicationName: options.service,
-    poolMax: env.DB_POOL_MAX,
-    connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
-    statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
-    logger,
-    registry: options.registry,
-  });
+  return db;
 }
