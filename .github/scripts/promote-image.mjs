@@ -6,12 +6,17 @@
 //     --image user-service=sha256:<64 hex> [--image order-service=sha256:<64 hex>] \
 //     [--source-commit <sha>] [--owner <ghcr owner>] [--message-file <path>] [--no-render]
 //   node .github/scripts/promote-image.mjs copy --from dev --to staging [--service user-service]... \
-//     [--message-file <path>] [--no-render]
+//     [--chart-only] [--message-file <path>] [--no-render]
 //
 // `set` is what release.yml runs after pushing images from main; `copy` is what promote.yml runs to carry
-// the digests one environment further (dev → staging → prod). Only `image.tag` and `image.digest` lines
-// change; everything else in the values files stays byte for byte. Any missing file, key or malformed
-// input stops the script with a message saying what it expected, before anything is written.
+// an environment one step further (dev → staging → prod). What moves is everything the environment runs:
+// the image digests and the chart source (k8s/<env>/chart-source.yaml: the commit whose helm/microservice
+// and k8s/values-common.yaml the environment is rendered from; dev has none, it runs the chart of its own
+// commit). So a chart or shared-config change reaches dev when it merges and staging/prod only through a
+// promotion, and reverting one promotion commit rolls all of it back. `--chart-only` moves the chart source
+// alone (the first promotion, before dev has a digest). Only `image.tag`, `image.digest` and `commit:` lines
+// change; everything else stays byte for byte. Any missing file, key or malformed input stops the script
+// with a message saying what it expected, before anything is written.
 // No dependencies beyond Node itself; rendering runs the repository's own `render-k8s` script.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +35,8 @@ const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const SERVICE = /^[a-z0-9][a-z0-9-]*$/;
 const GIT_SHA = /^[0-9a-f]{40}$/;
+/** What an environment takes from its recorded chart source (the same list as deploy-tests' k8s-render.ts). */
+export const CHART_INPUTS = ['helm/microservice', 'k8s/values-common.yaml'];
 const LAYOUT_HINT =
   'the promotion expects the layout k8s/<env>/<service>/values.yaml with a top-level `image:` map holding ' +
   '`tag:` and `digest:` (MICROSERVICES_README.md, "Promoting an image")';
@@ -202,6 +209,51 @@ function planSet(root, options) {
   });
 }
 
+const git = (root, args) =>
+  execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+const chartSourceFile = (root, env) => join(root, 'k8s', env, 'chart-source.yaml');
+
+/** The `commit:` under `chart:` in k8s/<env>/chart-source.yaml, with its line, or null when there is no file. */
+export function readChartSource(text, file) {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => /^chart:[ ]*(#.*)?$/.test(line));
+  for (let i = start + 1; start >= 0 && i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.trim() !== '' && !line.startsWith(' ') && !line.startsWith('#')) break;
+    const match = KEY_LINE.exec(line);
+    if (match?.groups?.key === 'commit') {
+      const commit = unquote(match.groups.value ?? '');
+      if (!GIT_SHA.test(commit)) fail(`${file}:${i + 1}: chart.commit "${commit}" is not a full commit SHA`);
+      return { lines, line: i, commit };
+    }
+  }
+  return fail(`${file}: no \`chart:\` map with a \`commit:\` key`);
+}
+
+/**
+ * The chart source an environment runs: for dev, the last commit that changed the chart inputs (dev is
+ * rendered from its own commit, so that is what it runs); for the others, what chart-source.yaml records.
+ */
+function chartSourceOf(root, env) {
+  if (env === 'dev') {
+    const dirty = git(root, ['status', '--porcelain', '--', ...CHART_INPUTS]);
+    if (dirty) {
+      fail(
+        `${CHART_INPUTS.join(' or ')} has uncommitted changes:\n${dirty}\ncommit them first: a promotion ` +
+          'records a commit, and dev must be running exactly that commit',
+      );
+    }
+    const commit = git(root, ['log', '-1', '--format=%H', 'HEAD', '--', ...CHART_INPUTS]);
+    if (!GIT_SHA.test(commit)) fail(`no commit in this history touches ${CHART_INPUTS.join(', ')}`);
+    return commit;
+  }
+  const file = chartSourceFile(root, env);
+  if (!existsSync(file))
+    fail(`k8s/${env}/chart-source.yaml not found: it records the chart source ${env} is rendered from`);
+  return readChartSource(readFileSync(file, 'utf8'), relative(root, file)).commit;
+}
+
 function planCopy(root, options) {
   const from = options.from ?? fail('copy: --from is required');
   const to = options.to ?? fail('copy: --to is required');
@@ -213,14 +265,25 @@ function planCopy(root, options) {
       `copy: ${from} → ${to} skips or reverses the order ${ENVIRONMENTS.join(' → ')}; promote one step at a time`,
     );
   }
+  const chartCommit = chartSourceOf(root, from);
+  const chartFile = chartSourceFile(root, to);
+  if (!existsSync(chartFile))
+    fail(`k8s/${to}/chart-source.yaml not found: it records the chart source ${to} is rendered from`);
+  readChartSource(readFileSync(chartFile, 'utf8'), relative(root, chartFile));
+  const chart = { env: to, file: chartFile, commit: chartCommit };
+  if (options['chart-only']) {
+    if (options.service?.length) fail('copy: --chart-only moves no image, so it takes no --service');
+    return { images: [], chart };
+  }
   const services = options.service?.length ? options.service : servicesOf(root, from);
-  return services.map((service) => {
+  const images = services.map((service) => {
     const sourceFile = valuesFile(root, from, service);
     const block = readImageBlock(readFileSync(sourceFile, 'utf8'), relative(root, sourceFile));
     if (!DIGEST.test(block.digest.value)) {
       fail(
         `k8s/${from}/${service}/values.yaml pins no digest (image.digest is "${block.digest.value}"): only images ` +
-          `pinned by digest are promoted; release.yml writes dev's after a build on main`,
+          `pinned by digest are promoted; release.yml writes dev's after a build on main (before that, ` +
+          `--chart-only promotes the chart alone: MICROSERVICES_README.md, "The first promotion")`,
       );
     }
     const file = valuesFile(root, to, service);
@@ -233,9 +296,10 @@ function planCopy(root, options) {
       digest: block.digest.value,
     };
   });
+  return { images, chart };
 }
 
-function commitMessage(command, changes, options) {
+function commitMessage(command, changes, chart, options) {
   const names = changes.map((c) => c.service).join(', ');
   const lines = [];
   if (command === 'set') {
@@ -244,14 +308,17 @@ function commitMessage(command, changes, options) {
     lines.push(`${changes[0]?.env}: deploy ${names} built from ${short}`, '');
     lines.push(`Pin ${changes[0]?.env} to the images built from ${source ?? 'a local build'}, by digest:`);
   } else {
-    lines.push(`${options.to}: promote ${names} from ${options.from}`, '');
-    lines.push(`Copy the image digests running in ${options.from} to ${options.to}:`);
+    const what = [names, chart ? `chart ${chart.commit.slice(0, 7)}` : ''].filter(Boolean).join(' and ');
+    lines.push(`${options.to}: promote ${what} from ${options.from}`, '');
+    lines.push(`Make ${options.to} run what ${options.from} runs:`);
+    if (chart) lines.push(`  chart: helm/microservice and k8s/values-common.yaml at ${chart.commit}`);
   }
   for (const c of changes) lines.push(`  ${c.service}: ${c.tag ?? '(tag unchanged)'} @ ${c.digest}`);
   const trailers = [];
   if (command === 'set' && options['source-commit'])
     trailers.push(`${SOURCE_TRAILER}: ${options['source-commit']}`);
   if (command === 'copy') trailers.push(`Promoted-From: ${options.from}`);
+  if (chart) trailers.push(`Chart-Source: ${chart.commit}`);
   if (trailers.length > 0) lines.push('', ...trailers);
   return `${lines.join('\n')}\n`;
 }
@@ -272,14 +339,28 @@ export function main(argv, root) {
       to: { type: 'string' },
       service: { type: 'string', multiple: true },
       'message-file': { type: 'string' },
+      'chart-only': { type: 'boolean', default: false },
       'no-render': { type: 'boolean', default: false },
     },
     strict: true,
   });
-  const plan = command === 'set' ? planSet(root, options) : planCopy(root, options);
+  const { images: plan, chart } =
+    command === 'set' ? { images: planSet(root, options), chart: undefined } : planCopy(root, options);
   const doRender = !options['no-render'];
   if (doRender) checkRendered(root);
 
+  let chartChanged;
+  if (chart) {
+    const text = readFileSync(chart.file, 'utf8');
+    const source = readChartSource(text, relative(root, chart.file));
+    chartChanged = source.commit !== chart.commit;
+    if (chartChanged) {
+      const lines = [...source.lines];
+      lines[source.line] = replaceValue(lines[source.line] ?? '', chart.commit);
+      writeFileSync(chart.file, lines.join('\n'));
+    }
+    process.stdout.write(`${chart.env}/chart: ${chartChanged ? 'now' : 'already at'} ${chart.commit}\n`);
+  }
   const changes = [];
   for (const step of plan) {
     const text = readFileSync(step.file, 'utf8');
@@ -292,8 +373,20 @@ export function main(argv, root) {
       `${step.env}/${step.service}: ${next === text ? 'already at' : 'now'} ${step.tag ?? '(tag unchanged)'} @ ${step.digest}\n`,
     );
   }
-  if (doRender && changes.length > 0) {
+  const changedChart = chartChanged ? chart : undefined;
+  const anything = changes.length > 0 || changedChart !== undefined;
+  if (doRender && anything) {
     render(root);
+    if (changedChart) {
+      for (const service of servicesOf(root, changedChart.env)) {
+        const manifests = join(root, 'k8s', changedChart.env, service, 'manifests.yaml');
+        if (!readFileSync(manifests, 'utf8').includes(`\n# chart source: ${changedChart.commit} `)) {
+          fail(
+            `${relative(root, manifests)} was not rendered from ${changedChart.commit} after the promotion`,
+          );
+        }
+      }
+    }
     for (const step of changes) {
       const manifests = join(root, 'k8s', step.env, step.service, 'manifests.yaml');
       if (!existsSync(manifests) || !readFileSync(manifests, 'utf8').includes(`@${step.digest}`)) {
@@ -304,13 +397,13 @@ export function main(argv, root) {
       }
     }
   }
-  if (options['message-file'] && changes.length > 0) {
-    writeFileSync(options['message-file'], commitMessage(command, changes, options));
+  if (options['message-file'] && anything) {
+    writeFileSync(options['message-file'], commitMessage(command, changes, changedChart, options));
   }
   if (process.env.GITHUB_OUTPUT) {
     appendFileSync(
       process.env.GITHUB_OUTPUT,
-      `changed=${changes.length > 0}\nservices=${changes.map((c) => c.service).join(' ')}\n`,
+      `changed=${anything}\nservices=${changes.map((c) => c.service).join(' ')}\n`,
     );
   }
   return changes;

@@ -58,10 +58,13 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
   });
 
   it('pins both base images by tag and digest, in build args a build can override', () => {
+    // Issue 15: the build stage runs on the build platform (the bundle is plain JavaScript; nothing runs under
+    // QEMU), the runtime stage on each target platform.
     expect(dockerfile.stages.map((s) => s.from)).toEqual([
-      `${ref('BUILD_IMAGE')} AS build`,
+      `--platform=${ref('BUILDPLATFORM:-linux/amd64')} ${ref('BUILD_IMAGE')} AS build`,
       `${ref('RUNTIME_IMAGE')} AS runtime`,
     ]);
+    expect(dockerfile.globalArgs.get('BUILDPLATFORM')).toBe('');
     expect(dockerfile.globalArgs.get('BUILD_IMAGE')).toMatch(
       /^node:24-(bookworm|trixie)-slim@sha256:[0-9a-f]{64}$/,
     );

@@ -9,7 +9,7 @@ export interface Instruction {
 }
 
 export interface Stage {
-  /** The FROM argument as written, e.g. `${BUILD_IMAGE} AS build`. */
+  /** The FROM argument as written, flags included, e.g. `--platform=… ${BUILD_IMAGE} AS build`. */
   from: string;
   name: string | null;
   instructions: Instruction[];
@@ -64,7 +64,7 @@ export function readDockerfile(service: ServiceName): ParsedDockerfile {
 
 /** The image a stage starts from, with global ARG defaults substituted (what a plain `docker build` pulls). */
 export function resolvedBase(dockerfile: ParsedDockerfile, stage: Stage): string {
-  const image = stage.from.replace(/\s+AS\s+\S+$/i, '');
+  const image = stage.from.replace(/\s+AS\s+\S+$/i, '').replace(/^(--\S+\s+)+/, '');
   return image.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced: string | undefined, bare: string | undefined) => {
     const name = braced ?? bare ?? '';
     const value = dockerfile.globalArgs.get(name);

@@ -46,13 +46,44 @@ function merge(base: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** The `{{- if .flag }} … {{- end }}` templatePatch form, applied the way the ApplicationSet controller does. */
+/** `.flag` or `or .a .b …`: the conditions the templatePatch uses, evaluated against one generator element. */
+function condition(expression: string, element: Json): boolean {
+  const words = expression.trim().split(/\s+/);
+  const value = (word: string) => {
+    if (!/^\.\w+$/.test(word)) throw new Error(`unsupported templatePatch condition: ${expression}`);
+    const key = word.slice(1);
+    if (!(key in element)) throw new Error(`templatePatch uses .${key}, which no generator element sets`);
+    return Boolean(element[key]);
+  };
+  if (words[0] === 'or') return words.slice(1).map(value).some(Boolean);
+  if (words.length !== 1) throw new Error(`unsupported templatePatch condition: ${expression}`);
+  return value(words[0] as string);
+}
+
+/**
+ * The templatePatch, rendered the way the ApplicationSet controller renders it (Go template, then YAML merged
+ * over the template): `{{- if COND }}` … `{{- end }}` lines, nested, with COND `.flag` or `or .a .b`.
+ */
 function applyPatch(template: Json, patch: string | undefined, element: Json): Json {
   if (!patch) return template;
-  const m = /^\s*\{\{-? if \.(\w+) \}\}\n([\s\S]*?)\{\{-? end \}\}\s*$/.exec(patch);
-  if (!m) throw new Error('unsupported templatePatch: expected a single {{- if .flag }} … {{- end }} block');
-  if (!element[m[1] as string]) return template;
-  return merge(template, parse(m[2] as string)) as Json;
+  const stack: boolean[] = [];
+  const kept: string[] = [];
+  for (const line of patch.split('\n')) {
+    const open = /^\s*\{\{-? if (.+?) -?\}\}\s*$/.exec(line);
+    if (open) {
+      stack.push(condition(open[1] as string, element));
+      continue;
+    }
+    if (/^\s*\{\{-? end -?\}\}\s*$/.test(line)) {
+      if (stack.pop() === undefined) throw new Error('templatePatch: {{- end }} without {{- if }}');
+      continue;
+    }
+    if (line.includes('{{')) throw new Error(`unsupported templatePatch syntax: ${line.trim()}`);
+    if (stack.every(Boolean)) kept.push(line);
+  }
+  if (stack.length > 0) throw new Error('templatePatch: {{- if }} without {{- end }}');
+  const doc: unknown = parse(kept.join('\n'));
+  return doc === null || doc === undefined ? template : (merge(template, doc) as Json);
 }
 
 /** The Applications an ApplicationSet with a matrix of list generators (or a single list) generates. */

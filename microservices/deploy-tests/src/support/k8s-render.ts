@@ -1,15 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ENVIRONMENTS,
-  type EnvironmentName,
-  environmentValues,
-  helmTemplate,
-  namespaceOf,
-  SERVICES,
-  type ServiceName,
-} from './helm.js';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { ENVIRONMENTS, type EnvironmentName, namespaceOf, SERVICES, type ServiceName } from './helm.js';
 import { k8sDir, repoRoot } from './paths.js';
+import { ensureTools, runCommand } from './tools.js';
+
+const exec = promisify(execFile);
 
 /** k8s/<env>/<service>/manifests.yaml: rendered from the chart, committed, consumed by kubectl and Argo CD. */
 export const manifestsPath = (env: EnvironmentName, service: ServiceName) =>
@@ -17,24 +17,139 @@ export const manifestsPath = (env: EnvironmentName, service: ServiceName) =>
 
 export const RENDER_COMMAND = 'npm run render-k8s -w @microservices/deploy-tests';
 
-/** The exact text k8s/<env>/<service>/manifests.yaml must have for the current chart and values. */
+/**
+ * What an environment takes from the commit its chart source names, rather than from the working tree: the
+ * chart (templates, defaults, schema, the per-service presets) and the configuration shared by every
+ * environment. Everything else an environment runs lives in its own folder (k8s/<env>/values.yaml,
+ * k8s/<env>/<service>/values.yaml with the image digest), so one commit to that folder is one promotion and
+ * its revert is the rollback.
+ */
+export const CHART_INPUTS = ['helm/microservice', 'k8s/values-common.yaml'] as const;
+
+/** k8s/<env>/chart-source.yaml: the commit staging and prod render the chart from. dev has none: it follows main. */
+export const chartSourcePath = (env: EnvironmentName) => join(k8sDir, env, 'chart-source.yaml');
+
+/** The environments that run the chart of a recorded commit (every one after the first). */
+export const PROMOTED_ENVIRONMENTS = ENVIRONMENTS.filter((env) => env !== 'dev');
+
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/** The commit k8s/<env>/chart-source.yaml records, or null for dev (the working tree). Throws on a bad file. */
+export async function chartSourceOf(env: EnvironmentName, root = repoRoot): Promise<string | null> {
+  const file = join(root, 'k8s', env, 'chart-source.yaml');
+  if (env === 'dev') {
+    if (existsSync(file))
+      throw new Error('k8s/dev/chart-source.yaml must not exist: dev renders the chart of its own commit');
+    return null;
+  }
+  if (!existsSync(file)) {
+    throw new Error(
+      `k8s/${env}/chart-source.yaml not found: ${env} must record the commit its chart is rendered from ` +
+        '(written by .github/scripts/promote-image.mjs copy)',
+    );
+  }
+  const doc: unknown = parse(await readFile(file, 'utf8'));
+  const commit = (doc as { chart?: { commit?: unknown } } | null)?.chart?.commit;
+  if (typeof commit !== 'string' || !COMMIT.test(commit))
+    throw new Error(
+      `k8s/${env}/chart-source.yaml: chart.commit must be a full commit SHA (got ${String(commit)})`,
+    );
+  return commit;
+}
+
+const extracted = new Map<string, Promise<string>>();
+
+/**
+ * The chart inputs as they were at `commit`, extracted once per process into a temporary directory laid out
+ * like the repository (helm/microservice, k8s/values-common.yaml). Needs the commit in the local history:
+ * CI checks out with fetch-depth: 0.
+ */
+export function checkoutChartSource(commit: string, root = repoRoot): Promise<string> {
+  const key = `${root}@${commit}`;
+  let pending = extracted.get(key);
+  if (!pending) {
+    pending = (async () => {
+      try {
+        await exec('git', ['cat-file', '-e', `${commit}^{commit}`], { cwd: root });
+      } catch {
+        throw new Error(
+          `commit ${commit} (a recorded chart source) is not in this clone: fetch the full history ` +
+            '(git fetch --unshallow, or actions/checkout with fetch-depth: 0)',
+        );
+      }
+      const dir = await mkdtemp(join(tmpdir(), `chart-source-${commit.slice(0, 7)}-`));
+      const archive = join(dir, '.archive.tar');
+      await exec('git', ['archive', '--format=tar', `--output=${archive}`, commit, '--', ...CHART_INPUTS], {
+        cwd: root,
+      });
+      await exec('tar', ['-xf', archive, '-C', dir]);
+      await rm(archive);
+      return dir;
+    })();
+    extracted.set(key, pending);
+  }
+  return pending;
+}
+
+export interface ChartSource {
+  /** null: the working tree (dev). */
+  commit: string | null;
+  /** Directory holding helm/microservice and k8s/values-common.yaml for this render. */
+  base: string;
+}
+
+export async function chartSourceFor(env: EnvironmentName, root = repoRoot): Promise<ChartSource> {
+  const commit = await chartSourceOf(env, root);
+  return { commit, base: commit ? await checkoutChartSource(commit, root) : root };
+}
+
+/** The values files behind k8s/<env>/<service>/manifests.yaml, in the order helm layers them. */
+export function environmentValuesFrom(
+  source: ChartSource,
+  env: EnvironmentName,
+  service: ServiceName,
+  root = repoRoot,
+) {
+  return [
+    join(source.base, 'helm', 'microservice', `values-${service}.yaml`),
+    join(source.base, 'k8s', 'values-common.yaml'),
+    join(root, 'k8s', env, 'values.yaml'),
+    join(root, 'k8s', env, service, 'values.yaml'),
+  ];
+}
+
+/** The exact text k8s/<env>/<service>/manifests.yaml must have for its chart source and values. */
 export async function renderEnvironmentManifests(
   env: EnvironmentName,
   service: ServiceName,
+  root = repoRoot,
 ): Promise<string> {
-  const valuesFiles = environmentValues(env, service);
-  const rendered = await helmTemplate(
-    { name: `${service} ${env}`, release: service, namespace: namespaceOf(env), valuesFiles },
-    // `helm test` pods need helm; the PostSync Job is their Argo CD / kubectl equivalent.
-    { skipTests: true },
-  );
-  const sources = valuesFiles.map((file) => file.slice(repoRoot.length + 1));
+  const source = await chartSourceFor(env, root);
+  const valuesFiles = environmentValuesFrom(source, env, service, root);
+  const { helm, env: helmEnv } = await ensureTools();
+  const chart = join(source.base, 'helm', 'microservice');
+  // `helm test` pods need helm; the PostSync Job is their Argo CD / kubectl equivalent.
+  const args = ['template', service, chart, '--namespace', namespaceOf(env), '--skip-tests'];
+  const result = await runCommand(helm, [...args, ...valuesFiles.flatMap((f) => ['-f', f])], {
+    env: helmEnv,
+  });
+  if (result.code !== 0) throw new Error(`helm template (${service} ${env}) failed:\n${result.stderr}`);
+  const name = (file: string) =>
+    file.startsWith(`${source.base}/`) ? file.slice(source.base.length + 1) : file.slice(root.length + 1);
   const header = [
     `# GENERATED by \`${RENDER_COMMAND}\` from helm/microservice with the values files`,
-    ...sources.map((source) => `#   ${source}`),
+    ...valuesFiles.map(
+      (file) =>
+        `#   ${name(file)}${source.commit && file.startsWith(source.base) ? ' (at the chart source)' : ''}`,
+    ),
+    ...(source.commit
+      ? [
+          `# chart source: ${source.commit} (k8s/${env}/chart-source.yaml): chart and shared values of that commit`,
+        ]
+      : []),
     '# Do not edit: change those files and re-render. A test fails when this file and the chart disagree.',
   ];
-  return `${header.join('\n')}\n${rendered}`;
+  return `${header.join('\n')}\n${result.stdout}`;
 }
 
 export interface Drift {
@@ -45,15 +160,16 @@ export interface Drift {
   actual: string | null;
 }
 
-/** Every environment × service whose committed manifests differ from a fresh render. */
+/** Every environment × service whose committed manifests differ from a fresh render of its chart source. */
 export async function findDrift(
   read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+  root = repoRoot,
 ): Promise<{ checked: number; drift: Drift[] }> {
   const jobs = ENVIRONMENTS.flatMap((env) => SERVICES.map((service) => ({ env, service })));
   const results = await Promise.all(
     jobs.map(async ({ env, service }) => {
-      const path = manifestsPath(env, service);
-      const expected = await renderEnvironmentManifests(env, service);
+      const path = join(root, 'k8s', env, service, 'manifests.yaml');
+      const expected = await renderEnvironmentManifests(env, service, root);
       const actual = await read(path).catch(() => null);
       return { env, service, path, expected, actual };
     }),

@@ -61,16 +61,38 @@ describe('release.yml: changed services → multi-arch images, scanned, signed, 
     ['promotion commits re-triggering the release', '      - "k8s/**"\n', '', /paths-ignore: k8s/],
     ['a shallow clone for change detection', 'fetch-depth: 0', 'fetch-depth: 1', /full history/],
     [
-      'dev tagged differently from the pushed image',
-      `--tag "sha-\${GITHUB_SHA::7}"`,
-      '--tag "main"',
-      /same sha-<7>/,
+      'dev pinned with another commit than the one built',
+      `SOURCE_COMMIT: \${{ github.sha }}`,
+      'SOURCE_COMMIT: main',
+      /SOURCE_COMMIT must be the built commit/,
     ],
-    ['a promotion that commits everything', 'git add -- k8s/dev', 'git add --all', /commit only k8s\/dev/],
     ['a chart release on every push', "if: github.ref_type == 'tag'", 'if: true', /chart: only on tags/],
   ])('fails on %s (negative)', async (_what, from, to, problem) => {
     const mutant = await mutatedWorkflow('release.yml', from, to);
     expect(checkReleaseWorkflow(mutant).join('\n')).toMatch(problem);
+  });
+});
+
+describe('promote-dev.sh, as release.yml runs it', () => {
+  const script = readFileSync(join(repoRoot, '.github', 'scripts', 'promote-dev.sh'), 'utf8');
+  it.each([
+    [
+      'dev tagged differently from the pushed image',
+      `--tag "sha-\${SOURCE_COMMIT::7}"`,
+      '--tag "main"',
+      /same sha-<7>/,
+    ],
+    [
+      'a promotion that commits everything',
+      'git add -- k8s/dev ||',
+      'git add --all ||',
+      /commit only k8s\/dev/,
+    ],
+  ])('fails on %s (negative)', (_what, from, to, problem) => {
+    expect(script).toContain(from);
+    expect(
+      checkReleaseWorkflow(workflowByFile(workflows, 'release.yml'), script.replace(from, to)).join('\n'),
+    ).toMatch(problem);
   });
 });
 

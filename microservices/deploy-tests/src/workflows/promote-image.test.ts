@@ -172,7 +172,7 @@ describe('promote-image.mjs set (what release.yml runs after a push from main), 
 });
 
 describe('promote-image.mjs copy (what promote.yml runs), on a copy of the repository', () => {
-  it('carries dev’s tag and digest to staging only; staging still builds and validates', async () => {
+  it('carries dev’s tag, digest and chart source to staging only; staging still builds and validates', async () => {
     expect(
       (
         await repo.node(SCRIPT, [
@@ -201,10 +201,23 @@ describe('promote-image.mjs copy (what promote.yml runs), on a copy of the repos
     ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
+    // The chart moves with the images: staging now records the commit dev's chart comes from (this copy's
+    // only commit), so order-service is re-rendered too — from the same chart text, so only its header changes.
+    const chartCommit = await repo.git('log', '-1', '--format=%H', '--', 'helm/microservice');
     expect(await changedFiles()).toEqual([
+      'k8s/staging/chart-source.yaml',
+      'k8s/staging/order-service/manifests.yaml',
       'k8s/staging/user-service/manifests.yaml',
       'k8s/staging/user-service/values.yaml',
     ]);
+    expect(parse(await read('k8s/staging/chart-source.yaml'))).toEqual({ chart: { commit: chartCommit } });
+    const orderChanges = (
+      await repo.git('diff', '--unified=0', '--', 'k8s/staging/order-service/manifests.yaml')
+    )
+      .split('\n')
+      .filter((line) => /^[-+](?![-+])/.test(line));
+    expect(orderChanges).toHaveLength(2);
+    expect(orderChanges.join('\n')).toMatch(new RegExp(`\\+# chart source: ${chartCommit} `));
     expect(parse(await read('k8s/staging/user-service/values.yaml'))).toEqual({
       image: { tag: 'sha-1234567', digest: DIGEST_A },
     });
@@ -213,7 +226,10 @@ describe('promote-image.mjs copy (what promote.yml runs), on a copy of the repos
       `ghcr.io/example-org/user-service:sha-1234567@${DIGEST_A}`,
     );
     const text = await readFile(message, 'utf8');
-    expect(text.split('\n')[0]).toBe('staging: promote user-service from dev');
+    expect(text.split('\n')[0]).toBe(
+      `staging: promote user-service and chart ${chartCommit.slice(0, 7)} from dev`,
+    );
+    expect(text).toContain(`Chart-Source: ${chartCommit}`);
     expect(text).toContain('Promoted-From: dev');
     await repo.git('reset', '--quiet', '--hard', 'HEAD~1');
   });

@@ -29,6 +29,8 @@ const POLICY: Record<(typeof WORKFLOW_FILES)[number], PermissionPolicy> = {
   'release.yml': {
     image: ['attestations', 'id-token', 'packages'],
     'promote-dev': ['contents'],
+    // v* tags: re-tag the digests prod runs (issue 15: never rebuild).
+    'tag-images': ['packages'],
     chart: ['packages'],
   },
   // push the promotion branch and open the pull request.
@@ -67,8 +69,8 @@ describe.each(WORKFLOW_FILES)('%s', (file) => {
     expect(checkPermissions(workflow(), policyOf(file))).toEqual([]);
   });
 
-  it('cancels superseded runs', () => {
-    expect(checkConcurrency(workflow())).toEqual([]);
+  it('cancels superseded runs (release.yml: queues them, so no run on main is cut short)', () => {
+    expect(checkConcurrency(workflow(), { cancel: file !== 'release.yml' })).toEqual([]);
   });
 
   it('references only paths that exist (Dockerfiles, chart, k8s environments, scripts, path filters)', () => {
@@ -123,9 +125,9 @@ describe('each check fails on a mutated workflow (negative)', () => {
       'helm/kind-action@a1b0e39',
     );
     expect(checkPinnedActions(short).join('\n')).toMatch(/kind-action@a1b0e39 is not pinned/);
-    const bare = await mutatedWorkflow('release.yml', / # v3\.6\.0/, '');
+    const bare = await mutatedWorkflow('release.yml', / # v3\.11\.1/, '');
     expect(checkPinnedActions(bare).join('\n')).toMatch(
-      /setup-qemu-action@\w{40} has no "# vX\.Y\.Z" comment/,
+      /setup-buildx-action@\w{40} has no "# vX\.Y\.Z" comment/,
     );
   });
 
@@ -164,13 +166,17 @@ describe('each check fails on a mutated workflow (negative)', () => {
     expect(checkPermissions(jobAll, policyOf('promote.yml')).join('\n')).toMatch(/grants everything/);
   });
 
-  it('no concurrency, or one that queues instead of cancelling', async () => {
-    const queued = await mutatedWorkflow(
-      'release.yml',
-      'cancel-in-progress: true',
-      'cancel-in-progress: false',
-    );
+  it('no concurrency, one that queues instead of cancelling, or a release that cancels (issue 15)', async () => {
+    const queued = await mutatedWorkflow('ci.yml', 'cancel-in-progress: true', 'cancel-in-progress: false');
     expect(checkConcurrency(queued)).toEqual([expect.stringMatching(/does not cancel superseded runs/)]);
+    const cancels = await mutatedWorkflow(
+      'release.yml',
+      'cancel-in-progress: false',
+      'cancel-in-progress: true',
+    );
+    expect(checkConcurrency(cancels, { cancel: false })).toEqual([
+      expect.stringMatching(/must not cancel a run in progress/),
+    ]);
     const none = await mutatedWorkflow('e2e.yml', /^concurrency:\n(?: {2}[^\n]*\n)+/m, '');
     expect(checkConcurrency(none)).toEqual([expect.stringMatching(/no concurrency group/)]);
   });
@@ -206,15 +212,15 @@ describe('each check fails on a mutated workflow (negative)', () => {
     expect(checkReferencedPaths(env, repoRoot, paths).join('\n')).toMatch(/k8s\/production does not exist/);
     const script = await mutatedWorkflow(
       'release.yml',
-      '.github/scripts/promote-image.mjs',
-      '.github/scripts/promote.mjs',
+      '.github/scripts/promote-dev.sh',
+      '.github/scripts/promote.sh',
     );
     expect(checkReferencedPaths(script, repoRoot, paths).join('\n')).toMatch(
-      /\.github\/scripts\/promote\.mjs does not exist/,
+      /\.github\/scripts\/promote\.sh does not exist/,
     );
-    const filter = await mutatedWorkflow('e2e.yml', '- "helm/**"', '- "charts/**"');
+    const filter = await mutatedWorkflow('release.yml', '- "k8s/**"', '- "kube/**"');
     expect(checkReferencedPaths(filter, repoRoot, paths).join('\n')).toMatch(
-      /path filter: charts\/\*\* does not exist/,
+      /path filter: kube\/\*\* does not exist/,
     );
   });
 

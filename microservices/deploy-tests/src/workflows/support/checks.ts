@@ -91,10 +91,20 @@ export function checkPermissions(workflow: Workflow, policy: PermissionPolicy): 
 
 // ------------------------------------------------------------------------------------------ concurrency
 
-export function checkConcurrency(workflow: Workflow): string[] {
+/**
+ * A concurrency group keyed by the workflow. `cancel: true` (the default): a newer run cancels the one it
+ * supersedes. `cancel: false` (release.yml, issue 15): runs queue, because a cancelled release pushes images
+ * and never pins dev to them.
+ */
+export function checkConcurrency(workflow: Workflow, { cancel = true } = {}): string[] {
   const concurrency = workflow.doc.concurrency;
   if (!concurrency?.group?.includes('github.workflow')) {
     return [`${workflow.file}: no concurrency group keyed by the workflow`];
+  }
+  if (!cancel) {
+    return concurrency['cancel-in-progress'] === false
+      ? []
+      : [`${workflow.file}: must not cancel a run in progress (cancel-in-progress: false)`];
   }
   if (concurrency['cancel-in-progress'] !== true) {
     return [`${workflow.file}: concurrency does not cancel superseded runs (cancel-in-progress: true)`];

@@ -57,6 +57,12 @@ export async function copyRepository(): Promise<RepoCopy> {
     return result.stdout.trimEnd();
   };
   await git('init', '--quiet', '--initial-branch=main');
+  // The real repository's objects stay reachable, so the chart sources k8s/staging and k8s/prod record
+  // (commits of the real history) render in the copy as they do in the repository.
+  const { stdout: common } = await exec('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], {
+    cwd: repoRoot,
+  });
+  await appendFile(join(dir, '.git', 'objects', 'info', 'alternates'), `${join(common.trim(), 'objects')}\n`);
   // .gitignore's `node_modules/` matches directories only, not the symlink standing in for one.
   await appendFile(join(dir, '.git', 'info', 'exclude'), '/node_modules\n');
   await git('add', '--all');
