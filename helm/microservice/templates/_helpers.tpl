@@ -360,3 +360,26 @@ volumes:
 {{- /* Blank lines dropped: they would render as whitespace-only lines inside the YAML block. */ -}}
 {{- list "--input-type=module" "-e" (.Files.Get "files/smoke.mjs" | replace "\n\n" "\n") | toJson -}}
 {{- end -}}
+
+{{/*
+MEMORY_STORE_MAX_BYTES: memoryStore.maxBytes, or a quarter of the heap config.nodeOptions caps
+(--max-old-space-size, MiB); 32 MiB when the heap is not capped. A cap above half the heap would let the
+store crowd out requests in flight, so it is refused at render time.
+*/}}
+{{- define "microservice.memoryStoreMaxBytes" -}}
+{{- $flag := regexFind "--max-old-space-size=[0-9]+" .Values.config.nodeOptions -}}
+{{- $heapBytes := 0 -}}
+{{- if $flag -}}{{- $heapBytes = mul (trimPrefix "--max-old-space-size=" $flag | int64) 1048576 -}}{{- end -}}
+{{- $max := 0 -}}
+{{- if .Values.memoryStore.maxBytes -}}
+{{- $max = .Values.memoryStore.maxBytes | int64 -}}
+{{- else if $heapBytes -}}
+{{- $max = div $heapBytes 4 -}}
+{{- else -}}
+{{- $max = 33554432 -}}
+{{- end -}}
+{{- if and $heapBytes (gt $max (div $heapBytes 2)) -}}
+{{- fail (printf "memoryStore.maxBytes (%d) must be at most half the heap config.nodeOptions sets (%d bytes)" $max $heapBytes) -}}
+{{- end -}}
+{{- $max -}}
+{{- end -}}
