@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { faultEnvShape } from '../faults/fault-env.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../http/body-limit.js';
+import { DEFAULT_SERVER_LIMITS as limits } from '../server/limits.js';
 import { intVar } from './vars.js';
 
 export { booleanVar, decimalVar, intVar, numberVar, portVar } from './vars.js';
@@ -73,6 +74,15 @@ export const commonEnvShape = {
   SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0, 600_000),
   KEEP_ALIVE_TIMEOUT_MS: intVar(65_000, 1_000, 600_000),
   BODY_LIMIT_BYTES: intVar(DEFAULT_BODY_LIMIT_BYTES, 1_024, 104_857_600),
+  // The server's bounds on connections and requests; server/limits.ts gives the reasoning for each default.
+  MAX_CONNECTIONS: intVar(limits.maxConnections, 1, 1_000_000),
+  MAX_INFLIGHT_REQUESTS: intVar(limits.maxInflightRequests, 1, 100_000),
+  MAX_PIPELINED_REQUESTS: intVar(limits.maxPipelinedRequests, 1, 128),
+  HEADERS_TIMEOUT_MS: intVar(limits.headersTimeoutMs, 1_000, 600_000),
+  REQUEST_TIMEOUT_MS: intVar(limits.requestTimeoutMs, 1_000, 600_000),
+  // 0 turns the minimum body rate off (REQUEST_TIMEOUT_MS still bounds a body).
+  MIN_BODY_BYTES_PER_SECOND: intVar(limits.minBodyBytesPerSecond, 0, 1_000_000_000),
+  SEND_TIMEOUT_MS: intVar(limits.sendTimeoutMs, 1_000, 600_000),
   CORS_ORIGINS: corsOrigins,
   APP_VERSION: z.string().max(64).optional(),
   GIT_COMMIT: z.string().max(64).default('unknown'),
