@@ -18,6 +18,7 @@ import { RequestObserver } from '../http/observe-requests.js';
 import { replyJson } from '../http/reply.js';
 import { requestEdge } from '../http/request-edge.js';
 import { createHttpMetrics } from '../metrics/http-metrics.js';
+import { allowedMethodsFinder } from './allowed-methods.js';
 import { createRouter } from './create-router.js';
 import { defaultSwaggerAssetsDir, registerDocs } from './docs.js';
 import { registerServiceRoutes, type ServiceInfo } from './service-routes.js';
@@ -82,7 +83,7 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
   };
   const app = createRouter();
   app.onError(errorHandler);
-  app.notFound(notFoundHandler);
+  app.notFound(notFoundHandler(allowedMethodsFinder(() => app.routes)));
 
   const observer = new RequestObserver(createHttpMetrics(options.registry), options.logger);
   app.use('*', requestEdge({ logger: options.logger, observer, lifecycle: options.lifecycle }));

@@ -50,7 +50,8 @@ export interface ClientErrorOptions {
  */
 export function answerClientErrorsWithProblems(server: Server, options: ClientErrorOptions): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // The client went away (mid-request, too: the parser then reports an unexpected end): nothing to answer.
+    if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
       socket.destroy();
       return;
     }
