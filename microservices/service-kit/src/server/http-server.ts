@@ -38,8 +38,8 @@ export interface RunningServer {
 
 /** The server's own warnings (a cap hit, a refusal, a cut) are logged at most once per this, per kind. */
 const WARN_INTERVAL_MS = 10_000;
-/** Closing idle keep-alive connections when the connection cap is hit, at most once per this. */
-const IDLE_SWEEP_INTERVAL_MS = 1_000;
+/** Connections Node accepts beyond MAX_CONNECTIONS while evicted ones are still closing. */
+const CONNECTION_HEADROOM = 16;
 
 /** Starts listening and resolves once the port is bound (port 0 picks a free one). */
 export function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
@@ -69,7 +69,9 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
     }) as Server;
     // One more than the limit, so a request with too many header fields can be told from one at the limit.
     server.maxHeadersCount = MAX_HEADER_FIELDS + 1;
-    server.maxConnections = limits.maxConnections;
+    // The cap itself is RequestAdmission's (it evicts the quietest connection for a newcomer); Node's
+    // own, a little above it, is the backstop for connections arriving faster than evictions close them.
+    server.maxConnections = limits.maxConnections + CONNECTION_HEADROOM;
     // headersTimeout no longer needs to exceed keepAliveTimeout (Node ≥ 18 times headers from a request's
     // first byte, not from the previous answer); server.test.ts holds both to that.
     admission.attach(server);
@@ -78,20 +80,13 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
       warn,
       ended: (socket) => admission.ended(socket),
     });
-    let lastIdleSweep = Number.NEGATIVE_INFINITY;
     server.on('drop', () => {
       metrics.connectionsDropped.inc();
       warn(
         'drop',
-        { max_connections: limits.maxConnections },
-        'connection refused: MAX_CONNECTIONS open; closing idle keep-alive connections',
+        { max_connections: server.maxConnections },
+        'connection refused: hard connection cap reached',
       );
-      // Idle keep-alive connections are the cheapest to give up: their clients reconnect at once.
-      const now = performance.now();
-      if (now - lastIdleSweep >= IDLE_SWEEP_INTERVAL_MS) {
-        lastIdleSweep = now;
-        server.closeIdleConnections();
-      }
     });
     server.once('error', reject);
     server.once('listening', () => {

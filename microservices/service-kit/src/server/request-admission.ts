@@ -37,6 +37,8 @@ interface Connection {
   /** Bytes that had left the send buffer when the sweep last saw it move, and since when it has not. */
   sentMark: number;
   stalledSince: number | undefined;
+  /** Since when nothing of this connection is in flight (its opening, or its last answer's close). */
+  quietSince: number;
   /** When the server ended this connection; a peer that never closes its side is destroyed after a grace. */
   endedAt: number | undefined;
 }
@@ -120,7 +122,7 @@ export class RequestAdmission {
 
   /** Tracks the server's connections and runs the periodic checks until it closes. */
   attach(server: Server): void {
-    server.on('connection', (socket: Socket) => this.#track(socket));
+    server.on('connection', (socket: Socket) => this.#connected(socket));
     const sweep = setInterval(() => this.sweep(), CONNECTION_CHECK_INTERVAL_MS);
     sweep.unref();
     server.once('close', () => clearInterval(sweep));
@@ -129,6 +131,42 @@ export class RequestAdmission {
   /** Requests in the app right now. */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  /**
+   * The connection cap, `maxConnections`: a connection past it takes the place of the one that has been
+   * quiet (nothing in flight) the longest: an idle keep-alive connection, whose client reconnects at once,
+   * or one still holding back its headers, as a slowloris does. Refusing the newcomer instead would let
+   * whoever holds the slots first (1,100 slow sockets did) lock every later client out, probes included.
+   * Only when every connection has a request in flight is the newcomer closed.
+   */
+  #connected(socket: Socket): void {
+    if (this.#connections.size >= this.#limits.maxConnections) {
+      const quietest = this.#quietest();
+      if (quietest) {
+        quietest.socket.destroy();
+        this.#metrics.connectionsCut.inc({ reason: 'evicted_at_cap' });
+      } else {
+        this.#metrics.connectionsDropped.inc();
+        socket.destroy();
+      }
+      this.#warn(
+        'cap',
+        { max_connections: this.#limits.maxConnections, evicted: quietest !== undefined },
+        'MAX_CONNECTIONS open: closing the quietest connection (or, if none is quiet, the new one)',
+      );
+      if (!quietest) return;
+    }
+    this.#track(socket);
+  }
+
+  #quietest(): Connection | undefined {
+    let quietest: Connection | undefined;
+    for (const connection of this.#connections.values()) {
+      if (connection.inFlight > 0 || connection.waiting.length > 0 || connection.socket.destroyed) continue;
+      if (!quietest || connection.quietSince < quietest.quietSince) quietest = connection;
+    }
+    return quietest;
   }
 
   #track(socket: Socket): Connection {
@@ -143,6 +181,7 @@ export class RequestAdmission {
       releases: new Set(),
       sentMark: 0,
       stalledSince: undefined,
+      quietSince: this.#now(),
       endedAt: undefined,
     };
     this.#connections.set(socket, connection);
@@ -186,6 +225,7 @@ export class RequestAdmission {
     const release = () => {
       if (!connection.releases.delete(release)) return;
       connection.inFlight -= 1;
+      if (connection.inFlight === 0) connection.quietSince = this.#now();
       if (inApp) {
         this.#inFlight -= 1;
         this.#metrics.inFlight.dec();

@@ -25,7 +25,7 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
     }),
     connectionsCut: new Counter({
       name: 'http_connections_cut_total',
-      help: 'Connections the server closed: slow_body, send_timeout, pipeline_overflow.',
+      help: 'Connections the server closed: slow_body, send_timeout, pipeline_overflow, evicted_at_cap.',
       labelNames: ['reason'] as const,
       registers,
     }),
