@@ -19,7 +19,9 @@ export function chartRuntime(): ChartRuntime {
   const nodeOptions = /^\s+nodeOptions:\s*"([^"]+)"/m.exec(values)?.[1];
   const liveness = /^\s+liveness:\n(?:\s{4,}.*\n)*?\s{4,}timeoutSeconds:\s*(\d+)/m.exec(values)?.[1];
   if (nodeOptions === undefined || liveness === undefined) {
-    throw new Error('helm/microservice/values.yaml: config.nodeOptions or probes.liveness.timeoutSeconds not found');
+    throw new Error(
+      'helm/microservice/values.yaml: config.nodeOptions or probes.liveness.timeoutSeconds not found',
+    );
   }
   return { nodeOptions, livenessTimeoutMs: Number(liveness) * 1_000 };
 }

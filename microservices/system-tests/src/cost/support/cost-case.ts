@@ -1,9 +1,9 @@
 import { percentileOf } from '@microservices/service-kit/testing';
 import { expect } from 'vitest';
-import { type RunningService, startService, type ServiceName } from '../../support/processes.js';
 import { reportFigures } from '../../resilience/support/report.js';
+import { type RunningService, type ServiceName, startService } from '../../support/processes.js';
 import { chartRuntime } from './chart-values.js';
-import { type LegitRequest, legitLoop, type LoopResult, probeLoop } from './http-loops.js';
+import { type LegitRequest, type LoopResult, legitLoop, probeLoop } from './http-loops.js';
 import { memoryOf, watchRss } from './proc-memory.js';
 
 const chart = chartRuntime();
@@ -15,7 +15,10 @@ export const PROBE_TIMEOUT_MS = chart.livenessTimeoutMs;
  * Starts a built service as the chart runs it (its NODE_OPTIONS heap caps) on a free loopback port;
  * `env` adds to (or overrides) the defaults, e.g. a low MAX_CONNECTIONS.
  */
-export function startCostService(name: ServiceName, env: Record<string, string> = {}): Promise<RunningService> {
+export function startCostService(
+  name: ServiceName,
+  env: Record<string, string> = {},
+): Promise<RunningService> {
   return startService(name, { NODE_OPTIONS: chart.nodeOptions, LOG_LEVEL: 'info', ...env });
 }
 
@@ -80,7 +83,10 @@ export async function runCostCase(c: CostCase): Promise<CostResult> {
     legitSuccessPct: attempts === 0 ? 0 : (100 * legitResult.ok) / attempts,
     probeP99Ms: percentileOf(probeResult.latenciesMs, 99),
     rssPeakMb: rss.stop(),
-    survived: c.service.process.exitCode === null && c.service.process.signalCode === null && memoryOf(pid) !== undefined,
+    survived:
+      c.service.process.exitCode === null &&
+      c.service.process.signalCode === null &&
+      memoryOf(pid) !== undefined,
     outcome,
   };
   rows.push(row);

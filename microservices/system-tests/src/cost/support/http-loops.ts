@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LOOPBACK } from '../../support/processes.js';
 
 export interface LoopResult {
@@ -69,15 +70,8 @@ function record(result: LoopResult, a: Attempt, timeoutMs: number, ok: boolean):
 }
 
 const newResult = (): LoopResult => ({ latenciesMs: [], ok: 0, failed: 0, failures: {} });
-const pause = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  sleep(ms, undefined, { signal }).catch(() => undefined);
 
 /**
  * The kubelet's liveness probe as it calls it: `GET /health/live` on a new connection each time, with the
@@ -115,7 +109,12 @@ export async function legitLoop(
     for (let i = 0; !options.signal.aborted; i += 1) {
       const r = options.next(i);
       const send = () =>
-        attempt(options.port, r.path, { agent, timeoutMs: options.timeoutMs, method: r.method, body: r.body });
+        attempt(options.port, r.path, {
+          agent,
+          timeoutMs: options.timeoutMs,
+          method: r.method,
+          body: r.body,
+        });
       let a = await send();
       if (a.error !== undefined && a.error !== 'timeout') a = await send();
       record(result, a, options.timeoutMs, a.status === r.expect);

@@ -81,7 +81,11 @@ export const statusesIn = (text: string): number[] =>
   [...text.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1]));
 
 /** The first response's header block and body (Content-Length framed), for problem assertions. */
-export function firstResponse(text: string): { status: number; headers: Record<string, string>; body: string } {
+export function firstResponse(text: string): {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+} {
   const end = text.indexOf('\r\n\r\n');
   const [statusLine = '', ...lines] = text.slice(0, Math.max(0, end)).split('\r\n');
   const headers: Record<string, string> = {};
