@@ -60,11 +60,15 @@ const DOT_SEGMENT = refuse(
   false,
 );
 
-/** `.` and `..` segments once `%2e`, `%2f` and `%5c` are decoded, with `/` or `\` between segments. */
+/**
+ * A `.` or `..` segment once `%2e` is decoded, as URL parsing resolves them (it treats `\` as `/` in
+ * http URLs, and leaves `%2F` alone: `..%2F..` is one segment, an id that merely contains dots and
+ * slashes, and its route gets it verbatim).
+ */
 export function hasDotSegment(path: string): boolean {
   // The hot path: nearly every API path has neither a dot nor a percent sign.
   if (!path.includes('.') && !path.includes('%')) return false;
-  const decoded = path.replace(/%2e/gi, '.').replace(/%2f/gi, '/').replace(/%5c/gi, '\\');
+  const decoded = path.replace(/%2e/gi, '.');
   return decoded.split(/[/\\]/).some((segment) => segment === '.' || segment === '..');
 }
 
