@@ -37,7 +37,7 @@ async function seedUsers(): Promise<string> {
     new Promise<string>((resolve, reject) => {
       const body = JSON.stringify({
         name: 'n'.repeat(200),
-        email: `${runId}-${i}-${'e'.repeat(200)}`.slice(0, 240) + '@example.com',
+        email: `${`${runId}-${i}-${'e'.repeat(200)}`.slice(0, 240)}@example.com`,
       });
       const req = request(
         {
