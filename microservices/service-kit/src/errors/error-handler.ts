@@ -120,7 +120,8 @@ export const notFoundHandler =
   (c) => {
     c.set('unmatchedRoute', true);
     const allowed = allowedMethods(c.req.path);
-    if (allowed.length > 0) {
+    // A route that matched and said "not found" itself (an unknown asset) stays a 404.
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       return problemJson(
         c,
         {

@@ -238,5 +238,8 @@ describe('startHttpServer with a service app: what a dropped upload is', () => {
     expect(res.headers.get('allow')).toBe('POST');
     expect(await res.json()).toMatchObject({ type: 'urn:problem-type:method-not-allowed', status: 405 });
     expect((await app.request('/api/nothing-here', { method: 'GET' })).status).toBe(404);
+    // A route that matched and answers "not found" itself stays a 404, not a 405 for its own method.
+    app.get('/api/things/:id', (c) => c.notFound());
+    expect((await app.request('/api/things/42', { method: 'GET' })).status).toBe(404);
   });
 });
