@@ -205,6 +205,7 @@ function serviceApp() {
     { title: 'kit-test', description: 'test', checks: [] },
   );
   app.openapi(echoRoute, (c) => c.json(c.req.valid('json'), 200));
+  app.get('/api/things/:id', (c) => c.notFound());
   return { app, log, registry };
 }
 
@@ -239,7 +240,6 @@ describe('startHttpServer with a service app: what a dropped upload is', () => {
     expect(await res.json()).toMatchObject({ type: 'urn:problem-type:method-not-allowed', status: 405 });
     expect((await app.request('/api/nothing-here', { method: 'GET' })).status).toBe(404);
     // A route that matched and answers "not found" itself stays a 404, not a 405 for its own method.
-    app.get('/api/things/:id', (c) => c.notFound());
     expect((await app.request('/api/things/42', { method: 'GET' })).status).toBe(404);
   });
 });
