@@ -34,7 +34,11 @@ export default defineConfig({
         test: {
           name: 'system',
           include: ['microservices/system-tests/src/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'microservices/system-tests/src/resilience/**'],
+          exclude: [
+            ...configDefaults.exclude,
+            'microservices/system-tests/src/resilience/**',
+            'microservices/system-tests/src/cost/**',
+          ],
           globalSetup: ['microservices/system-tests/src/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -47,7 +51,11 @@ export default defineConfig({
           // The reliability and security proof (issue 7): outages, faults, drain under load, fuzzing, hostile
           // input, against the built services on real ports. `npm run test:resilience` runs it alone.
           name: 'resilience',
-          include: ['microservices/system-tests/src/resilience/**/*.test.ts'],
+          // The cost group (issue 13: attacks that cost the sender little) runs with it: same built services.
+          include: [
+            'microservices/system-tests/src/resilience/**/*.test.ts',
+            'microservices/system-tests/src/cost/**/*.test.ts',
+          ],
           globalSetup: ['microservices/system-tests/src/support/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,

@@ -31,10 +31,11 @@ describe('unknown routes', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
   });
 
-  it('when the method is not one the path supports, then it answers a 404 problem', async () => {
+  it('when the method is not one the path supports, then it answers a 405 problem with Allow listing the ones it does', async () => {
     const { client } = buildTestApp();
     const res = await client.request('PATCH', '/api/v1/orders/some-id', { json: {} });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('DELETE, GET, HEAD, PUT');
   });
 });
 

@@ -83,10 +83,11 @@ describe('unknown routes', () => {
     expect(res.body).toMatchObject({ status: 404, detail: 'No route for GET /no/such/thing' });
   });
 
-  it('when the method is not one the path supports, then it answers a 404 problem', async () => {
+  it('when the method is not one the path supports, then it answers a 405 problem with Allow listing the ones it does', async () => {
     const { client } = buildTestApp();
     const res = await client.request('PATCH', '/api/v1/users', { json: {} });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
     expect(res.headers.get('content-type')).toBe('application/problem+json');
   });
 });

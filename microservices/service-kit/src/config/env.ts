@@ -3,6 +3,7 @@ import { faultEnvShape } from '../faults/fault-env.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../http/body-limit.js';
 import { isProxyEntry } from '../http/client-address.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES } from '../paging/page-reply.js';
+import { DEFAULT_SERVER_LIMITS as limits } from '../server/limits.js';
 import { booleanVar, intVar, numberVar } from './vars.js';
 
 export { booleanVar, decimalVar, intVar, numberVar, portVar } from './vars.js';
@@ -93,6 +94,15 @@ export const commonEnvShape = {
   KEEP_ALIVE_TIMEOUT_MS: intVar(65_000, 1_000, 600_000),
   BODY_LIMIT_BYTES: intVar(DEFAULT_BODY_LIMIT_BYTES, 1_024, 104_857_600),
   MAX_RESPONSE_BYTES: intVar(DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES, 67_108_864),
+  // The server's bounds on connections and requests; server/limits.ts gives the reasoning for each default.
+  MAX_CONNECTIONS: intVar(limits.maxConnections, 1, 1_000_000),
+  MAX_INFLIGHT_REQUESTS: intVar(limits.maxInflightRequests, 1, 100_000),
+  MAX_PIPELINED_REQUESTS: intVar(limits.maxPipelinedRequests, 1, 128),
+  HEADERS_TIMEOUT_MS: intVar(limits.headersTimeoutMs, 1_000, 600_000),
+  REQUEST_TIMEOUT_MS: intVar(limits.requestTimeoutMs, 1_000, 600_000),
+  // 0 turns the minimum body rate off (REQUEST_TIMEOUT_MS still bounds a body).
+  MIN_BODY_BYTES_PER_SECOND: intVar(limits.minBodyBytesPerSecond, 0, 1_000_000_000),
+  SEND_TIMEOUT_MS: intVar(limits.sendTimeoutMs, 1_000, 600_000),
   CORS_ORIGINS: corsOrigins,
   RATE_LIMIT_ENABLED: booleanVar(false),
   RATE_LIMIT_RPS: numberVar(100, 0.01, 1_000_000),

@@ -1,7 +1,9 @@
+import type { HttpBindings } from '@hono/node-server';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../http/app-env.js';
+import { connectionCutStatus } from '../http/connection-verdict.js';
 import { reply } from '../http/reply.js';
 import { AppError } from './app-error.js';
 import { PROBLEM_CONTENT_TYPE, type Problem, problemTypeUri } from './problem.js';
@@ -11,9 +13,11 @@ const statusTitles: Partial<Record<number, string>> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  499: 'Client Closed Request',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -45,6 +49,18 @@ export function problemJson(
   );
 }
 
+/**
+ * The status of a request whose connection is gone while the app was still reading it, if it is: `408`
+ * when the server cut it (request timeout, body too slow), else `499`, nginx's "client closed request".
+ * Neither answer reaches anyone; the status is for the access log and metrics, which must not count an
+ * abandoned upload as a server error (anyone could inflate the 5xx alert with them).
+ */
+function abandonedStatus(c: Context<AppEnv>): 408 | 499 | undefined {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  if (!incoming?.destroyed) return undefined;
+  return connectionCutStatus(incoming.socket) === 408 ? 408 : 499;
+}
+
 const INTERNAL_DETAIL = 'An unexpected error occurred. Quote the request id when reporting it.';
 
 /** Central error handler: AppError and HTTPException become problems; anything else is a 500 without internals. */
@@ -74,6 +90,18 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
       detail: err.message || (statusTitles[status] ?? 'Error'),
     });
   }
+  const abandoned = abandonedStatus(c);
+  if (abandoned !== undefined) {
+    return problemJson(c, {
+      type: problemTypeUri(abandoned === 408 ? 'request-timeout' : 'client-closed-request'),
+      title: statusTitles[abandoned] as string,
+      status: abandoned as ContentfulStatusCode,
+      detail:
+        abandoned === 408
+          ? 'The request was not received in time.'
+          : 'The client closed the connection before the request was read.',
+    });
+  }
   c.get('logger')?.error({ err }, 'unhandled error');
   return problemJson(c, {
     type: problemTypeUri('internal'),
@@ -83,12 +111,32 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   });
 };
 
-export const notFoundHandler: NotFoundHandler<AppEnv> = (c) => {
-  c.set('unmatchedRoute', true);
-  return problemJson(c, {
-    type: problemTypeUri('not-found'),
-    title: 'Not Found',
-    status: 404,
-    detail: `No route for ${c.req.method} ${c.req.path}`,
-  });
-};
+/**
+ * No route matched: a `405` with `Allow` when routes answer this path with other methods (`allowedMethods`
+ * derives them from the registered routes), else a `404`.
+ */
+export const notFoundHandler =
+  (allowedMethods: (path: string) => readonly string[]): NotFoundHandler<AppEnv> =>
+  (c) => {
+    c.set('unmatchedRoute', true);
+    const allowed = allowedMethods(c.req.path);
+    // A route that matched and said "not found" itself (an unknown asset) stays a 404.
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+      return problemJson(
+        c,
+        {
+          type: problemTypeUri('method-not-allowed'),
+          title: 'Method Not Allowed',
+          status: 405,
+          detail: `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`,
+        },
+        { Allow: allowed.join(', ') },
+      );
+    }
+    return problemJson(c, {
+      type: problemTypeUri('not-found'),
+      title: 'Not Found',
+      status: 404,
+      detail: `No route for ${c.req.method} ${c.req.path}`,
+    });
+  };

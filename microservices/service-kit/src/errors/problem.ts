@@ -41,6 +41,11 @@ const problemExamples: Record<number, { title: string; detail: string; type: str
     type: 'idempotency-key-reused',
   },
   408: { title: 'Request Timeout', detail: 'The request was not received in time.', type: 'request-timeout' },
+  405: {
+    title: 'Method Not Allowed',
+    detail: 'DELETE is not allowed on /api/v1/users; allowed: GET, HEAD, POST',
+    type: 'method-not-allowed',
+  },
   431: {
     title: 'Request Header Fields Too Large',
     detail: 'Request headers are too large.',
@@ -128,17 +133,26 @@ export const storeFullResponse = problemResponse(
 
 /** The error responses every route can produce regardless of what it does. */
 export const commonProblemResponses = {
-  400: problemResponse(400, 'Invalid request, e.g. a malformed X-Request-Id header'),
-  // Node's HTTP parser answers these before any route runs (see server/client-errors.ts).
-  408: problemResponse(408, 'The request was not received within the server’s request timeout'),
-  431: problemResponse(431, 'Request headers exceed 16 KiB'),
+  400: problemResponse(
+    400,
+    'Invalid request, e.g. a malformed X-Request-Id header; answered by the server before any route: a duplicate or missing Host, Transfer-Encoding on HTTP/1.0, a dot segment (plain or %2e-encoded) in the path',
+  ),
+  // The server answers these before any route runs (see server/client-errors.ts, server/strict-http.ts).
+  408: problemResponse(
+    408,
+    'The headers did not arrive within HEADERS_TIMEOUT_MS, the request within REQUEST_TIMEOUT_MS, or the body at MIN_BODY_BYTES_PER_SECOND',
+  ),
+  431: problemResponse(431, 'Request headers exceed 16 KiB or 100 fields'),
   429: problemResponse(429, 'This client sent more than its rate limit allows (when RATE_LIMIT_ENABLED)'),
   500: problemResponse(500),
 };
 
 /** The error responses of every route that takes a JSON body. */
 export const bodyProblemResponses = {
-  400: problemResponse(400, 'Invalid body, malformed JSON, unknown fields or invalid X-Request-Id'),
+  400: problemResponse(
+    400,
+    'Invalid body, malformed JSON, unknown fields or invalid X-Request-Id; or refused by the server before any route (duplicate or missing Host, Transfer-Encoding on HTTP/1.0, a dot segment in the path)',
+  ),
   408: commonProblemResponses[408],
   413: problemResponse(413),
   415: problemResponse(415),

@@ -73,6 +73,7 @@ export class RequestObserver {
       status,
       duration_ms: Math.round(seconds * 1e5) / 100,
     };
-    this.#accessLog[level](entry, 'request completed');
+    // 499: the client went away before its request was read (error-handler.ts); nothing failed here.
+    this.#accessLog[level](entry, status === 499 ? 'client closed request' : 'request completed');
   }
 }

@@ -20,6 +20,7 @@ import { type RateLimitSettings, rateLimit } from '../http/rate-limit.js';
 import { replyJson } from '../http/reply.js';
 import { requestEdge } from '../http/request-edge.js';
 import { createHttpMetrics } from '../metrics/http-metrics.js';
+import { allowedMethodsFinder } from './allowed-methods.js';
 import { createRouter } from './create-router.js';
 import { defaultSwaggerAssetsDir, registerDocs } from './docs.js';
 import { registerServiceRoutes, type ServiceInfo } from './service-routes.js';
@@ -88,7 +89,7 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
   };
   const app = createRouter();
   app.onError(errorHandler);
-  app.notFound(notFoundHandler);
+  app.notFound(notFoundHandler(allowedMethodsFinder(() => app.routes)));
 
   const observer = new RequestObserver(createHttpMetrics(options.registry), options.logger);
   app.use('*', requestEdge({ logger: options.logger, observer, lifecycle: options.lifecycle }));

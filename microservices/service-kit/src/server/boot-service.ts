@@ -62,10 +62,11 @@ export async function bootService(options: BootOptions): Promise<void> {
   const bundledAssets = fileURLToPath(new URL('./swagger-ui', options.mainUrl));
   const lifecycle = new Lifecycle();
   const faults = announceFaults(env, logger);
+  const registry = createMetricsRegistry({ defaultMetrics: true });
   const { app, resources } = await options.build({
     info,
     logger,
-    registry: createMetricsRegistry({ defaultMetrics: true }),
+    registry,
     lifecycle,
     docsAssetsDir: existsSync(bundledAssets) ? bundledAssets : defaultSwaggerAssetsDir(),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
@@ -89,6 +90,17 @@ export async function bootService(options: BootOptions): Promise<void> {
       port: env.PORT,
       host: env.HOST,
       keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+      limits: {
+        maxConnections: env.MAX_CONNECTIONS,
+        maxInflightRequests: env.MAX_INFLIGHT_REQUESTS,
+        maxPipelinedRequests: env.MAX_PIPELINED_REQUESTS,
+        headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+        minBodyBytesPerSecond: env.MIN_BODY_BYTES_PER_SECOND,
+        sendTimeoutMs: env.SEND_TIMEOUT_MS,
+      },
+      logger,
+      registry,
     });
   } catch (err) {
     // EADDRINUSE, EACCES: say which address in one line instead of a stack trace, and exit non-zero.

@@ -408,10 +408,19 @@ describe.each([
     expect(res.headers.get('content-type')).toBe('application/problem+json');
   });
 
-  it('when the raw path climbs out with ../, then it is normalised and lands on no route: 404 problem', async () => {
+  it('when the raw path climbs out with ../ (plain or %2e-encoded), then the server refuses it before routing: 400 invalid-path', async () => {
     const port = client() === userApi ? users.port : orders.port;
-    const res = await sendRaw(port, rawRequest('GET', `${base}/../../../etc/passwd`));
-    expectRawProblem(res, 404, 'not-found');
+    // Once 404 after URL normalisation; a dot segment is now refused outright (issue 13, strict HTTP).
+    for (const climb of ['/../../../etc/passwd', '/%2e%2e/%2E%2E/etc/passwd', '/.%2e/metrics']) {
+      const res = await sendRaw(port, rawRequest('GET', `${base}${climb}`));
+      expectRawProblem(res, 400, 'invalid-path');
+    }
+  });
+
+  it('when a known path is called with a method it does not have, then 405 with Allow listing the ones it has', async () => {
+    const res = await client().request<Problem>('DELETE', base);
+    expectProblem(res, 405, 'method-not-allowed');
+    expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
   });
 });
 

@@ -1,0 +1,369 @@
+import { Agent, request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonLogs } from '../support/logs.js';
+import { LOOPBACK, type RunningService, stopAll } from '../support/processes.js';
+import { metricValue, parseMetrics, type Sample } from '../support/prometheus.js';
+import { expectWithstood, printCostTable, runCostCase, startCostService } from './support/cost-case.js';
+import type { LegitRequest } from './support/http-loops.js';
+import { closeAll, firstResponse, type HeldSocket, openSockets, statusesIn } from './support/raw-sockets.js';
+
+// Issue 13's connection findings, against user-service as the chart runs it. Timeouts are shortened so
+// each case takes seconds; the bounds are the same code paths as the defaults.
+const HEADERS_TIMEOUT_MS = 2_000;
+const SEND_TIMEOUT_MS = 2_000;
+const MAX_CONNECTIONS = 200;
+/** What the server may add to a timeout: its 1 s check interval, plus scheduling on 2 busy cores. */
+const CHECK_SLACK_MS = 1_000 + 1_000;
+const SEEDED_USERS = 1_000;
+/** Legitimate traffic must keep succeeding at this rate beside every attack here. */
+const LEGIT_MIN_PCT = 99;
+
+let users: RunningService;
+let knownId: string;
+const runId = `${process.pid}-${Date.now()}`;
+
+async function metrics(): Promise<Sample[]> {
+  const res = await fetch(`${users.url}/metrics`);
+  return parseMetrics(await res.text());
+}
+
+const count = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+  metricValue(samples, name, labels);
+
+/** Users of the largest valid size, so one `?limit=1000` list answer is about 560 KB. */
+async function seedUsers(): Promise<string> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const post = (i: number) =>
+    new Promise<string>((resolve, reject) => {
+      const body = JSON.stringify({
+        name: 'n'.repeat(200),
+        email: `${`${runId}-${i}-${'e'.repeat(200)}`.slice(0, 240)}@example.com`,
+      });
+      const req = request(
+        {
+          host: LOOPBACK,
+          port: users.port,
+          path: '/api/v1/users',
+          method: 'POST',
+          agent,
+          headers: { 'Content-Type': 'application/json' },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            text += d;
+          });
+          res.on('end', () =>
+            res.statusCode === 201
+              ? resolve((JSON.parse(text) as { id: string }).id)
+              : reject(new Error(text)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const ids: string[] = [];
+  for (let i = 0; i < SEEDED_USERS; i += 50) {
+    ids.push(...(await Promise.all(Array.from({ length: 50 }, (_, j) => post(i + j)))));
+  }
+  agent.destroy();
+  return ids[0] as string;
+}
+
+/** Reads of a known user, and every tenth request a create: what a client of the API does. */
+const legit = (i: number): LegitRequest =>
+  i % 10 === 9
+    ? {
+        method: 'POST',
+        path: '/api/v1/users',
+        body: JSON.stringify({ name: 'Legit', email: `legit-${runId}-${i}-${Math.random()}@example.com` }),
+        expect: 201,
+      }
+    : { method: 'GET', path: `/api/v1/users/${knownId}`, expect: 200 };
+
+const within = <T>(what: string, ms: number, promise: Promise<T>): Promise<T> =>
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms)),
+  ]);
+
+/** Polls the service's metrics until `value(samples)` reaches `expected` (bounded), and returns them. */
+async function metricReaches(what: string, value: (s: Sample[]) => number, expected: number, ms: number) {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const samples = await metrics();
+    if (value(samples) >= expected) return samples;
+    if (performance.now() > deadline)
+      throw new Error(`${what}: ${value(samples)} < ${expected} after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const cuts = (reason: string) => (s: Sample[]) => count(s, 'http_connections_cut_total', { reason });
+
+/** A client that never reads sees no end until it reads again: read what is left, then await the close. */
+async function endingsOf(held: readonly HeldSocket[]) {
+  for (const h of held) h.socket.resume();
+  return within('the client-side closes', 5_000, Promise.all(held.map((h) => h.ended)));
+}
+
+const listRequests = (n: number) =>
+  'GET /api/v1/users?limit=1000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(n);
+
+beforeAll(async () => {
+  users = await startCostService('user-service', {
+    HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+    SEND_TIMEOUT_MS: String(SEND_TIMEOUT_MS),
+    MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+  });
+  knownId = await seedUsers();
+}, 60_000);
+
+afterAll(async () => {
+  printCostTable();
+  await stopAll();
+});
+
+describe('cost: connections and pipelines (user-service, chart heap flags)', () => {
+  it('when 5 connections each write 400 pipelined list requests and never read, then few answers are built and each connection is cut', async () => {
+    const before = await metrics();
+    let held: HeldSocket[];
+    const result = await runCostCase({
+      service: users,
+      attack: 'pipelined unread GETs',
+      rate: '5 connections × 400 `GET ?limit=1000` in one 20 KB write each, never read',
+      legit,
+      run: async () => {
+        const already = cuts('pipeline_overflow')(before);
+        held = await openSockets(5, users.port, () => listRequests(400), { read: false });
+        await metricReaches('pipeline_overflow cuts', cuts('pipeline_overflow'), already + 5, 5_000);
+        const endings = await endingsOf(held);
+        return `cut ×${endings.length} (pipeline_overflow)`;
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    const after = await metrics();
+    const built =
+      count(after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' }) -
+      count(before, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
+    // At most MAX_PIPELINED_REQUESTS (4) per connection are ever handed to the app before the cut.
+    expect(built).toBeLessThanOrEqual(5 * 4);
+    expect(
+      count(after, 'http_connections_cut_total', { reason: 'pipeline_overflow' }) -
+        count(before, 'http_connections_cut_total', { reason: 'pipeline_overflow' }),
+    ).toBe(5);
+  });
+
+  it('when 5 connections pipeline 100 list requests (under the queue bound) and never read, then the send stalls and the connection is cut after SEND_TIMEOUT_MS', async () => {
+    const before = await metrics();
+    const result = await runCostCase({
+      service: users,
+      attack: 'answers never read',
+      rate: '5 connections × 100 `GET ?limit=1000` (560 KB answers), never read',
+      legit,
+      run: async () => {
+        const already = cuts('send_timeout')(before);
+        const started = performance.now();
+        const held = await openSockets(5, users.port, () => listRequests(100), { read: false });
+        await metricReaches(
+          'send_timeout cuts',
+          cuts('send_timeout'),
+          already + 5,
+          SEND_TIMEOUT_MS + 2 * CHECK_SLACK_MS + 2_000,
+        );
+        const seconds = (performance.now() - started) / 1000;
+        await endingsOf(held);
+        return `cut ×5 (send_timeout) within ${seconds.toFixed(1)} s`;
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    const after = await metrics();
+    const built =
+      count(after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' }) -
+      count(before, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
+    expect(built, 'answers built for 500 requests').toBeLessThan(500 / 4);
+    expect(
+      count(after, 'http_connections_cut_total', { reason: 'send_timeout' }) -
+        count(before, 'http_connections_cut_total', { reason: 'send_timeout' }),
+    ).toBe(5);
+    result.row.outcome += `; ${built} of 500 answers built`;
+  });
+
+  it('when 150 connections send their headers one line every 500 ms (slowloris), then each gets a 408 problem within HEADERS_TIMEOUT_MS + the check interval', async () => {
+    const result = await runCostCase({
+      service: users,
+      attack: 'slow headers (slowloris)',
+      rate: '150 connections, one header line per 500 ms each',
+      legit,
+      run: async () => {
+        const held = await openSockets(
+          150,
+          users.port,
+          () => 'GET /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+        );
+        const drip = setInterval(() => {
+          for (const h of held) if (!h.socket.destroyed) h.socket.write('X-Drip: 1\r\n');
+        }, 500);
+        try {
+          const endings = await within(
+            'the header timeouts',
+            HEADERS_TIMEOUT_MS + CHECK_SLACK_MS + 2_000,
+            Promise.all(held.map((h) => h.ended)),
+          );
+          const statuses = endings.map((e) => firstResponse(e.received).status);
+          expect(
+            statuses.every((s) => s === 408),
+            JSON.stringify(statuses.slice(0, 10)),
+          ).toBe(true);
+          const problem = JSON.parse(firstResponse(endings[0]?.received ?? '').body) as { type: string };
+          expect(problem.type).toBe('urn:problem-type:request-timeout');
+          const longest = Math.max(...endings.map((e) => e.afterMs));
+          expect(longest).toBeLessThan(HEADERS_TIMEOUT_MS + CHECK_SLACK_MS);
+          return `408 ×${endings.length}, the last after ${(longest / 1000).toFixed(1)} s`;
+        } finally {
+          clearInterval(drip);
+        }
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+  });
+
+  it('when 50 uploads trickle 20 bytes/s, then each is cut with a 408 after the 5 s grace, long before REQUEST_TIMEOUT_MS, and counted as 408, not 5xx', async () => {
+    const before = await metrics();
+    const result = await runCostCase({
+      service: users,
+      attack: 'slow bodies',
+      rate: '50 uploads, Content-Length 10000, 10 bytes per 500 ms each',
+      legit,
+      run: async () => {
+        const head =
+          'POST /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"name": "';
+        const held = await openSockets(50, users.port, () => head);
+        const drip = setInterval(() => {
+          for (const h of held) if (!h.socket.destroyed) h.socket.write('x'.repeat(10));
+        }, 500);
+        try {
+          const endings = await within(
+            'the slow-body cuts',
+            5_000 + CHECK_SLACK_MS + 3_000,
+            Promise.all(held.map((h) => h.ended)),
+          );
+          const statuses = endings.map((e) => firstResponse(e.received).status);
+          expect(
+            statuses.every((s) => s === 408),
+            JSON.stringify(statuses.slice(0, 10)),
+          ).toBe(true);
+          const longest = Math.max(...endings.map((e) => e.afterMs));
+          return `408 ×${endings.length}, the last after ${(longest / 1000).toFixed(1)} s`;
+        } finally {
+          clearInterval(drip);
+        }
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    // The app sees each body read fail when the connection is cut; it logs and counts them as the 408 they are.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const after = await metrics();
+    const cut = (s: Sample[]) => count(s, 'http_connections_cut_total', { reason: 'slow_body' });
+    expect(cut(after) - cut(before)).toBe(50);
+    const fiveXx = (s: Sample[]) =>
+      s
+        .filter((x) => x.name === 'http_requests_total' && x.labels.status_code?.startsWith('5'))
+        .reduce((a, x) => a + x.value, 0);
+    expect(fiveXx(after)).toBe(fiveXx(before));
+  });
+
+  it('when 300 idle connections are opened against MAX_CONNECTIONS=200, then the quietest are evicted for newcomers, probes keep being answered, and the cap is logged, not once per socket', async () => {
+    const before = await metrics();
+    const linesBefore = users.logs().length;
+    const result = await runCostCase({
+      service: users,
+      attack: 'idle sockets beyond MAX_CONNECTIONS',
+      rate: '300 connections sending nothing, MAX_CONNECTIONS=200',
+      legit,
+      minDurationMs: 2_500,
+      run: async () => {
+        const held = await openSockets(300, users.port);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        const open = held.filter((h) => !h.socket.destroyed && h.socket.readyState === 'open').length;
+        await closeAll(held);
+        return `${300 - open} of 300 evicted or refused`;
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    const after = await metrics();
+    const evicted =
+      count(after, 'http_connections_cut_total', { reason: 'evicted_at_cap' }) -
+      count(before, 'http_connections_cut_total', { reason: 'evicted_at_cap' });
+    expect(evicted).toBeGreaterThanOrEqual(100);
+    const capLines = jsonLogs(users.logs().slice(linesBefore)).filter((l) =>
+      String(l.msg).startsWith('MAX_CONNECTIONS open'),
+    );
+    expect(capLines.length).toBeGreaterThanOrEqual(1);
+    expect(capLines.length).toBeLessThanOrEqual(2);
+  });
+
+  it('when 300 keep-alive connections each finish one request and stay idle, then newcomers evict the idle ones and nothing is locked out', async () => {
+    const result = await runCostCase({
+      service: users,
+      attack: 'keep-alive idle beyond MAX_CONNECTIONS',
+      rate: '300 connections, one `GET /health/ready` each, then idle',
+      legit,
+      minDurationMs: 2_500,
+      run: async () => {
+        const held = await openSockets(
+          300,
+          users.port,
+          () => 'GET /health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        const answered = held.filter((h) => statusesIn(h.received()).includes(200)).length;
+        await closeAll(held);
+        return `${answered} of 300 answered before eviction`;
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+  });
+
+  it('when 200 uploads are aborted halfway, then no 5xx is counted, each is a 499, and the log says "client closed request" at info', async () => {
+    const before = await metrics();
+    const linesBefore = users.logs().length;
+    const result = await runCostCase({
+      service: users,
+      attack: 'aborted uploads',
+      rate: '200 POSTs, 1 KB of a declared 100 KB, then reset, 20 at a time',
+      legit,
+      run: async () => {
+        const head =
+          'POST /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"name": "';
+        for (let i = 0; i < 200; i += 20) {
+          const held = await openSockets(20, users.port, () => head + 'x'.repeat(1_000));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          for (const h of held) h.socket.resetAndDestroy();
+          await Promise.all(held.map((h) => h.ended));
+        }
+        return 'aborted ×200';
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    const closedLines = () =>
+      jsonLogs(users.logs().slice(linesBefore)).filter((l) => l.msg === 'client closed request');
+    await within(
+      '200 "client closed request" lines',
+      5_000,
+      (async () => {
+        while (closedLines().length < 200) await new Promise((resolve) => setTimeout(resolve, 50));
+      })(),
+    );
+    expect(closedLines().every((l) => l.level === 'info' && l.status === 499)).toBe(true);
+    const errors = jsonLogs(users.logs().slice(linesBefore)).filter((l) => l.level === 'error');
+    expect(errors).toEqual([]);
+    const after = await metrics();
+    const byStatus = (s: Sample[], code: string) =>
+      count(s, 'http_requests_total', { method: 'POST', route: '/api/v1/users', status_code: code });
+    expect(byStatus(after, '499') - byStatus(before, '499')).toBe(200);
+    expect(byStatus(after, '500')).toBe(byStatus(before, '500'));
+  });
+});
