@@ -101,6 +101,13 @@ export {
 } from './paging/page-query.js';
 export { DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES, replyPage } from './paging/page-reply.js';
 export {
+  createPager,
+  DEFAULT_MAX_CONCURRENT_LISTS,
+  type PageRows,
+  type Pager,
+  type PagerOptions,
+} from './paging/pager.js';
+export {
   Database,
   type DatabaseOptions,
   DatabaseUnavailableError,

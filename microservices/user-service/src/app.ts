@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
+  createPager,
   createServiceApp,
+  DEFAULT_MAX_CONCURRENT_LISTS,
   DEFAULT_MAX_RESPONSE_BYTES,
   type ServiceAppParts,
 } from '@microservices/service-kit';
@@ -29,7 +31,11 @@ export function createApp(deps: UserAppDeps) {
       clock: deps.clock,
       metrics: createUserMetrics(deps.registry),
       generateId: deps.generateId ?? randomUUID,
-      maxResponseBytes: deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      pager: createPager({
+        maxResponseBytes: deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        maxConcurrentLists: deps.maxConcurrentLists ?? DEFAULT_MAX_CONCURRENT_LISTS,
+        registry: deps.registry,
+      }),
     }),
   );
   return app;

@@ -3,6 +3,7 @@ import { faultEnvShape } from '../faults/fault-env.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../http/body-limit.js';
 import { isProxyEntry } from '../http/client-address.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES } from '../paging/page-reply.js';
+import { DEFAULT_MAX_CONCURRENT_LISTS } from '../paging/pager.js';
 import { DEFAULT_SERVER_LIMITS as limits } from '../server/limits.js';
 import { booleanVar, intVar, numberVar } from './vars.js';
 
@@ -94,6 +95,7 @@ export const commonEnvShape = {
   KEEP_ALIVE_TIMEOUT_MS: intVar(65_000, 1_000, 600_000),
   BODY_LIMIT_BYTES: intVar(DEFAULT_BODY_LIMIT_BYTES, 1_024, 104_857_600),
   MAX_RESPONSE_BYTES: intVar(DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES, 67_108_864),
+  MAX_CONCURRENT_LISTS: intVar(DEFAULT_MAX_CONCURRENT_LISTS, 1, 10_000),
   // The server's bounds on connections and requests; server/limits.ts gives the reasoning for each default.
   MAX_CONNECTIONS: intVar(limits.maxConnections, 1, 1_000_000),
   MAX_INFLIGHT_REQUESTS: intVar(limits.maxInflightRequests, 1, 100_000),

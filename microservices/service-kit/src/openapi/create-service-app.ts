@@ -54,6 +54,8 @@ export interface ServiceAppParts {
   bodyLimitBytes?: number | undefined;
   /** The most one list answer may weigh; default: DEFAULT_MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number | undefined;
+  /** List answers built at once; default: DEFAULT_MAX_CONCURRENT_LISTS. */
+  maxConcurrentLists?: number | undefined;
   /** Default: none (CORS off). */
   corsOrigins?: readonly string[] | undefined;
   /** Default: swagger-ui-dist in node_modules. */

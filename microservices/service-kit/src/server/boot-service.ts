@@ -28,6 +28,7 @@ export type BootParts = Required<
     | 'docsAssetsDir'
     | 'bodyLimitBytes'
     | 'maxResponseBytes'
+    | 'maxConcurrentLists'
     | 'corsOrigins'
   >
 > &
@@ -71,6 +72,7 @@ export async function bootService(options: BootOptions): Promise<void> {
     docsAssetsDir: existsSync(bundledAssets) ? bundledAssets : defaultSwaggerAssetsDir(),
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     maxResponseBytes: env.MAX_RESPONSE_BYTES,
+    maxConcurrentLists: env.MAX_CONCURRENT_LISTS,
     corsOrigins: env.CORS_ORIGINS,
     rateLimit: env.RATE_LIMIT_ENABLED
       ? {

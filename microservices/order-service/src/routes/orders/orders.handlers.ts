@@ -1,5 +1,4 @@
 import {
-  type AppEnv,
   type Clock,
   conflict,
   type AppRouteHandler as Handler,
@@ -7,12 +6,10 @@ import {
   idempotencyKeyReused,
   idempotencyRequest,
   notFound,
-  pageRequestOf,
+  type Pager,
   reply,
   replyJson,
-  replyPage,
 } from '@microservices/service-kit';
-import type { Context } from 'hono';
 import { fromCents, totalCents } from '../../domain/money.js';
 import type { Order, UpdateOrder } from '../../domain/order.js';
 import { addressEditable, allowedMovesFrom, canMoveTo } from '../../domain/order-status.js';
@@ -27,11 +24,9 @@ export interface OrderHandlerDeps {
   clock: Clock;
   metrics: OrderMetrics;
   generateId: () => string;
-  /** The most one list answer may weigh (MAX_RESPONSE_BYTES). */
-  maxResponseBytes: number;
+  /** Answers list requests within their byte and concurrency bounds. */
+  pager: Pager;
 }
-
-type PageQuery = Parameters<typeof pageRequestOf>[0];
 
 const ORDER_NOT_FOUND = 'Order not found';
 /** A concurrent writer can win the compare-and-set; re-planning a couple of times settles it. */
@@ -61,14 +56,7 @@ function planChanges(order: Order, patch: UpdateOrder, now: string): OrderChange
   };
 }
 
-export function createOrderHandlers({
-  store,
-  users,
-  clock,
-  metrics,
-  generateId,
-  maxResponseBytes,
-}: OrderHandlerDeps) {
+export function createOrderHandlers({ store, users, clock, metrics, generateId, pager }: OrderHandlerDeps) {
   const create: Handler<typeof routes.createOrder> = async (c) => {
     const input = c.req.valid('json');
     const now = clock.now();
@@ -102,19 +90,15 @@ export function createOrderHandlers({
     );
   };
 
-  const page = async (c: Context<AppEnv>, query: PageQuery, userId: string | undefined) => {
-    const request = pageRequestOf(query);
-    const rows = await store.list({ ...request, maxBytes: maxResponseBytes, userId });
-    return replyPage(c, rows, request, maxResponseBytes);
-  };
-
   const list: Handler<typeof routes.listOrders> = async (c) => {
     const query = c.req.valid('query');
-    return page(c, query, query.user_id);
+    return pager.reply(c, query, (request) => store.list({ ...request, userId: query.user_id }));
   };
 
-  const listForUser: Handler<typeof routes.listUserOrders> = async (c) =>
-    page(c, c.req.valid('query'), c.req.valid('param').user_id);
+  const listForUser: Handler<typeof routes.listUserOrders> = async (c) => {
+    const userId = c.req.valid('param').user_id;
+    return pager.reply(c, c.req.valid('query'), (request) => store.list({ ...request, userId }));
+  };
 
   const get: Handler<typeof routes.getOrder> = async (c) => {
     const order = await store.get(c.req.valid('param').order_id);

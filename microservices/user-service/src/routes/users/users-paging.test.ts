@@ -58,3 +58,31 @@ describe('the in-memory store at its cap', () => {
     expect((await client.post(USERS, john(1000))).status).toBe(201);
   });
 });
+
+describe('GET /api/v1/users: lists built at once are bounded', () => {
+  it('when more lists than MAX_CONCURRENT_LISTS are in progress, then the next is a 503 overloaded with Retry-After, before the store is asked', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let asked = 0;
+    class SlowStore extends MemoryUserStore {
+      override async list(request: Parameters<MemoryUserStore['list']>[0]) {
+        asked++;
+        await gate;
+        return super.list(request);
+      }
+    }
+    const { client } = buildTestApp({ store: new SlowStore(), maxConcurrentLists: 2 });
+    const held = [client.get(USERS), client.get(USERS)];
+    await new Promise((resolve) => setImmediate(resolve));
+    const shed = await client.get<{ type: string }>(USERS);
+    expect(shed.status).toBe(503);
+    expect(shed.body.type).toBe('urn:problem-type:overloaded');
+    expect(shed.headers.get('retry-after')).toBe('1');
+    expect(asked).toBe(2);
+    release();
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
+    expect((await client.get(USERS)).status).toBe(200);
+  });
+});

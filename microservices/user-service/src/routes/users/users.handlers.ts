@@ -6,10 +6,9 @@ import {
   idempotencyKeyReused,
   idempotencyRequest,
   notFound,
-  pageRequestOf,
+  type Pager,
   reply,
   replyJson,
-  replyPage,
 } from '@microservices/service-kit';
 import type { User } from '../../domain/user.js';
 import type { UserMetrics } from '../../metrics.js';
@@ -21,8 +20,8 @@ export interface UserHandlerDeps {
   clock: Clock;
   metrics: UserMetrics;
   generateId: () => string;
-  /** The most one list answer may weigh (MAX_RESPONSE_BYTES). */
-  maxResponseBytes: number;
+  /** Answers list requests within their byte and concurrency bounds. */
+  pager: Pager;
 }
 
 const USER_NOT_FOUND = 'User not found';
@@ -37,7 +36,7 @@ async function withEmailConflict<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createUserHandlers({ store, clock, metrics, generateId, maxResponseBytes }: UserHandlerDeps) {
+export function createUserHandlers({ store, clock, metrics, generateId, pager }: UserHandlerDeps) {
   const create: Handler<typeof routes.createUser> = async (c) => {
     const input = c.req.valid('json');
     const now = clock.now();
@@ -60,11 +59,8 @@ export function createUserHandlers({ store, clock, metrics, generateId, maxRespo
     );
   };
 
-  const list: Handler<typeof routes.listUsers> = async (c) => {
-    const request = pageRequestOf(c.req.valid('query'));
-    const rows = await store.list({ ...request, maxBytes: maxResponseBytes });
-    return replyPage(c, rows, request, maxResponseBytes);
-  };
+  const list: Handler<typeof routes.listUsers> = async (c) =>
+    pager.reply(c, c.req.valid('query'), (request) => store.list(request));
 
   const get: Handler<typeof routes.getUser> = async (c) => {
     const user = await store.get(c.req.valid('param').user_id);
