@@ -7,6 +7,7 @@ import { connectionCutStatus } from '../http/connection-verdict.js';
 import { reply } from '../http/reply.js';
 import { AppError } from './app-error.js';
 import { PROBLEM_CONTENT_TYPE, type Problem, problemTypeUri } from './problem.js';
+import { MAX_ECHOED_TEXT } from './zod-issues.js';
 
 const statusTitles: Partial<Record<number, string>> = {
   400: 'Bad Request',
@@ -31,13 +32,17 @@ const statusSlugs: Partial<Record<number, string>> = {
   503: 'service-unavailable',
 };
 
+/** A path echoed in a problem, clipped: paths may be as long as the header limit allows. */
+const clipped = (path: string) =>
+  path.length <= MAX_ECHOED_TEXT ? path : `${path.slice(0, MAX_ECHOED_TEXT - 1)}…`;
+
 /** Renders a problem+json response; the request id and path are added here so no handler forgets them. */
 export function problemJson(
   c: Context<AppEnv>,
   problem: Omit<Problem, 'instance' | 'request_id'>,
   headers?: Record<string, string>,
 ): Response {
-  const body: Problem = { ...problem, instance: c.req.path };
+  const body: Problem = { ...problem, instance: clipped(c.req.path) };
   const requestId = c.get('requestId');
   if (requestId) body.request_id = requestId;
   return reply(
@@ -128,7 +133,7 @@ export const notFoundHandler =
           type: problemTypeUri('method-not-allowed'),
           title: 'Method Not Allowed',
           status: 405,
-          detail: `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`,
+          detail: `${c.req.method} is not allowed on ${clipped(c.req.path)}; allowed: ${allowed.join(', ')}`,
         },
         { Allow: allowed.join(', ') },
       );
@@ -137,6 +142,6 @@ export const notFoundHandler =
       type: problemTypeUri('not-found'),
       title: 'Not Found',
       status: 404,
-      detail: `No route for ${c.req.method} ${c.req.path}`,
+      detail: `No route for ${c.req.method} ${clipped(c.req.path)}`,
     });
   };

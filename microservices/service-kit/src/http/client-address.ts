@@ -63,3 +63,21 @@ export function isProxyEntry(entry: string): boolean {
   if (!/^\d{1,3}$/.test(prefix)) return false;
   return Number(prefix) <= (family === 6 ? 128 : 32);
 }
+
+/**
+ * The key a client's quota is kept under: an IPv4 address as is, an IPv6 address by its /64, the block
+ * one subscriber or host is usually given, so rotating through its 2^64 addresses buys no extra quota
+ * and cannot flush the table of remembered clients.
+ */
+export function quotaKey(client: string): string {
+  if (isIP(client) !== 6) return client;
+  const [head = '', tail] = client.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g || '0', 16).toString(16))
+    .join(':')}::/64`;
+}

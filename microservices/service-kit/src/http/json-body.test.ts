@@ -172,6 +172,16 @@ describe('strictJsonBody: numbers judged on the digits sent', () => {
     },
   );
 
+  it('when a number literal is 100,000 digits long, then it is refused as imprecise at once (no work that grows with it)', async () => {
+    const started = performance.now();
+    expect(await problemType(await post(`{"age": 0.1${'0'.repeat(100_000)}1}`))).toBe(
+      'urn:problem-type:imprecise-number',
+    );
+    expect(isExactNumberLiteral(`0.1${'0'.repeat(1_000_000)}1`)).toBe(false);
+    // A bound for a pathology (29 s before), not a benchmark: linear work on 1 MB takes milliseconds.
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it('when a number is too large for a double (1e400), then it is left to the schema, which names the field', async () => {
     expect((await post('{"price": 1e400}')).status).toBe(200);
   });

@@ -146,6 +146,9 @@ export function scanJsonText(text: string, limits: JsonTextLimits): JsonTextRefu
 export const nestingExceeds = (text: string, maxDepth: number): boolean =>
   scanJsonText(text, { maxDepth, maxEntries: Number.POSITIVE_INFINITY }) === 'too-deep';
 
+/** The longest number literal judged at all; anything longer is imprecise by definition here. */
+export const MAX_NUMBER_LITERAL_LENGTH = 64;
+
 /** Plain integers this short are always exact doubles: the fast path for ids, quantities and ages. */
 const SHORT_INTEGER = /^-?\d{1,15}$/;
 
@@ -158,6 +161,9 @@ const SHORT_INTEGER = /^-?\d{1,15}$/;
  */
 export function isExactNumberLiteral(literal: string): boolean {
   if (SHORT_INTEGER.test(literal)) return true;
+  // No double needs more digits than this to be written exactly (17 significant, plus zeros, sign and
+  // exponent); longer literals are refused before any digit work, which would otherwise grow with them.
+  if (literal.length > MAX_NUMBER_LITERAL_LENGTH) return false;
   const value = Number(literal);
   if (!Number.isFinite(value)) return true;
   return decimalDigits(literal) === decimalDigits(String(value));
@@ -171,7 +177,9 @@ function decimalDigits(literal: string): string {
   const all = whole + fraction;
   const firstNonZero = all.search(/[1-9]/);
   if (firstNonZero === -1) return '0';
-  const significant = all.slice(firstNonZero).replace(/0+$/, '');
+  let end = all.length;
+  while (end > firstNonZero && all.charCodeAt(end - 1) === 0x30) end -= 1;
+  const significant = all.slice(firstNonZero, end);
   const exponent = Number(exponentText) + whole.length - firstNonZero - 1;
   return `${significant}e${exponent}`;
 }

@@ -4,7 +4,7 @@ import { silentLogger } from '../logging/logger.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { createServiceApp } from '../openapi/create-service-app.js';
 import { FakeClock } from '../testing/fake-clock.js';
-import { TrustedProxies } from './client-address.js';
+import { quotaKey, TrustedProxies } from './client-address.js';
 import { replyJson } from './reply.js';
 
 const ok = createRoute({
@@ -98,6 +98,29 @@ describe('rate limit: a token bucket per client', () => {
     for (let i = 0; i < 3; i++) await from('203.0.113.5', { 'X-Forwarded-For': '198.51.100.1' });
     expect((await from('203.0.113.5', { 'X-Forwarded-For': '198.51.100.1' })).status).toBe(429);
     expect((await from('203.0.113.5', { 'X-Forwarded-For': '198.51.100.2' })).status).toBe(200);
+  });
+});
+
+describe('quotaKey: IPv6 clients are counted by their /64', () => {
+  it.each([
+    ['192.0.2.1', '192.0.2.1'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['2001:db8:0:0:ffff::9', '2001:db8:0:0::/64'],
+    ['2001:0db8:0001:0002:0003:0004:0005:0006', '2001:db8:1:2::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::', 'fe80:0:0:0::/64'],
+  ])('%s → %s', (address, key) => {
+    expect(quotaKey(address)).toBe(key);
+  });
+
+  it('when one client rotates through IPv6 addresses of its /64, then they share one bucket', async () => {
+    const { from } = build(['203.0.113.0/24']);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 5; i++) {
+      statuses.push((await from('203.0.113.5', { 'X-Forwarded-For': `2001:db8::${i.toString(16)}` })).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect((await from('203.0.113.5', { 'X-Forwarded-For': '2001:db8:1::1' })).status).toBe(200);
   });
 });
 

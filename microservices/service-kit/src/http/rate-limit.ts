@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { AppError } from '../errors/app-error.js';
 import type { AppEnv } from './app-env.js';
-import { peerAddress, type TrustedProxies } from './client-address.js';
+import { peerAddress, quotaKey, type TrustedProxies } from './client-address.js';
 import { addResponseHeader } from './reply.js';
 
 export interface RateLimitSettings {
@@ -53,7 +53,8 @@ export function rateLimit(options: {
   const policy = `"default";q=${settings.burst};w=${windowSeconds}`;
 
   return async (c, next) => {
-    const client = c.get('subject') ?? proxies.clientOf(peerAddress(c), c.req.header('x-forwarded-for'));
+    const client =
+      c.get('subject') ?? quotaKey(proxies.clientOf(peerAddress(c), c.req.header('x-forwarded-for')));
     const at = now();
     const bucket = buckets.get(client) ?? { tokens: settings.burst, at };
     bucket.tokens = Math.min(

@@ -118,7 +118,7 @@ export function registerDocs(app: OpenAPIHono<AppEnv>, options: { title: string;
     const { file } = c.req.valid('param');
     if (!isDistAsset(file)) return c.notFound();
     const body = await load(file);
-    return c.body(new Uint8Array(body), 200, {
+    return c.body(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength), 200, {
       'Content-Type': DIST_ASSETS[file],
       'Cache-Control': 'public, max-age=86400',
     });

@@ -20,23 +20,30 @@ const JSON_CONTENT_TYPE = 'application/json';
  * `maxBytes` bytes (the first item always, so paging never stalls). `rows` may hold one row more than the
  * limit: that row, or any the byte budget left out, means there is more, and the answer says where it
  * resumes with `Link: <…?cursor=…>; rel="next"` (relative to this request, other parameters kept). A HEAD
- * request gets the same headers without the body being built.
+ * request gets the same headers without the body being built. A large page is serialised in slices of
+ * YIELD_EVERY_BYTES with a turn of the event loop between them, so a burst of large lists never holds
+ * probes and small requests behind it for the whole burst.
  */
-export function replyPage<T>(
+export async function replyPage<T>(
   c: Context<AppEnv>,
   rows: ReadonlyArray<Positioned<T>>,
   request: PageRequest,
   maxBytes: number,
-): Response & TypedResponse<JSONParsed<T[]>, 200, 'json'> {
-  return buildPage(c, rows, request, maxBytes) as Response & TypedResponse<JSONParsed<T[]>, 200, 'json'>;
+): Promise<Response & TypedResponse<JSONParsed<T[]>, 200, 'json'>> {
+  return (await buildPage(c, rows, request, maxBytes)) as Response &
+    TypedResponse<JSONParsed<T[]>, 200, 'json'>;
 }
 
-function buildPage<T>(
+/** Bytes serialised between two turns of the event loop. */
+const YIELD_EVERY_BYTES = 65_536;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function buildPage<T>(
   c: Context<AppEnv>,
   rows: ReadonlyArray<Positioned<T>>,
   request: PageRequest,
   maxBytes: number,
-): Response {
+): Promise<Response> {
   const available = Math.min(rows.length, request.limit);
   if (c.req.method === 'HEAD') {
     const last = rows[available - 1];
@@ -46,13 +53,19 @@ function buildPage<T>(
   const parts: string[] = [];
   let bytes = 2;
   let lastPosition: number | undefined;
+  let sinceTurn = 0;
   for (let i = 0; i < available; i += 1) {
+    if (sinceTurn >= YIELD_EVERY_BYTES) {
+      sinceTurn = 0;
+      await nextTurn();
+    }
     const row = rows[i] as Positioned<T>;
     const json = JSON.stringify(row.value);
     const size = Buffer.byteLength(json) + (i > 0 ? 1 : 0);
     if (i > 0 && bytes + size > maxBytes) break;
     parts.push(json);
     bytes += size;
+    sinceTurn += size;
     lastPosition = row.position;
   }
   const more = rows.length > parts.length;
