@@ -201,7 +201,7 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
       run: async () => {
         const held = await openSockets(64, users.port, () => listRequests(8), { read: false });
         await new Promise((resolve) => setTimeout(resolve, 3_000));
-        closeAll(held);
+        await closeAll(held);
         return 'held 3 s, then closed';
       },
     });
