@@ -100,22 +100,64 @@ function policyOf(objects: K8sObject[]) {
   };
 }
 
-const admitsIngress = (objects: K8sObject[], who: Peer, port: string | number) => {
+/** The server container's named ports (name → number), as the kubelet resolves a named port in a rule. */
+function namedPorts(objects: K8sObject[]): Record<string, number> {
+  const deployment = objects.find((o) => o.kind === 'Deployment');
+  const ports = (deployment ? (podSpec(deployment).containers[0]?.ports ?? []) : []) as Array<{
+    name?: string;
+    containerPort: number;
+  }>;
+  return Object.fromEntries(ports.filter((p) => p.name).map((p) => [p.name, p.containerPort]));
+}
+
+/** A rule's port matches the numeric port, directly or (where the CNI resolves them) through a name. */
+const portMatches = (rulePort: number | string, port: number, names: Record<string, number>) =>
+  rulePort === port || (typeof rulePort === 'string' && names[rulePort] === port);
+
+const admitsIngress = (objects: K8sObject[], who: Peer, port: number) => {
   const np = policyOf(objects);
+  const names = namedPorts(objects);
   return np.ingress.some(
     (rule) =>
-      (!rule.ports || rule.ports.some((p) => p.port === port)) &&
+      (!rule.ports || rule.ports.some((p) => portMatches(p.port, port, names))) &&
       (rule.from ?? []).some((peer) => peerMatches(peer, np.namespace, who)),
   );
 };
-const admitsEgress = (objects: K8sObject[], to: Peer, port: string | number) => {
+/** `targetNames`: the destination pods' named ports (named egress ports resolve against them). */
+const admitsEgress = (
+  objects: K8sObject[],
+  to: Peer,
+  port: number,
+  targetNames: Record<string, number> = {},
+) => {
   const np = policyOf(objects);
   return np.egress.some(
     (rule) =>
-      (!rule.ports || rule.ports.some((p) => p.port === port)) &&
+      (!rule.ports || rule.ports.some((p) => portMatches(p.port, port, targetNames))) &&
       (rule.to ?? []).some((peer) => peerMatches(peer, np.namespace, to)),
   );
 };
+
+/** The container port behind a ServiceMonitor endpoint's Service port name (Service targetPort → container). */
+function scrapedContainerPort(objects: K8sObject[], servicePortName: string): number {
+  const service = one(objects, 'Service');
+  const entry = (at(service, 'spec.ports') as Array<{ name: string; targetPort: string | number }>).find(
+    (p) => p.name === servicePortName,
+  );
+  const target = entry?.targetPort;
+  return typeof target === 'number' ? target : (namedPorts(objects)[String(target)] ?? Number.NaN);
+}
+
+/** Every port of every NetworkPolicy rule, for the numeric-only check (EKS). */
+const policyPorts = (objects: K8sObject[]) =>
+  objects
+    .filter((o) => o.kind === 'NetworkPolicy')
+    .flatMap((o) => [
+      ...((at(o, 'spec.ingress') ?? []) as PolicyRule[]),
+      ...((at(o, 'spec.egress') ?? []) as PolicyRule[]),
+    ])
+    .flatMap((rule) => rule.ports ?? [])
+    .map((p) => p.port);
 
 /**
  * kube-prometheus-stack 88.x with its defaults (`serviceMonitorSelectorNilUsesHelmValues` and
@@ -158,7 +200,7 @@ describe('defect 2: monitoring a default kube-prometheus-stack really loads', ()
           `${where}: PrometheusRule labels`,
         ).toBe(true);
         // The scrape reaches the pods: the ServiceMonitor's endpoint port is admitted from Prometheus.
-        const port = at(monitor, 'spec.endpoints.0.port') as string;
+        const port = scrapedContainerPort(objects, at(monitor, 'spec.endpoints.0.port') as string);
         expect(admitsIngress(objects, KUBE_PROMETHEUS_STACK.pod, port), `${where}: NetworkPolicy`).toBe(true);
       }
     }
@@ -173,8 +215,8 @@ describe('defect 2: monitoring a default kube-prometheus-stack really loads', ()
     for (const kind of ['ServiceMonitor', 'PrometheusRule'])
       expect(one(objects, kind).metadata.labels).toMatchObject({ release: 'prom' });
     const prometheus = { namespace: 'observability', labels: { 'app.kubernetes.io/name': 'prometheus' } };
-    expect(admitsIngress(objects, prometheus, 'http')).toBe(true);
-    expect(admitsIngress(objects, KUBE_PROMETHEUS_STACK.pod, 'http')).toBe(false);
+    expect(admitsIngress(objects, prometheus, 8000)).toBe(true);
+    expect(admitsIngress(objects, KUBE_PROMETHEUS_STACK.pod, 8000)).toBe(false);
   });
 });
 
@@ -331,10 +373,18 @@ describe('defect 7: as a subchart', () => {
 });
 
 describe('defect 8: NetworkPolicy on common clusters', () => {
-  it('DNS by address (NodeLocal DNSCache, OpenShift DNS) instead of kube-dns pods', async () => {
+  it('DNS by address (NodeLocal DNSCache, the kube-dns Service IP) in addition to the kube-dns pods', async () => {
     const policy = policyOf(await allFeatures('order-service'));
     const dns = policy.egress.find((r) => r.ports?.some((p) => p.port === 53));
-    expect(dns?.to).toEqual([{ ipBlock: { cidr: '169.254.20.10/32' } }]);
+    // The kube-dns pods stay reachable: NodeLocal DNSCache forwards misses to them, and a node without the
+    // cache (or the cache restarting) falls back to them.
+    expect(dns?.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+      { ipBlock: { cidr: '169.254.20.10/32' } },
+    ]);
     const byPods = policyOf(await render('order-service', { set: ['networkPolicy.enabled=true'] }));
     expect(byPods.egress.find((r) => r.ports?.some((p) => p.port === 53))?.to?.[0]?.podSelector).toEqual({
       matchLabels: { 'k8s-app': 'kube-dns' },
@@ -346,7 +396,7 @@ describe('defect 8: NetworkPolicy on common clusters', () => {
       set: ['networkPolicy.enabled=true', 'userService.namespace=users'],
     });
     const userPod = { namespace: 'users', labels: { 'app.kubernetes.io/name': 'user-service' } };
-    expect(admitsEgress(order, userPod, 'http')).toBe(true);
+    expect(admitsEgress(order, userPod, 8000)).toBe(true);
     expect(configOf(order).USER_SERVICE_URL).toBe('http://user-service.users.svc.cluster.local:8000');
     const values = join(scratchDir, 'user-allowed-clients.yaml');
     await mkdir(scratchDir, { recursive: true });
@@ -366,18 +416,14 @@ describe('defect 8: NetworkPolicy on common clusters', () => {
       valuesFiles: [presetValues('user-service'), values],
     });
     expect(
-      admitsIngress(
-        user,
-        { namespace: 'shop', labels: { 'app.kubernetes.io/name': 'order-service' } },
-        'http',
-      ),
+      admitsIngress(user, { namespace: 'shop', labels: { 'app.kubernetes.io/name': 'order-service' } }, 8000),
     ).toBe(true);
     // Namespace-local stays namespace-local: a same-labelled pod elsewhere is not admitted.
     expect(
       admitsIngress(
         user,
         { namespace: 'other', labels: { 'app.kubernetes.io/name': 'order-service' } },
-        'http',
+        8000,
       ),
     ).toBe(false);
   });
@@ -385,20 +431,62 @@ describe('defect 8: NetworkPolicy on common clusters', () => {
   it('admits the Gateway namespaces of httpRoute.parentRefs (gateway-system in the chart example)', async () => {
     const objects = await allFeatures('user-service');
     const gateway = { namespace: 'gateway-system', labels: { 'app.kubernetes.io/name': 'envoy' } };
-    expect(admitsIngress(objects, gateway, 'http')).toBe(true);
+    expect(admitsIngress(objects, gateway, 8000)).toBe(true);
     const sameNamespace = await render('user-service', {
       set: ['networkPolicy.enabled=true', 'httpRoute.enabled=true', 'httpRoute.parentRefs[0].name=public'],
     });
-    expect(admitsIngress(sameNamespace, { namespace: 'shop', labels: { gateway: 'public' } }, 'http')).toBe(
+    expect(admitsIngress(sameNamespace, { namespace: 'shop', labels: { gateway: 'public' } }, 8000)).toBe(
       true,
     );
+  });
+
+  it('renders numeric ports only (EKS network policy agent resolves no named ports), in every rule and combination', async () => {
+    const sources = [
+      ...rendered.map((r) => ({ where: r.combination.name, objects: r.objects })),
+      { where: 'k8s/dev', objects: environments.dev },
+      { where: 'all-features user-service', objects: await allFeatures('user-service') },
+      { where: 'all-features order-service', objects: await allFeatures('order-service') },
+    ];
+    let checked = 0;
+    for (const { where, objects } of sources) {
+      for (const port of policyPorts(objects)) {
+        checked += 1;
+        expect(typeof port, `${where}: NetworkPolicy port ${port}`).toBe('number');
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+    // The numbers are the ones the pods listen on: each service's containerPort (and user-service's, for
+    // order-service's egress to it).
+    const order = await allFeatures('order-service');
+    expect(
+      admitsIngress(
+        order,
+        {
+          namespace: 'shop',
+          labels: {
+            'app.kubernetes.io/name': 'order-service',
+            'app.kubernetes.io/instance': 'order-service',
+          },
+        },
+        8001,
+      ),
+    ).toBe(true);
+    expect(
+      admitsEgress(order, { namespace: 'shop', labels: { 'app.kubernetes.io/name': 'user-service' } }, 8000),
+    ).toBe(true);
+    const moved = await render('order-service', {
+      set: ['networkPolicy.enabled=true', 'userService.containerPort=9000'],
+    });
+    expect(
+      admitsEgress(moved, { namespace: 'shop', labels: { 'app.kubernetes.io/name': 'user-service' } }, 9000),
+    ).toBe(true);
   });
 
   it('extraIngress and extraEgress rules are appended as given', async () => {
     const policy = policyOf(await allFeatures('user-service'));
     expect(policy.ingress.at(-1)).toEqual({
       from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'tracing' } } }],
-      ports: [{ port: 'http', protocol: 'TCP' }],
+      ports: [{ port: 8000, protocol: 'TCP' }],
     });
     expect(policy.egress.at(-1)).toEqual({
       to: [{ ipBlock: { cidr: '10.30.0.0/16' } }],
