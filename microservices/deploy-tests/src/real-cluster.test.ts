@@ -243,6 +243,20 @@ describe('defect 4: CloudNativePG', () => {
     }
   });
 
+  it('a Cluster left behind (cnpg off, a renamed release) does not keep the Application OutOfSync: IgnoreExtraneous beside Prune=false', async () => {
+    const objects = await render('user-service', { set: ['postgresql.cnpg.enabled=true'] });
+    expect(one(objects, 'Cluster').metadata.annotations).toMatchObject({
+      'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+      'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
+    });
+    const unprotected = await render('user-service', {
+      set: ['postgresql.cnpg.enabled=true', 'postgresql.cnpg.deletionProtection=false'],
+    });
+    expect(one(unprotected, 'Cluster').metadata.annotations).not.toHaveProperty(
+      'argocd.argoproj.io/compare-options',
+    );
+  });
+
   it('optional backups: barman object store on the Cluster and a ScheduledBackup of it', async () => {
     const objects = await render('user-service', {
       valuesFiles: [presetValues('user-service'), ciValues('all-features'), ciValues('all-features-cnpg')],
