@@ -47,6 +47,7 @@ const render = (service: ServiceName, extra: Partial<Combination> = {}) =>
   });
 const allFeatures = (service: ServiceName, set: string[] = []) =>
   render(service, { valuesFiles: [presetValues(service), ciValues('all-features')], set });
+const withDatabase = ['postgresql.existingSecret.name=shop-db'];
 const ofService = (objects: K8sObject[], service: string) =>
   objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/name'] === service);
 const podSpec = (o: K8sObject) =>
@@ -338,6 +339,61 @@ describe('defect 5: migrations', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe('the migration Job runs like the server pods (review finding 6)', () => {
+  type Container = { env?: Array<{ name: string; value?: string }>; volumeMounts?: unknown[] };
+  const migratePod = (objects: K8sObject[]) => {
+    const job = jobOf(objects, 'migrate') as K8sObject;
+    expect(job).toBeDefined();
+    return {
+      labels: at(job, 'spec.template.metadata.labels') as Labels,
+      annotations: at(job, 'spec.template.metadata.annotations') as Labels | undefined,
+      spec: podSpec(job),
+      container: podSpec(job).containers[0] as Container,
+    };
+  };
+
+  it('gets extraEnv, NODE_OPTIONS, extraVolumes/Mounts and podMetadata, as the Deployment does', async () => {
+    for (const service of SERVICES) {
+      const objects = await allFeatures(service);
+      const pod = migratePod(objects);
+      const deployment = one(objects, 'Deployment');
+      const server = podSpec(deployment);
+      const names = (pod.container.env ?? []).map((e) => e.name);
+      // all-features sets NODE_OPTIONS through extraEnv: that one, once (as env beats envFrom in the pods).
+      expect(names.filter((n) => n === 'NODE_OPTIONS')).toHaveLength(1);
+      expect(pod.container.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=160' });
+      expect(pod.container.env).toContainEqual({
+        name: 'POD_NAME',
+        valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+      });
+      expect(pod.spec.volumes).toContainEqual(server.volumes?.find((v) => v.name === 'secrets-store'));
+      expect(pod.container.volumeMounts).toContainEqual({
+        name: 'secrets-store',
+        mountPath: '/mnt/secrets-store',
+        readOnly: true,
+      });
+      expect(pod.labels).toMatchObject({ 'example.com/cost-center': 'shop' });
+      expect(pod.annotations).toMatchObject({ 'example.com/team': 'platform' });
+    }
+    // Without extraEnv the heap caps of config.nodeOptions apply to the migration too.
+    const plain = migratePod(await render('user-service', { set: withDatabase }));
+    expect(plain.container.env).toContainEqual({
+      name: 'NODE_OPTIONS',
+      value: '--max-old-space-size=128 --max-semi-space-size=4',
+    });
+  });
+
+  it('runs under the release ServiceAccount (workload identity) when it runs after it; a PreSync Job cannot', async () => {
+    const cnpg = await render('user-service', {
+      valuesFiles: [presetValues('user-service'), ciValues('all-features'), ciValues('all-features-cnpg')],
+    });
+    expect(migratePod(cnpg).spec.serviceAccountName).toBe(one(cnpg, 'ServiceAccount').metadata.name);
+    // Before the release's resources (pre-install / PreSync) the account does not exist yet.
+    const preSync = migratePod(await render('user-service', { set: withDatabase }));
+    expect(preSync.spec.serviceAccountName).toBeUndefined();
   });
 });
 
