@@ -681,6 +681,24 @@ describe('knobs a platform team expects', () => {
     });
   });
 
+  it('the Ingress serves the Certificate’s Secret when certificate.enabled is on, even with ingress.tls off', async () => {
+    const objects = await render('user-service', {
+      set: [
+        'ingress.enabled=true',
+        'ingress.host=api.example.com',
+        'certificate.enabled=true',
+        'certificate.issuerRef.name=letsencrypt',
+      ],
+    });
+    const secretName = at(one(objects, 'Certificate'), 'spec.secretName');
+    expect(secretName).toBe('user-service-tls');
+    expect(at(one(objects, 'Ingress'), 'spec.tls')).toEqual([{ hosts: ['api.example.com'], secretName }]);
+    const plain = await render('user-service', {
+      set: ['ingress.enabled=true', 'ingress.host=api.example.com'],
+    });
+    expect(at(one(plain, 'Ingress'), 'spec.tls')).toBeUndefined();
+  });
+
   it('an ExternalSecret for the database URI, written to the Secret the pods read; the AppProject allows the kind', async () => {
     const objects = await allFeatures('user-service');
     const external = one(objects, 'ExternalSecret');
@@ -708,8 +726,71 @@ describe('knobs a platform team expects', () => {
       join(repoRoot, 'microservices/compose/grafana/dashboards/service-pair.json'),
       'utf8',
     );
-    const shipped = ((dashboard?.data ?? {}) as Labels)['service-pair.json'] as string;
-    expect(JSON.parse(shipped)).toEqual(JSON.parse(compose));
+    const shipped = ((dashboard?.data ?? {}) as Labels)['shop-user-service-service-pair.json'] as string;
+    // The compose dashboard, with this release's uid and title and every query pinned to its namespace.
+    const pinned = compose
+      .replaceAll('job=~\\"$job\\"', 'namespace=\\"shop\\", job=~\\"$job\\"')
+      .replace(
+        'label_values(http_requests_total, job)',
+        'label_values(http_requests_total{namespace=\\"shop\\"}, job)',
+      )
+      .replace(
+        'label_values(http_requests_total, job)',
+        'label_values(http_requests_total{namespace=\\"shop\\"}, job)',
+      );
+    const expected = JSON.parse(pinned) as { uid: string; title: string; panels: unknown[] };
+    const got = JSON.parse(shipped) as { uid: string; title: string; panels: unknown[] };
+    expect(got.uid).toMatch(/^sp-[0-9a-f]{16}$/);
+    expect(got.title).toBe(`${expected.title} (shop)`);
+    expect({ ...got, uid: expected.uid, title: expected.title }).toEqual(expected);
+    // The file is a symlink into microservices/compose: a broken one (vendoring) must not ship an empty dashboard.
+    expect(got.panels.length).toBeGreaterThan(3);
+    expect(shipped).not.toMatch(/(?<!namespace=\\"shop\\", )job=~/);
+  });
+
+  it('one dashboard per release and namespace: uid and data key differ between environments', async () => {
+    const inNamespace = async (namespace: string) => {
+      const objects = await renderObjects({
+        name: `user-service in ${namespace}`,
+        release: 'user-service',
+        namespace,
+        valuesFiles: [presetValues('user-service'), ciValues('all-features')],
+      });
+      const cm = objects.find((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'dashboard');
+      const [key, json] = Object.entries((cm?.data ?? {}) as Labels)[0] ?? ['', '{}'];
+      return { key, uid: (JSON.parse(json) as { uid: string }).uid, namespace: cm?.metadata.namespace };
+    };
+    const [dev, prod] = await Promise.all([
+      inNamespace('microservices-dev'),
+      inNamespace('microservices-prod'),
+    ]);
+    expect(dev.key).not.toBe(prod.key);
+    expect(dev.uid).not.toBe(prod.uid);
+    // In the app namespace (which the AppProject allows; the sidecar with searchNamespace=ALL finds it).
+    expect(dev.namespace).toBe('microservices-dev');
+  });
+
+  it('refuses to render an empty dashboard (a broken symlink after vendoring)', async () => {
+    const copy = join(scratchDir, 'chart-broken-dashboard');
+    await rm(copy, { recursive: true, force: true });
+    await cp(chartDir, copy, { recursive: true, dereference: true });
+    await writeFile(join(copy, 'files', 'dashboards', 'service-pair.json'), '');
+    const { helm, env } = await ensureTools();
+    const result = await runCommand(
+      helm,
+      [
+        'template',
+        'user-service',
+        copy,
+        '-f',
+        presetValues('user-service'),
+        '--set',
+        'metrics.grafanaDashboard.enabled=true',
+      ],
+      { env },
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/service-pair.json is empty or has no panels: the symlink/);
   });
 });
 
