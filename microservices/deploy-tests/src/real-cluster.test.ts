@@ -556,8 +556,11 @@ describe('defect 8: NetworkPolicy on common clusters', () => {
     const policy = policyOf(await allFeatures('user-service'));
     expect(policy.ingress.at(-1)).toEqual({
       from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'tracing' } } }],
+      // Given as `port: http`: rendered as the container's number.
       ports: [{ port: 8000, protocol: 'TCP' }],
     });
+    const order = policyOf(await allFeatures('order-service'));
+    expect(order.ingress.at(-1)?.ports).toEqual([{ port: 8001, protocol: 'TCP' }]);
     expect(policy.egress.at(-1)).toEqual({
       to: [{ ipBlock: { cidr: '10.30.0.0/16' } }],
       ports: [{ port: 4317, protocol: 'TCP' }],
