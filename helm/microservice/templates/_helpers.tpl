@@ -302,6 +302,9 @@ invariants. Arguments: (dict "ctx" $ "name" "smoke" "args" (list ...) "env" (lis
 {{- define "microservice.oneShotPodSpec" -}}
 {{- $ := .ctx -}}
 restartPolicy: Never
+{{- with .serviceAccountName }}
+serviceAccountName: {{ . }}
+{{- end }}
 automountServiceAccountToken: false
 enableServiceLinks: false
 securityContext:

@@ -171,6 +171,27 @@ describe('Argo CD checks fail on broken manifests (negative tests)', () => {
     expect(checkAppOrdering(unordered, expandApplicationSet(unordered)).join()).toMatch(/not RollingSync/);
   });
 
+  it('a RollingSync step spanning dev and staging (a broken staging app would hold dev back)', () => {
+    const spanning = clone(one(argocd, 'ApplicationSet'));
+    put(spanning, 'spec.strategy.rollingSync.steps', [
+      {
+        matchExpressions: [
+          { key: 'service', operator: 'In', values: ['user-service'] },
+          { key: 'environment', operator: 'In', values: ['dev', 'staging'] },
+        ],
+      },
+      {
+        matchExpressions: [
+          { key: 'service', operator: 'In', values: ['order-service'] },
+          { key: 'environment', operator: 'In', values: ['dev', 'staging'] },
+        ],
+      },
+    ]);
+    expect(checkAppOrdering(spanning, expandApplicationSet(spanning)).join()).toMatch(
+      /RollingSync step 0 spans environments dev, staging/,
+    );
+  });
+
   it('a template field no generator sets', () => {
     expect(() => mutatedApps([['spec.template.metadata.name', '{{ .service }}-{{ .stage }}']])).toThrow(
       /\.stage/,

@@ -235,6 +235,68 @@ describe('chart behaviour', () => {
     ).rejects.toThrow(/faults.delayMs .* must be low-high and at most 120000 ms/);
   });
 
+  it('maps config server limits to MAX_CONNECTIONS, MAX_*_REQUESTS, the timeouts and the body rate, which the service accepts', async () => {
+    const defaults = configOf(await renderObjects(user()));
+    expect(defaults).toMatchObject({
+      MAX_CONNECTIONS: '768',
+      MAX_INFLIGHT_REQUESTS: '256',
+      MAX_PIPELINED_REQUESTS: '4',
+      HEADERS_TIMEOUT_MS: '10000',
+      REQUEST_TIMEOUT_MS: '30000',
+      SEND_TIMEOUT_MS: '30000',
+      MIN_BODY_BYTES_PER_SECOND: '1024',
+    });
+    expect(parseUserServiceEnv(defaults)).toMatchObject({
+      MAX_CONNECTIONS: 768,
+      MAX_INFLIGHT_REQUESTS: 256,
+      MAX_PIPELINED_REQUESTS: 4,
+      HEADERS_TIMEOUT_MS: 10_000,
+      REQUEST_TIMEOUT_MS: 30_000,
+      SEND_TIMEOUT_MS: 30_000,
+      MIN_BODY_BYTES_PER_SECOND: 1024,
+    });
+    const set = [
+      'config.maxConnections=1000000',
+      'config.maxInflightRequests=1',
+      'config.maxPipelinedRequests=128',
+      'config.headersTimeoutMs=600000',
+      'config.requestTimeoutMs=600000',
+      'config.sendTimeoutMs=1000',
+      'config.minBodyBytesPerSecond=0',
+    ];
+    const edges = configOf(await renderObjects(user({ set })));
+    expect(parseUserServiceEnv(edges)).toMatchObject({
+      MAX_CONNECTIONS: 1_000_000,
+      MAX_INFLIGHT_REQUESTS: 1,
+      MAX_PIPELINED_REQUESTS: 128,
+      HEADERS_TIMEOUT_MS: 600_000,
+      REQUEST_TIMEOUT_MS: 600_000,
+      SEND_TIMEOUT_MS: 1000,
+      MIN_BODY_BYTES_PER_SECOND: 0,
+    });
+  });
+
+  it.each([
+    ['config.maxConnections=0'],
+    ['config.maxConnections=1000001'],
+    ['config.maxInflightRequests=100001'],
+    ['config.maxPipelinedRequests=129'],
+    ['config.headersTimeoutMs=999'],
+    ['config.requestTimeoutMs=600001'],
+    ['config.sendTimeoutMs=999'],
+    ['config.minBodyBytesPerSecond=-1'],
+    ['config.minBodyBytesPerSecond=1000000001'],
+    ['config.maxConnections=12.5'],
+  ])('the schema refuses the server limit %s (outside what the service accepts)', async (value) => {
+    await expect(renderObjects(user({ set: [value] }))).rejects.toThrow(/schema/);
+  });
+
+  it('refuses headersTimeoutMs above requestTimeoutMs at render time (Node would refuse them together)', async () => {
+    await expect(
+      renderObjects(user({ set: ['config.headersTimeoutMs=40000', 'config.requestTimeoutMs=30000'] })),
+    ).rejects.toThrow(/config.headersTimeoutMs \(40000\) must be at most config.requestTimeoutMs \(30000\)/);
+  });
+
   it('rolls the pods when the configuration changes (checksum annotation)', async () => {
     const checksum = async (set: string[]) =>
       deploymentOf(await renderObjects(user({ set }))).spec.template.metadata.annotations['checksum/config'];

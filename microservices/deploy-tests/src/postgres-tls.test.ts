@@ -357,3 +357,62 @@ describe.skipIf(!bin)('the service against a real PostgreSQL with ssl=on', () =>
     expect(result.output).toMatch(/sslmode=prefer: use sslmode=verify-full/);
   });
 });
+
+// pg lets `ssl=` (and `sslnegotiation=direct`) in the URL replace the TLS object carrying the CA: ssl=0 was
+// plain text, ssl=no-verify trusted any certificate, ssl=false crashed pg, ssl=true dropped the CA.
+describe.skipIf(!bin)('the URL cannot override the CA (ssl= and sslnegotiation=)', () => {
+  it.each([
+    ['ssl=0', '?ssl=0', 'ssl=0'],
+    ['ssl=false', '?ssl=false', 'ssl=false'],
+    ['ssl=no-verify', '?ssl=no-verify', 'ssl=no-verify'],
+    ['ssl=no-verify after ssl=true', '?ssl=true&ssl=no-verify', 'ssl=no-verify'],
+    ['sslnegotiation=direct', '?sslnegotiation=direct', 'sslnegotiation=direct'],
+  ])(
+    'refuses %s at start-up: one clear fatal line, exit 1, against a TLS and a plain-text server',
+    async (_name, query, named) => {
+      for (const [server, ca] of [
+        [tlsServer as Server, 'ca.crt'],
+        [tlsServer as Server, 'other-ca.crt'],
+        [plainServer as Server, 'ca.crt'],
+      ] as const) {
+        const result = await runEntry('main.ts', {
+          DATABASE_URL: url('localhost', server.port, query),
+          DB_SSL_ROOT_CERT: join(work, ca),
+        });
+        expect(result.listened, result.output).toBe(false);
+        expect(result.code, result.output).toBe(1);
+        expect(result.output).toContain(`DB_SSL_ROOT_CERT is set, but DATABASE_URL asks for ${named}`);
+        expect(result.output).not.toMatch(/TypeError|retrying/);
+      }
+    },
+  );
+
+  it.each([
+    ['ssl=true', '?ssl=true'],
+    ['ssl=1', '?ssl=1'],
+    ['ssl=true with sslmode=verify-full', '?sslmode=verify-full&ssl=true'],
+    ['sslnegotiation=postgres', '?sslnegotiation=postgres'],
+  ])('connects with %s and the right CA (the parameter is dropped, the CA kept)', async (_name, query) => {
+    const server = tlsServer as Server;
+    const result = await runEntry('main.ts', {
+      DATABASE_URL: url('localhost', server.port, query),
+      DB_SSL_ROOT_CERT: caFile(),
+      DB_MIGRATE_ON_START: 'false',
+    });
+    expect(result.listened, result.output).toBe(true);
+  });
+
+  it('keeps verifying with ssl=true: another CA is still refused', async () => {
+    const server = tlsServer as Server;
+    const result = await runEntry('main.ts', {
+      DATABASE_URL: url('localhost', server.port, '?ssl=true'),
+      DB_SSL_ROOT_CERT: join(work, 'other-ca.crt'),
+      DB_MIGRATE_ON_START: 'false',
+    });
+    expect(result.listened).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(
+      /TLS certificate was refused \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY)/,
+    );
+  });
+});

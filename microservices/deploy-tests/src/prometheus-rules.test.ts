@@ -59,6 +59,8 @@ function unitTests(rule: RuleObject, rulesPath: string) {
   const errors = alert(rule, 'HighErrorRatio');
   const faults = alert(rule, 'FaultInjectionEnabled');
   const unavailable = alert(rule, 'Unavailable');
+  const shed = alert(rule, 'RequestsShed');
+  const cut = alert(rule, 'ConnectionsCut');
   const pod = 'order-service-5d9c7b8f6-abcde';
   const selector = 'job="order-service", namespace="shop"';
   const routing = { namespace: 'shop', job: 'order-service' };
@@ -152,6 +154,140 @@ function unitTests(rule: RuleObject, rulesPath: string) {
                   description: (errors.annotations.description ?? '').replace(
                     '{{ $value | humanizePercentage }}',
                     '50%',
+                  ),
+                },
+              },
+            ],
+          },
+        ],
+      },
+      {
+        // Probes and scrapes answer 200 all day: the 5xx share is that of the API only (here 50%, which
+        // /health/* and /metrics diluted to under 3% before).
+        interval: '1m',
+        input_series: [
+          ...['/health/live', '/health/ready', '/metrics'].map((route) => ({
+            series: `http_requests_total{${selector}, route="${route}", method="GET", status_code="200"}`,
+            values: '0+100x20',
+          })),
+          {
+            series: `http_requests_total{${selector}, route="/api/v1/orders", method="POST", status_code="201"}`,
+            values: '0+6x20',
+          },
+          {
+            series: `http_requests_total{${selector}, route="/api/v1/orders", method="POST", status_code="500"}`,
+            values: '0+6x20',
+          },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '15m',
+            alertname: errors.alert,
+            exp_alerts: [
+              {
+                exp_labels: { ...errors.labels, ...routing },
+                exp_annotations: {
+                  summary: errors.annotations.summary,
+                  description: (errors.annotations.description ?? '').replace(
+                    '{{ $value | humanizePercentage }}',
+                    '50%',
+                  ),
+                },
+              },
+            ],
+          },
+        ],
+      },
+      {
+        // A failing /health/ready (a 503 while draining) is no API error.
+        interval: '1m',
+        input_series: [
+          {
+            series: `http_requests_total{${selector}, route="/health/ready", method="GET", status_code="503"}`,
+            values: '0+100x20',
+          },
+          {
+            series: `http_requests_total{${selector}, route="/api/v1/orders", method="POST", status_code="201"}`,
+            values: '0+6x20',
+          },
+        ],
+        alert_rule_test: [{ eval_time: '15m', alertname: errors.alert, exp_alerts: [] }],
+      },
+      {
+        // Low traffic, retries=0: one lookup a minute, each one the half-open trial (halfOpenMs has passed),
+        // failing as connection_error and re-opening the breaker; circuit_open is never recorded.
+        interval: '1m',
+        input_series: [lookups('connection_error', '0+1x20')],
+        alert_rule_test: [
+          { eval_time: '1m', alertname: breaker.alert, exp_alerts: [] },
+          { eval_time: '10m', alertname: breaker.alert, exp_alerts: breakerFiring },
+        ],
+      },
+      {
+        // MAX_INFLIGHT_REQUESTS reached: one request a second shed (503) from minute 2 on; the other release
+        // shedding does not raise this one's alert.
+        interval: '1m',
+        input_series: [
+          { series: `http_requests_shed_total{${selector}, pod="${pod}"}`, values: '0 0 0+60x20' },
+          { series: `http_requests_shed_total{${selector}, pod="${pod}-2"}`, values: '0x22' },
+          {
+            series: 'http_requests_shed_total{job="user-service", namespace="shop", pod="u-1"}',
+            values: '0+60x22',
+          },
+        ],
+        alert_rule_test: [
+          // Shedding for 5 minutes minus one: still pending (for: 5m).
+          { eval_time: '6m', alertname: shed.alert, exp_alerts: [] },
+          {
+            eval_time: '12m',
+            alertname: shed.alert,
+            exp_alerts: [
+              {
+                exp_labels: { ...shed.labels, ...routing },
+                exp_annotations: {
+                  summary: shed.annotations.summary,
+                  description: (shed.annotations.description ?? '').replace(
+                    '{{ $value | printf "%.2f" }}',
+                    '1.00',
+                  ),
+                },
+              },
+            ],
+          },
+        ],
+      },
+      {
+        // No shedding at all: counters flat at 0.
+        interval: '1m',
+        input_series: [{ series: `http_requests_shed_total{${selector}, pod="${pod}"}`, values: '0x20' }],
+        alert_rule_test: [{ eval_time: '15m', alertname: shed.alert, exp_alerts: [] }],
+      },
+      {
+        // Connections cut (slow bodies) at 0.1/s from minute 1: a warning after 10 minutes.
+        interval: '1m',
+        input_series: [
+          {
+            series: `http_connections_cut_total{${selector}, pod="${pod}", reason="slow_body"}`,
+            values: '0 0+6x30',
+          },
+          {
+            series: `http_connections_cut_total{${selector}, pod="${pod}", reason="send_timeout"}`,
+            values: '0x31',
+          },
+        ],
+        alert_rule_test: [
+          { eval_time: '9m', alertname: cut.alert, exp_alerts: [] },
+          {
+            eval_time: '20m',
+            alertname: cut.alert,
+            exp_alerts: [
+              {
+                exp_labels: { ...cut.labels, ...routing },
+                exp_annotations: {
+                  summary: cut.annotations.summary,
+                  description: (cut.annotations.description ?? '').replace(
+                    '{{ $value | printf "%.2f" }}',
+                    '0.10',
                   ),
                 },
               },
@@ -286,6 +422,8 @@ describe.skipIf(!promtool.available)(
         'OrderServiceHighErrorRatio',
         'OrderServiceHighLatencyP99',
         'OrderServiceUserServiceBreakerOpen',
+        'OrderServiceRequestsShed',
+        'OrderServiceConnectionsCut',
         'OrderServiceUnavailable',
         'OrderServiceTargetsDown',
         'OrderServicePodRestarting',
@@ -293,6 +431,14 @@ describe.skipIf(!promtool.available)(
       ]);
       const faults = alert(orderRules(), 'FaultInjectionEnabled');
       expect(faults.labels).toEqual({ severity: 'warning' });
+      expect(alert(orderRules(), 'RequestsShed').labels).toEqual({ severity: 'critical' });
+      expect(alert(orderRules(), 'ConnectionsCut').labels).toEqual({ severity: 'warning' });
+      expect(alert(orderRules(), 'RequestsShed').expr).toContain(
+        'rate(http_requests_shed_total{job="order-service", namespace="shop"}[5m])',
+      );
+      expect(alert(orderRules(), 'ConnectionsCut').expr).toContain(
+        'rate(http_connections_cut_total{job="order-service", namespace="shop"}[5m])',
+      );
       expect(faults.annotations.description).toMatch(/never be on in prod/);
     });
 

@@ -47,6 +47,7 @@ const render = (service: ServiceName, extra: Partial<Combination> = {}) =>
   });
 const allFeatures = (service: ServiceName, set: string[] = []) =>
   render(service, { valuesFiles: [presetValues(service), ciValues('all-features')], set });
+const withDatabase = ['postgresql.existingSecret.name=shop-db'];
 const ofService = (objects: K8sObject[], service: string) =>
   objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/name'] === service);
 const podSpec = (o: K8sObject) =>
@@ -100,22 +101,64 @@ function policyOf(objects: K8sObject[]) {
   };
 }
 
-const admitsIngress = (objects: K8sObject[], who: Peer, port: string | number) => {
+/** The server container's named ports (name → number), as the kubelet resolves a named port in a rule. */
+function namedPorts(objects: K8sObject[]): Record<string, number> {
+  const deployment = objects.find((o) => o.kind === 'Deployment');
+  const ports = (deployment ? (podSpec(deployment).containers[0]?.ports ?? []) : []) as Array<{
+    name?: string;
+    containerPort: number;
+  }>;
+  return Object.fromEntries(ports.filter((p) => p.name).map((p) => [p.name, p.containerPort]));
+}
+
+/** A rule's port matches the numeric port, directly or (where the CNI resolves them) through a name. */
+const portMatches = (rulePort: number | string, port: number, names: Record<string, number>) =>
+  rulePort === port || (typeof rulePort === 'string' && names[rulePort] === port);
+
+const admitsIngress = (objects: K8sObject[], who: Peer, port: number) => {
   const np = policyOf(objects);
+  const names = namedPorts(objects);
   return np.ingress.some(
     (rule) =>
-      (!rule.ports || rule.ports.some((p) => p.port === port)) &&
+      (!rule.ports || rule.ports.some((p) => portMatches(p.port, port, names))) &&
       (rule.from ?? []).some((peer) => peerMatches(peer, np.namespace, who)),
   );
 };
-const admitsEgress = (objects: K8sObject[], to: Peer, port: string | number) => {
+/** `targetNames`: the destination pods' named ports (named egress ports resolve against them). */
+const admitsEgress = (
+  objects: K8sObject[],
+  to: Peer,
+  port: number,
+  targetNames: Record<string, number> = {},
+) => {
   const np = policyOf(objects);
   return np.egress.some(
     (rule) =>
-      (!rule.ports || rule.ports.some((p) => p.port === port)) &&
+      (!rule.ports || rule.ports.some((p) => portMatches(p.port, port, targetNames))) &&
       (rule.to ?? []).some((peer) => peerMatches(peer, np.namespace, to)),
   );
 };
+
+/** The container port behind a ServiceMonitor endpoint's Service port name (Service targetPort → container). */
+function scrapedContainerPort(objects: K8sObject[], servicePortName: string): number {
+  const service = one(objects, 'Service');
+  const entry = (at(service, 'spec.ports') as Array<{ name: string; targetPort: string | number }>).find(
+    (p) => p.name === servicePortName,
+  );
+  const target = entry?.targetPort;
+  return typeof target === 'number' ? target : (namedPorts(objects)[String(target)] ?? Number.NaN);
+}
+
+/** Every port of every NetworkPolicy rule, for the numeric-only check (EKS). */
+const policyPorts = (objects: K8sObject[]) =>
+  objects
+    .filter((o) => o.kind === 'NetworkPolicy')
+    .flatMap((o) => [
+      ...((at(o, 'spec.ingress') ?? []) as PolicyRule[]),
+      ...((at(o, 'spec.egress') ?? []) as PolicyRule[]),
+    ])
+    .flatMap((rule) => rule.ports ?? [])
+    .map((p) => p.port);
 
 /**
  * kube-prometheus-stack 88.x with its defaults (`serviceMonitorSelectorNilUsesHelmValues` and
@@ -158,7 +201,7 @@ describe('defect 2: monitoring a default kube-prometheus-stack really loads', ()
           `${where}: PrometheusRule labels`,
         ).toBe(true);
         // The scrape reaches the pods: the ServiceMonitor's endpoint port is admitted from Prometheus.
-        const port = at(monitor, 'spec.endpoints.0.port') as string;
+        const port = scrapedContainerPort(objects, at(monitor, 'spec.endpoints.0.port') as string);
         expect(admitsIngress(objects, KUBE_PROMETHEUS_STACK.pod, port), `${where}: NetworkPolicy`).toBe(true);
       }
     }
@@ -173,8 +216,8 @@ describe('defect 2: monitoring a default kube-prometheus-stack really loads', ()
     for (const kind of ['ServiceMonitor', 'PrometheusRule'])
       expect(one(objects, kind).metadata.labels).toMatchObject({ release: 'prom' });
     const prometheus = { namespace: 'observability', labels: { 'app.kubernetes.io/name': 'prometheus' } };
-    expect(admitsIngress(objects, prometheus, 'http')).toBe(true);
-    expect(admitsIngress(objects, KUBE_PROMETHEUS_STACK.pod, 'http')).toBe(false);
+    expect(admitsIngress(objects, prometheus, 8000)).toBe(true);
+    expect(admitsIngress(objects, KUBE_PROMETHEUS_STACK.pod, 8000)).toBe(false);
   });
 });
 
@@ -199,6 +242,20 @@ describe('defect 4: CloudNativePG', () => {
         'helm.sh/resource-policy': 'keep',
       });
     }
+  });
+
+  it('a Cluster left behind (cnpg off, a renamed release) does not keep the Application OutOfSync: IgnoreExtraneous beside Prune=false', async () => {
+    const objects = await render('user-service', { set: ['postgresql.cnpg.enabled=true'] });
+    expect(one(objects, 'Cluster').metadata.annotations).toMatchObject({
+      'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+      'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
+    });
+    const unprotected = await render('user-service', {
+      set: ['postgresql.cnpg.enabled=true', 'postgresql.cnpg.deletionProtection=false'],
+    });
+    expect(one(unprotected, 'Cluster').metadata.annotations).not.toHaveProperty(
+      'argocd.argoproj.io/compare-options',
+    );
   });
 
   it('optional backups: barman object store on the Cluster and a ScheduledBackup of it', async () => {
@@ -285,6 +342,61 @@ describe('defect 5: migrations', () => {
   });
 });
 
+describe('the migration Job runs like the server pods (review finding 6)', () => {
+  type Container = { env?: Array<{ name: string; value?: string }>; volumeMounts?: unknown[] };
+  const migratePod = (objects: K8sObject[]) => {
+    const job = jobOf(objects, 'migrate') as K8sObject;
+    expect(job).toBeDefined();
+    return {
+      labels: at(job, 'spec.template.metadata.labels') as Labels,
+      annotations: at(job, 'spec.template.metadata.annotations') as Labels | undefined,
+      spec: podSpec(job),
+      container: podSpec(job).containers[0] as Container,
+    };
+  };
+
+  it('gets extraEnv, NODE_OPTIONS, extraVolumes/Mounts and podMetadata, as the Deployment does', async () => {
+    for (const service of SERVICES) {
+      const objects = await allFeatures(service);
+      const pod = migratePod(objects);
+      const deployment = one(objects, 'Deployment');
+      const server = podSpec(deployment);
+      const names = (pod.container.env ?? []).map((e) => e.name);
+      // all-features sets NODE_OPTIONS through extraEnv: that one, once (as env beats envFrom in the pods).
+      expect(names.filter((n) => n === 'NODE_OPTIONS')).toHaveLength(1);
+      expect(pod.container.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=160' });
+      expect(pod.container.env).toContainEqual({
+        name: 'POD_NAME',
+        valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+      });
+      expect(pod.spec.volumes).toContainEqual(server.volumes?.find((v) => v.name === 'secrets-store'));
+      expect(pod.container.volumeMounts).toContainEqual({
+        name: 'secrets-store',
+        mountPath: '/mnt/secrets-store',
+        readOnly: true,
+      });
+      expect(pod.labels).toMatchObject({ 'example.com/cost-center': 'shop' });
+      expect(pod.annotations).toMatchObject({ 'example.com/team': 'platform' });
+    }
+    // Without extraEnv the heap caps of config.nodeOptions apply to the migration too.
+    const plain = migratePod(await render('user-service', { set: withDatabase }));
+    expect(plain.container.env).toContainEqual({
+      name: 'NODE_OPTIONS',
+      value: '--max-old-space-size=128 --max-semi-space-size=4',
+    });
+  });
+
+  it('runs under the release ServiceAccount (workload identity) when it runs after it; a PreSync Job cannot', async () => {
+    const cnpg = await render('user-service', {
+      valuesFiles: [presetValues('user-service'), ciValues('all-features'), ciValues('all-features-cnpg')],
+    });
+    expect(migratePod(cnpg).spec.serviceAccountName).toBe(one(cnpg, 'ServiceAccount').metadata.name);
+    // Before the release's resources (pre-install / PreSync) the account does not exist yet.
+    const preSync = migratePod(await render('user-service', { set: withDatabase }));
+    expect(preSync.spec.serviceAccountName).toBeUndefined();
+  });
+});
+
 describe('defect 7: as a subchart', () => {
   it('an umbrella chart depending on this chart renders, with the `global` values Helm injects', async () => {
     const { helm, env } = await ensureTools();
@@ -331,10 +443,18 @@ describe('defect 7: as a subchart', () => {
 });
 
 describe('defect 8: NetworkPolicy on common clusters', () => {
-  it('DNS by address (NodeLocal DNSCache, OpenShift DNS) instead of kube-dns pods', async () => {
+  it('DNS by address (NodeLocal DNSCache, the kube-dns Service IP) in addition to the kube-dns pods', async () => {
     const policy = policyOf(await allFeatures('order-service'));
     const dns = policy.egress.find((r) => r.ports?.some((p) => p.port === 53));
-    expect(dns?.to).toEqual([{ ipBlock: { cidr: '169.254.20.10/32' } }]);
+    // The kube-dns pods stay reachable: NodeLocal DNSCache forwards misses to them, and a node without the
+    // cache (or the cache restarting) falls back to them.
+    expect(dns?.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+      { ipBlock: { cidr: '169.254.20.10/32' } },
+    ]);
     const byPods = policyOf(await render('order-service', { set: ['networkPolicy.enabled=true'] }));
     expect(byPods.egress.find((r) => r.ports?.some((p) => p.port === 53))?.to?.[0]?.podSelector).toEqual({
       matchLabels: { 'k8s-app': 'kube-dns' },
@@ -346,7 +466,7 @@ describe('defect 8: NetworkPolicy on common clusters', () => {
       set: ['networkPolicy.enabled=true', 'userService.namespace=users'],
     });
     const userPod = { namespace: 'users', labels: { 'app.kubernetes.io/name': 'user-service' } };
-    expect(admitsEgress(order, userPod, 'http')).toBe(true);
+    expect(admitsEgress(order, userPod, 8000)).toBe(true);
     expect(configOf(order).USER_SERVICE_URL).toBe('http://user-service.users.svc.cluster.local:8000');
     const values = join(scratchDir, 'user-allowed-clients.yaml');
     await mkdir(scratchDir, { recursive: true });
@@ -366,18 +486,14 @@ describe('defect 8: NetworkPolicy on common clusters', () => {
       valuesFiles: [presetValues('user-service'), values],
     });
     expect(
-      admitsIngress(
-        user,
-        { namespace: 'shop', labels: { 'app.kubernetes.io/name': 'order-service' } },
-        'http',
-      ),
+      admitsIngress(user, { namespace: 'shop', labels: { 'app.kubernetes.io/name': 'order-service' } }, 8000),
     ).toBe(true);
     // Namespace-local stays namespace-local: a same-labelled pod elsewhere is not admitted.
     expect(
       admitsIngress(
         user,
         { namespace: 'other', labels: { 'app.kubernetes.io/name': 'order-service' } },
-        'http',
+        8000,
       ),
     ).toBe(false);
   });
@@ -385,21 +501,66 @@ describe('defect 8: NetworkPolicy on common clusters', () => {
   it('admits the Gateway namespaces of httpRoute.parentRefs (gateway-system in the chart example)', async () => {
     const objects = await allFeatures('user-service');
     const gateway = { namespace: 'gateway-system', labels: { 'app.kubernetes.io/name': 'envoy' } };
-    expect(admitsIngress(objects, gateway, 'http')).toBe(true);
+    expect(admitsIngress(objects, gateway, 8000)).toBe(true);
     const sameNamespace = await render('user-service', {
       set: ['networkPolicy.enabled=true', 'httpRoute.enabled=true', 'httpRoute.parentRefs[0].name=public'],
     });
-    expect(admitsIngress(sameNamespace, { namespace: 'shop', labels: { gateway: 'public' } }, 'http')).toBe(
+    expect(admitsIngress(sameNamespace, { namespace: 'shop', labels: { gateway: 'public' } }, 8000)).toBe(
       true,
     );
+  });
+
+  it('renders numeric ports only (EKS network policy agent resolves no named ports), in every rule and combination', async () => {
+    const sources = [
+      ...rendered.map((r) => ({ where: r.combination.name, objects: r.objects })),
+      { where: 'k8s/dev', objects: environments.dev },
+      { where: 'all-features user-service', objects: await allFeatures('user-service') },
+      { where: 'all-features order-service', objects: await allFeatures('order-service') },
+    ];
+    let checked = 0;
+    for (const { where, objects } of sources) {
+      for (const port of policyPorts(objects)) {
+        checked += 1;
+        expect(typeof port, `${where}: NetworkPolicy port ${port}`).toBe('number');
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+    // The numbers are the ones the pods listen on: each service's containerPort (and user-service's, for
+    // order-service's egress to it).
+    const order = await allFeatures('order-service');
+    expect(
+      admitsIngress(
+        order,
+        {
+          namespace: 'shop',
+          labels: {
+            'app.kubernetes.io/name': 'order-service',
+            'app.kubernetes.io/instance': 'order-service',
+          },
+        },
+        8001,
+      ),
+    ).toBe(true);
+    expect(
+      admitsEgress(order, { namespace: 'shop', labels: { 'app.kubernetes.io/name': 'user-service' } }, 8000),
+    ).toBe(true);
+    const moved = await render('order-service', {
+      set: ['networkPolicy.enabled=true', 'userService.containerPort=9000'],
+    });
+    expect(
+      admitsEgress(moved, { namespace: 'shop', labels: { 'app.kubernetes.io/name': 'user-service' } }, 9000),
+    ).toBe(true);
   });
 
   it('extraIngress and extraEgress rules are appended as given', async () => {
     const policy = policyOf(await allFeatures('user-service'));
     expect(policy.ingress.at(-1)).toEqual({
       from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'tracing' } } }],
-      ports: [{ port: 'http', protocol: 'TCP' }],
+      // Given as `port: http`: rendered as the container's number.
+      ports: [{ port: 8000, protocol: 'TCP' }],
     });
+    const order = policyOf(await allFeatures('order-service'));
+    expect(order.ingress.at(-1)?.ports).toEqual([{ port: 8001, protocol: 'TCP' }]);
     expect(policy.egress.at(-1)).toEqual({
       to: [{ ipBlock: { cidr: '10.30.0.0/16' } }],
       ports: [{ port: 4317, protocol: 'TCP' }],
@@ -523,6 +684,24 @@ describe('knobs a platform team expects', () => {
     });
   });
 
+  it('the Ingress serves the Certificate’s Secret when certificate.enabled is on, even with ingress.tls off', async () => {
+    const objects = await render('user-service', {
+      set: [
+        'ingress.enabled=true',
+        'ingress.host=api.example.com',
+        'certificate.enabled=true',
+        'certificate.issuerRef.name=letsencrypt',
+      ],
+    });
+    const secretName = at(one(objects, 'Certificate'), 'spec.secretName');
+    expect(secretName).toBe('user-service-tls');
+    expect(at(one(objects, 'Ingress'), 'spec.tls')).toEqual([{ hosts: ['api.example.com'], secretName }]);
+    const plain = await render('user-service', {
+      set: ['ingress.enabled=true', 'ingress.host=api.example.com'],
+    });
+    expect(at(one(plain, 'Ingress'), 'spec.tls')).toBeUndefined();
+  });
+
   it('an ExternalSecret for the database URI, written to the Secret the pods read; the AppProject allows the kind', async () => {
     const objects = await allFeatures('user-service');
     const external = one(objects, 'ExternalSecret');
@@ -550,8 +729,71 @@ describe('knobs a platform team expects', () => {
       join(repoRoot, 'microservices/compose/grafana/dashboards/service-pair.json'),
       'utf8',
     );
-    const shipped = ((dashboard?.data ?? {}) as Labels)['service-pair.json'] as string;
-    expect(JSON.parse(shipped)).toEqual(JSON.parse(compose));
+    const shipped = ((dashboard?.data ?? {}) as Labels)['shop-user-service-service-pair.json'] as string;
+    // The compose dashboard, with this release's uid and title and every query pinned to its namespace.
+    const pinned = compose
+      .replaceAll('job=~\\"$job\\"', 'namespace=\\"shop\\", job=~\\"$job\\"')
+      .replace(
+        'label_values(http_requests_total, job)',
+        'label_values(http_requests_total{namespace=\\"shop\\"}, job)',
+      )
+      .replace(
+        'label_values(http_requests_total, job)',
+        'label_values(http_requests_total{namespace=\\"shop\\"}, job)',
+      );
+    const expected = JSON.parse(pinned) as { uid: string; title: string; panels: unknown[] };
+    const got = JSON.parse(shipped) as { uid: string; title: string; panels: unknown[] };
+    expect(got.uid).toMatch(/^sp-[0-9a-f]{16}$/);
+    expect(got.title).toBe(`${expected.title} (shop)`);
+    expect({ ...got, uid: expected.uid, title: expected.title }).toEqual(expected);
+    // The file is a symlink into microservices/compose: a broken one (vendoring) must not ship an empty dashboard.
+    expect(got.panels.length).toBeGreaterThan(3);
+    expect(shipped).not.toMatch(/(?<!namespace=\\"shop\\", )job=~/);
+  });
+
+  it('one dashboard per release and namespace: uid and data key differ between environments', async () => {
+    const inNamespace = async (namespace: string) => {
+      const objects = await renderObjects({
+        name: `user-service in ${namespace}`,
+        release: 'user-service',
+        namespace,
+        valuesFiles: [presetValues('user-service'), ciValues('all-features')],
+      });
+      const cm = objects.find((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'dashboard');
+      const [key, json] = Object.entries((cm?.data ?? {}) as Labels)[0] ?? ['', '{}'];
+      return { key, uid: (JSON.parse(json) as { uid: string }).uid, namespace: cm?.metadata.namespace };
+    };
+    const [dev, prod] = await Promise.all([
+      inNamespace('microservices-dev'),
+      inNamespace('microservices-prod'),
+    ]);
+    expect(dev.key).not.toBe(prod.key);
+    expect(dev.uid).not.toBe(prod.uid);
+    // In the app namespace (which the AppProject allows; the sidecar with searchNamespace=ALL finds it).
+    expect(dev.namespace).toBe('microservices-dev');
+  });
+
+  it('refuses to render an empty dashboard (a broken symlink after vendoring)', async () => {
+    const copy = join(scratchDir, 'chart-broken-dashboard');
+    await rm(copy, { recursive: true, force: true });
+    await cp(chartDir, copy, { recursive: true, dereference: true });
+    await writeFile(join(copy, 'files', 'dashboards', 'service-pair.json'), '');
+    const { helm, env } = await ensureTools();
+    const result = await runCommand(
+      helm,
+      [
+        'template',
+        'user-service',
+        copy,
+        '-f',
+        presetValues('user-service'),
+        '--set',
+        'metrics.grafanaDashboard.enabled=true',
+      ],
+      { env },
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/service-pair.json is empty or has no panels: the symlink/);
   });
 });
 

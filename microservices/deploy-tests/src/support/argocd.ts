@@ -288,6 +288,13 @@ export function checkAppOrdering(appset: K8sObject, apps: readonly GeneratedApp[
   if (at(appset, 'spec.strategy.type') !== 'RollingSync')
     problems.push('ApplicationSet strategy is not RollingSync');
   const step = (app: GeneratedApp) => rollingStepOf(appset, app.labels);
+  // A step waits for every Application it selects: one spanning environments lets a broken staging app hold
+  // a dev app back (and the other way round).
+  const steps = (at(appset, 'spec.strategy.rollingSync.steps') ?? []) as RollingStep[];
+  for (const index of steps.keys()) {
+    const envs = new Set(apps.filter((a) => step(a) === index).map((a) => String(a.element.env)));
+    if (envs.size > 1) problems.push(`RollingSync step ${index} spans environments ${[...envs].join(', ')}`);
+  }
   for (const app of apps) {
     const auto = app.spec.syncPolicy?.automated !== undefined;
     if (!auto && step(app) >= 0)

@@ -484,7 +484,12 @@ export function allowed(
   const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
   const selects = (np: K8sObject, pod: PodTemplate) =>
     matches(spec<{ podSelector?: { matchLabels?: Labels } }>(np).podSelector?.matchLabels, pod.labels);
-  const portOk = (rule: PolicyRule) => !rule.ports || rule.ports.some((p) => p.port === port);
+  // A named port in a rule, or the number it names on the destination pods (the chart renders numbers: EKS).
+  const number = (to.spec.containers ?? [])
+    .flatMap((c) => (c.ports ?? []) as Array<{ name?: string; containerPort?: number }>)
+    .find((p) => p.name === port)?.containerPort;
+  const portOk = (rule: PolicyRule) =>
+    !rule.ports || rule.ports.some((p) => p.port === port || (number !== undefined && p.port === number));
   const egressPolicies = policies.filter((np) => selects(np, from));
   const egressOk =
     egressPolicies.length === 0 ||

@@ -8,7 +8,17 @@ export interface PgConnection {
 }
 
 // pg lets the URL's query string override the `ssl` object it is given, so with a CA file these go.
-const URL_TLS_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpqcompat'];
+const URL_TLS_PARAMS = [
+  'sslmode',
+  'ssl',
+  'sslnegotiation',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'uselibpqcompat',
+];
+/** `ssl=` values pg-connection-string reads as TLS on (true); any other replaces the CA object. */
+const SSL_ON = new Set(['true', '1']);
 
 /**
  * The connection settings for `url`. With `sslRootCert` (DB_SSL_ROOT_CERT, the chart's `postgresql.tls`)
@@ -20,11 +30,30 @@ const URL_TLS_PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'uselibpq
 export function pgConnection(url: string, sslRootCert?: string | undefined): PgConnection {
   if (!sslRootCert) return { connectionString: url };
   const parsed = new URL(url);
-  const mode = parsed.searchParams.get('sslmode');
-  if (mode !== null && mode !== 'verify-full') {
-    throw new Error(
-      `DB_SSL_ROOT_CERT is set, but DATABASE_URL asks for sslmode=${mode}: use sslmode=verify-full (or leave sslmode out)`,
-    );
+  // pg-connection-string takes the last of repeated parameters, so every occurrence is checked.
+  for (const mode of parsed.searchParams.getAll('sslmode')) {
+    if (mode !== 'verify-full') {
+      throw new Error(
+        `DB_SSL_ROOT_CERT is set, but DATABASE_URL asks for sslmode=${mode}: use sslmode=verify-full (or leave sslmode out)`,
+      );
+    }
+  }
+  // `ssl=` in the URL replaces the whole TLS object (and with it the CA): ssl=0 is plain text, no-verify
+  // trusts any certificate, false crashes pg. Only the values that mean "TLS on" agree with the CA.
+  for (const ssl of parsed.searchParams.getAll('ssl')) {
+    if (!SSL_ON.has(ssl)) {
+      throw new Error(
+        `DB_SSL_ROOT_CERT is set, but DATABASE_URL asks for ssl=${ssl}: remove ssl from the URL (the CA alone means verify-full TLS)`,
+      );
+    }
+  }
+  // sslnegotiation=direct makes pg turn TLS on by itself, without the CA; postgres is the default.
+  for (const negotiation of parsed.searchParams.getAll('sslnegotiation')) {
+    if (negotiation !== 'postgres') {
+      throw new Error(
+        `DB_SSL_ROOT_CERT is set, but DATABASE_URL asks for sslnegotiation=${negotiation}: remove sslnegotiation from the URL (only the default, postgres, is supported with the CA)`,
+      );
+    }
   }
   let ca: string;
   try {

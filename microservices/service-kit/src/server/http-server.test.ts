@@ -1,8 +1,8 @@
-import { connect, type Socket } from 'node:net';
+import { connect, Server as NetServer, type Socket } from 'node:net';
 import { createRoute, z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { createServiceApp } from '../openapi/create-service-app.js';
 import { captureLogger } from '../testing/capture-logger.js';
@@ -241,5 +241,62 @@ describe('startHttpServer with a service app: what a dropped upload is', () => {
     expect((await app.request('/api/nothing-here', { method: 'GET' })).status).toBe(404);
     // A route that matched and answers "not found" itself stays a 404, not a 405 for its own method.
     expect((await app.request('/api/things/42', { method: 'GET' })).status).toBe(404);
+  });
+});
+
+describe('startHttpServer on a host without IPv6', () => {
+  /** Makes listening on `::` fail the way a kernel with IPv6 turned off does; other hosts listen normally. */
+  function withoutIpv6(code: string) {
+    const original = NetServer.prototype.listen;
+    const hosts: unknown[] = [];
+    const spy = vi.spyOn(NetServer.prototype, 'listen').mockImplementation(function (
+      this: NetServer,
+      ...args: unknown[]
+    ) {
+      hosts.push(args[1]);
+      if (args[1] === '::') {
+        const err = Object.assign(new Error(`listen ${code}: address family not supported :::0`), {
+          code,
+          syscall: 'listen',
+        });
+        process.nextTick(() => this.emit('error', err));
+        return this;
+      }
+      return (original as (...a: unknown[]) => NetServer).apply(this, args);
+    });
+    return { hosts, restore: () => spy.mockRestore() };
+  }
+
+  it.each(['EAFNOSUPPORT', 'EADDRNOTAVAIL'])(
+    'when listening on :: fails with %s, then it listens on 0.0.0.0 and logs one warning',
+    async (code) => {
+      const log = captureLogger('info');
+      const ipv6 = withoutIpv6(code);
+      try {
+        const { port } = await start(() => new Response('ok'), { host: '::', logger: log.logger });
+        expect(ipv6.hosts).toEqual(['::', '0.0.0.0']);
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        expect(await res.text()).toBe('ok');
+      } finally {
+        ipv6.restore();
+      }
+      const warnings = log.lines().filter((l) => l.level === 'warn');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ host: '::', code, fallback_host: '0.0.0.0' });
+      expect(String(warnings[0]?.msg)).toMatch(/cannot listen on :: .*listening on 0\.0\.0\.0, IPv4 only/);
+    },
+  );
+
+  it('when another host fails, or :: fails otherwise (EADDRINUSE), then start-up still fails', async () => {
+    const ipv6 = withoutIpv6('EAFNOSUPPORT');
+    try {
+      await expect(start(() => new Response('ok'), { host: '127.0.0.2.invalid' })).rejects.toThrow();
+    } finally {
+      ipv6.restore();
+    }
+    const busy = await start(() => new Response('ok'), { host: '::' });
+    await expect(start(() => new Response('ok'), { host: '::', port: busy.port })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
   });
 });

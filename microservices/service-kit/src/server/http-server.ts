@@ -38,6 +38,9 @@ export interface RunningServer {
 
 /** The server's own warnings (a cap hit, a refusal, a cut) are logged at most once per this, per kind. */
 const WARN_INTERVAL_MS = 10_000;
+/** What listening on `::` fails with where the kernel has no IPv6. */
+const IPV6_UNAVAILABLE = new Set(['EAFNOSUPPORT', 'EADDRNOTAVAIL']);
+const IPV4_ANY = '0.0.0.0';
 /** Connections Node accepts beyond MAX_CONNECTIONS while evicted ones are still closing. */
 const CONNECTION_HEADROOM = 16;
 
@@ -88,9 +91,24 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
         'connection refused: hard connection cap reached',
       );
     });
-    server.once('error', reject);
+    let fellBack = false;
+    const failed = (err: NodeJS.ErrnoException) => {
+      // `::` (the chart's dual-stack default) on a kernel with IPv6 turned off (ipv6.disable=1, some
+      // hardened nodes): EAFNOSUPPORT / EADDRNOTAVAIL. Crash-looping there helps nobody; IPv4 still works.
+      if (options.host === '::' && !fellBack && IPV6_UNAVAILABLE.has(err.code ?? '')) {
+        fellBack = true;
+        logger.warn(
+          { host: '::', code: err.code, fallback_host: IPV4_ANY },
+          `cannot listen on :: (${err.code}: IPv6 is off on this host); listening on ${IPV4_ANY}, IPv4 only`,
+        );
+        server.listen(options.port, IPV4_ANY);
+        return;
+      }
+      reject(err);
+    };
+    server.on('error', failed);
     server.once('listening', () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve({ server, port: (server.address() as AddressInfo).port, admission });
     });
   });
