@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { ENVIRONMENTS, type EnvironmentName, namespaceOf, SERVICES, type ServiceName } from './helm.js';
@@ -107,6 +107,25 @@ export async function assertChartSourceOnBase(commit: string, env: string, root 
 }
 
 /**
+ * Files outside the chart inputs that a symlink inside them points at, as of `commit` (the chart's Grafana
+ * dashboard links to the one under microservices/): helm follows the link, so the target is part of the
+ * chart and must come from the same commit.
+ */
+async function symlinkTargets(commit: string, root: string): Promise<string[]> {
+  const { stdout } = await exec('git', ['ls-tree', '-r', commit, '--', ...CHART_INPUTS], { cwd: root });
+  const targets: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const match = /^120000 blob ([0-9a-f]+)\t(.+)$/.exec(line);
+    if (!match?.[1] || !match[2]) continue;
+    const { stdout: link } = await exec('git', ['cat-file', 'blob', match[1]], { cwd: root });
+    const target = posix.normalize(posix.join(posix.dirname(match[2]), link.trim()));
+    if (!target.startsWith('../') && !CHART_INPUTS.some((input) => target.startsWith(input)))
+      targets.push(target);
+  }
+  return targets;
+}
+
+/**
  * The chart inputs as they were at `commit`, extracted once per process into a temporary directory laid out
  * like the repository (helm/microservice, k8s/values-common.yaml). Needs the commit in the local history, on
  * the base branch (assertChartSourceOnBase): CI checks out with fetch-depth: 0.
@@ -119,7 +138,8 @@ export function checkoutChartSource(commit: string, root = repoRoot, env = 'stag
       await assertChartSourceOnBase(commit, env, root);
       const dir = await mkdtemp(join(tmpdir(), `chart-source-${commit.slice(0, 7)}-`));
       const archive = join(dir, '.archive.tar');
-      await exec('git', ['archive', '--format=tar', `--output=${archive}`, commit, '--', ...CHART_INPUTS], {
+      const paths = [...CHART_INPUTS, ...(await symlinkTargets(commit, root))];
+      await exec('git', ['archive', '--format=tar', `--output=${archive}`, commit, '--', ...paths], {
         cwd: root,
       });
       await exec('tar', ['-xf', archive, '-C', dir]);
