@@ -183,8 +183,8 @@ function checkRendered(root, environments) {
   } catch (error) {
     const stderr = typeof error?.stderr === 'string' ? error.stderr.trim() : '';
     fail(
-      `the committed manifests of k8s/${environments.join(', k8s/')} are out of date or cannot be rendered ` +
-        `before the promotion (run ${RENDER_COMMAND.join(' ')} and commit):\n${stderr}`,
+      `the committed manifests of k8s/${environments.join(', k8s/')} are out of date before the promotion ` +
+        `(or cannot be rendered; run ${RENDER_COMMAND.join(' ')} and commit):\n${stderr}`,
     );
   }
 }

@@ -95,7 +95,7 @@ export async function assertChartSourceOnBase(commit: string, env: string, root 
     await exec('git', ['cat-file', '-e', `${commit}^{commit}`], { cwd: root });
   } catch {
     throw new Error(
-      `${where}, which is not in this clone. With a shallow clone, fetch the full history (git fetch ` +
+      `${where}, which is not in this clone: fetch the full history if the clone is shallow (git fetch ` +
         `--unshallow, or actions/checkout with fetch-depth: 0). ${remedy}`,
     );
   }
