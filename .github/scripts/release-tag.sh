@@ -10,9 +10,14 @@
 # Tags: <version> always; <major>.<minor> only for a final release (v1.3.0-rc.1 is a prerelease: `1.3` must
 # keep naming 1.3's last final release). Verification: keyless against this workflow's identity on a public
 # repository, with COSIGN_PUBLIC_KEY on a private one; with neither, a warning.
+#
+# VERIFY_ONLY=true: verify each digest and tag nothing (verify-promoted-digests.sh, on pull requests).
 set -euo pipefail
 
 : "${REFS:?REFS: one <image>@sha256:<digest> per line}"
+if [ "${VERIFY_ONLY:-}" = true ]; then
+  REF_NAME="${REF_NAME:-v0.0.0}"
+fi
 : "${REF_NAME:?REF_NAME: the pushed tag, v<semver>}"
 version="${REF_NAME#v}"
 if ! [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$ ]]; then
@@ -44,11 +49,12 @@ while IFS= read -r ref; do
   [ -n "$ref" ] || continue
   image="${ref%@*}"
   verify "$ref"
+  [ "${VERIFY_ONLY:-}" != true ] || continue
   tags=(--tag "${image}:${version}")
   [ "$prerelease" = true ] || tags+=(--tag "${image}:${minor}")
   docker buildx imagetools create "${tags[@]}" "$ref"
   echo "### ${image}:${version} = ${ref}" >>"${GITHUB_STEP_SUMMARY:-/dev/null}"
 done <<<"$REFS"
-if [ "$prerelease" = true ]; then
+if [ "$prerelease" = true ] && [ "${VERIFY_ONLY:-}" != true ]; then
   echo "$REF_NAME is a prerelease: ${minor} not moved" >&2
 fi

@@ -661,3 +661,80 @@ describe('finding 5: promotion tokens that work, and a loud warning when they ar
       expect((job?.steps ?? []).some((s) => /::warning::.*GITHUB_TOKEN/.test(s.run ?? ''))).toBe(false);
   });
 });
+
+describe('finding 8: a hand-edited staging or prod digest fails the pull request unless release.yml signed it', () => {
+  async function scratch() {
+    const dir = await tempDir('promoted-digests-');
+    const git = async (...args: string[]) =>
+      (
+        await exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir })
+      ).stdout.trim();
+    const write = async (env: string, service: string, digest: string, rendered = digest) => {
+      await mkdir(join(dir, 'k8s', env, service), { recursive: true });
+      await writeFile(
+        join(dir, 'k8s', env, service, 'values.yaml'),
+        `image:\n  tag: "sha-1"\n  digest: "${digest}"\n`,
+      );
+      await writeFile(
+        join(dir, 'k8s', env, service, 'manifests.yaml'),
+        `        - name: ${service}\n          image: "ghcr.io/o/${service}:sha-1@${rendered}"\n`,
+      );
+    };
+    await git('init', '--quiet', '--initial-branch=main');
+    await write('staging', 'user-service', DIGEST_A);
+    await write('prod', 'order-service', DIGEST_A);
+    await git('add', '--all');
+    await git('commit', '--quiet', '--message', 'base');
+    return { dir, git, write, base: await git('rev-parse', 'HEAD') };
+  }
+  const verify = async (dir: string, base: string, env: NodeJS.ProcessEnv = {}) => {
+    const log = join(dir, '.git', 'stub.log');
+    const bin = await stubs({ cosign: `[ -z "\${COSIGN_FAILS:-}" ] || exit 1`, docker: '' });
+    const result = await runCommand(
+      'bash',
+      [join(repoRoot, '.github/scripts/verify-promoted-digests.sh'), base],
+      {
+        cwd: dir,
+        env: {
+          PATH: `${bin}:${process.env.PATH}`,
+          STUB_LOG: log,
+          PUBLIC: 'true',
+          CERTIFICATE_IDENTITY: 'https://github.com/o/r/.github/workflows/release.yml@refs/heads/main',
+          ...env,
+        },
+      },
+    );
+    return { ...result, calls: (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean) };
+  };
+
+  it('CI verifies each changed digest by the name the manifests run; unchanged ones are left alone', async () => {
+    const job = workflowByFile(workflows, 'ci.yml').doc.jobs['promoted-digests'];
+    expect(job?.if).toBe("github.event_name == 'pull_request'");
+    expect((job?.steps ?? []).some((s) => /verify-promoted-digests\.sh "\$BASE"/.test(s.run ?? ''))).toBe(
+      true,
+    );
+    expect(workflowByFile(reviewed, 'ci.yml').doc.jobs['promoted-digests']).toBeUndefined();
+
+    const { dir, git, write, base } = await scratch();
+    expect((await verify(dir, base)).calls).toEqual([]);
+    await write('staging', 'user-service', DIGEST_B);
+    await git('commit', '--quiet', '--all', '--message', 'staging by hand');
+    const run = await verify(dir, base);
+    expect(run.code).toBe(0);
+    expect(run.calls).toEqual([
+      `cosign verify --certificate-identity https://github.com/o/r/.github/workflows/release.yml@refs/heads/main --certificate-oidc-issuer https://token.actions.githubusercontent.com ghcr.io/o/user-service@${DIGEST_B}`,
+    ]);
+    const unsigned = await verify(dir, base, { COSIGN_FAILS: '1' });
+    expect(unsigned.code).not.toBe(0);
+  });
+
+  it('a digest the manifests do not run (edited, not rendered) fails', async () => {
+    const { dir, git, write, base } = await scratch();
+    await write('prod', 'order-service', DIGEST_B, DIGEST_A);
+    await git('commit', '--quiet', '--all', '--message', 'prod values only');
+    const run = await verify(dir, base);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/k8s\/prod\/order-service\/manifests\.yaml does not run sha256:b8/);
+    expect(run.calls).toEqual([]);
+  });
+});
