@@ -651,7 +651,7 @@ describe('finding 5: promotion tokens that work, and a loud warning when they ar
         expect(token).toBe(
           `\${{ steps.app-token.outputs.token || secrets.PROMOTION_TOKEN || secrets.GITHUB_TOKEN }}`,
         );
-      const warning = steps.find((s) => /::warning::.*GITHUB_TOKEN/.test(s.run ?? ''));
+      const warning = steps.find((s) => /::warning::/.test(s.run ?? '') && /GITHUB_TOKEN/.test(s.run ?? ''));
       expect(warning?.if).toBe("env.HAS_PROMOTION_APP != 'true' && env.HAS_PROMOTION_TOKEN != 'true'");
     }
   });
