@@ -7,6 +7,7 @@
 //     [--source-commit <sha>] [--owner <ghcr owner>] [--message-file <path>] [--no-render]
 //   node .github/scripts/promote-image.mjs copy --from dev --to staging [--service user-service]... \
 //     [--chart-only] [--message-file <path>] [--no-render]
+//   node .github/scripts/promote-image.mjs bootstrap [--message-file <path>] [--no-render]
 //
 // `set` is what release.yml runs after pushing images from main; `copy` is what promote.yml runs to carry
 // an environment one step further (dev → staging → prod). What moves is everything the environment runs:
@@ -14,7 +15,10 @@
 // and k8s/values-common.yaml the environment is rendered from; dev has none, it runs the chart of its own
 // commit). So a chart or shared-config change reaches dev when it merges and staging/prod only through a
 // promotion, and reverting one promotion commit rolls all of it back. `--chart-only` moves the chart source
-// alone (the first promotion, before dev has a digest). Only `image.tag`, `image.digest` and `commit:` lines
+// alone (the first promotion, before dev has a digest). `bootstrap` records HEAD as the chart source of
+// staging and prod and re-renders them: for a repository adopted with fresh history (a template, a squashed
+// import), where the recorded commits do not exist. Every recorded chart source must be an ancestor of the
+// base branch (CHART_SOURCE_BASE, else origin/main when present, else HEAD). Only `image.tag`, `image.digest` and `commit:` lines
 // change; everything else stays byte for byte. Any missing file, key or malformed input stops the script
 // with a message saying what it expected, before anything is written.
 // No dependencies beyond Node itself; rendering runs the repository's own `render-k8s` script.
@@ -144,26 +148,43 @@ function servicesOf(root, env) {
     .sort();
 }
 
-function render(root) {
-  execFileSync(RENDER_COMMAND[0] ?? 'npm', RENDER_COMMAND.slice(1), {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
+const envArgs = (environments) => environments.flatMap((env) => ['--env', env]);
 
-/** Fails unless the committed manifests already match the chart, so a promotion commit carries only its own change. */
-function checkRendered(root) {
+/** Re-renders the manifests of `environments` only: a dev deploy never waits on a staging or prod render. */
+function render(root, environments) {
   try {
-    execFileSync(RENDER_COMMAND[0] ?? 'npm', [...RENDER_COMMAND.slice(1), '--', '--check'], {
+    execFileSync(RENDER_COMMAND[0] ?? 'npm', [...RENDER_COMMAND.slice(1), '--', ...envArgs(environments)], {
       cwd: root,
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
     });
   } catch (error) {
     const stderr = typeof error?.stderr === 'string' ? error.stderr.trim() : '';
+    fail(`rendering k8s/${environments.join(', k8s/')} failed:\n${stderr}`);
+  }
+}
+
+/**
+ * Fails unless the committed manifests of `environments` already match their chart, so a promotion commit
+ * carries only its own change. Only the environments the command touches: a staging render problem must not
+ * stop a dev deploy.
+ */
+function checkRendered(root, environments) {
+  try {
+    execFileSync(
+      RENDER_COMMAND[0] ?? 'npm',
+      [...RENDER_COMMAND.slice(1), '--', '--check', ...envArgs(environments)],
+      {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        encoding: 'utf8',
+      },
+    );
+  } catch (error) {
+    const stderr = typeof error?.stderr === 'string' ? error.stderr.trim() : '';
     fail(
-      `the committed k8s manifests are out of date before the promotion (run ${RENDER_COMMAND.join(' ')} and ` +
-        `commit):\n${stderr}`,
+      `the committed manifests of k8s/${environments.join(', k8s/')} are out of date before the promotion ` +
+        `(or cannot be rendered; run ${RENDER_COMMAND.join(' ')} and commit):\n${stderr}`,
     );
   }
 }
@@ -214,6 +235,43 @@ const git = (root, args) =>
 
 const chartSourceFile = (root, env) => join(root, 'k8s', env, 'chart-source.yaml');
 
+const succeeds = (root, args) => {
+  try {
+    git(root, args);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The branch recorded chart sources must be on (the same rule as deploy-tests' k8s-render.ts). */
+export function chartSourceBase(root) {
+  const configured = process.env.CHART_SOURCE_BASE?.trim();
+  if (configured) return configured;
+  return succeeds(root, ['rev-parse', '--verify', '--quiet', 'refs/remotes/origin/main'])
+    ? 'origin/main'
+    : 'HEAD';
+}
+
+const BOOTSTRAP_HINT =
+  'If this repository was created from a template or a squashed import (fresh history), run ' +
+  '`node .github/scripts/promote-image.mjs bootstrap` and commit (MICROSERVICES_README.md, "Adopting the ' +
+  'pipeline with fresh history"). If a promotion was made on a pull request\'s branch and squash- or ' +
+  'rebase-merged, promote again from main.';
+
+/** Fails unless `commit` exists here and is an ancestor of the base branch, so it survives any merge method. */
+function assertOnBase(root, commit, what) {
+  const base = chartSourceBase(root);
+  if (!succeeds(root, ['cat-file', '-e', `${commit}^{commit}`]))
+    fail(
+      `${what}: commit ${commit} is not in this clone (a shallow clone needs fetch-depth: 0). ${BOOTSTRAP_HINT}`,
+    );
+  if (!succeeds(root, ['merge-base', '--is-ancestor', commit, base]))
+    fail(
+      `${what}: commit ${commit} is not an ancestor of ${base}, the branch it must be on. ${BOOTSTRAP_HINT}`,
+    );
+}
+
 /** The `commit:` under `chart:` in k8s/<env>/chart-source.yaml, with its line, or null when there is no file. */
 export function readChartSource(text, file) {
   const lines = text.split('\n');
@@ -246,12 +304,15 @@ function chartSourceOf(root, env) {
     }
     const commit = git(root, ['log', '-1', '--format=%H', 'HEAD', '--', ...CHART_INPUTS]);
     if (!GIT_SHA.test(commit)) fail(`no commit in this history touches ${CHART_INPUTS.join(', ')}`);
+    assertOnBase(root, commit, `dev's chart source (the last commit touching ${CHART_INPUTS.join(' or ')})`);
     return commit;
   }
   const file = chartSourceFile(root, env);
   if (!existsSync(file))
     fail(`k8s/${env}/chart-source.yaml not found: it records the chart source ${env} is rendered from`);
-  return readChartSource(readFileSync(file, 'utf8'), relative(root, file)).commit;
+  const { commit } = readChartSource(readFileSync(file, 'utf8'), relative(root, file));
+  assertOnBase(root, commit, `k8s/${env}/chart-source.yaml`);
+  return commit;
 }
 
 function planCopy(root, options) {
@@ -269,11 +330,21 @@ function planCopy(root, options) {
   const chartFile = chartSourceFile(root, to);
   if (!existsSync(chartFile))
     fail(`k8s/${to}/chart-source.yaml not found: it records the chart source ${to} is rendered from`);
-  readChartSource(readFileSync(chartFile, 'utf8'), relative(root, chartFile));
+  const current = readChartSource(readFileSync(chartFile, 'utf8'), relative(root, chartFile)).commit;
   const chart = { env: to, file: chartFile, commit: chartCommit };
   if (options['chart-only']) {
     if (options.service?.length) fail('copy: --chart-only moves no image, so it takes no --service');
     return { images: [], chart };
+  }
+  // The chart source is per environment, not per service: moving it for one service's promotion would
+  // re-render every other service of the environment with a chart + image pair that never ran in ${from}.
+  if (options.service?.length && current !== chartCommit) {
+    fail(
+      `copy: --service ${options.service.join(' --service ')} would also move the chart of every service in ` +
+        `${to} (${current.slice(0, 7)} → ${chartCommit.slice(0, 7)}), so the others would run a chart and image ` +
+        `combination that never ran in ${from}. Promote the chart first (--chart-only) or promote all services ` +
+        '(no --service)',
+    );
   }
   const services = options.service?.length ? options.service : servicesOf(root, from);
   const images = services.map((service) => {
@@ -323,10 +394,45 @@ function commitMessage(command, changes, chart, options) {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * For a repository adopted with fresh history: staging and prod record HEAD (which must be on the base
+ * branch) as their chart source and are re-rendered from it. Their images stay as they are.
+ */
+function bootstrap(root, options) {
+  const dirty = git(root, ['status', '--porcelain', '--', ...CHART_INPUTS]);
+  if (dirty) fail(`${CHART_INPUTS.join(' or ')} has uncommitted changes:\n${dirty}\ncommit them first`);
+  const head = git(root, ['rev-parse', 'HEAD']);
+  const base = chartSourceBase(root);
+  if (!succeeds(root, ['merge-base', '--is-ancestor', head, base]))
+    fail(
+      `bootstrap: HEAD (${head}) is not on ${base}: run it on a checkout of main, so the commit it records survives the merge`,
+    );
+  const environments = ENVIRONMENTS.filter((env) => env !== 'dev');
+  for (const env of environments) {
+    const file = chartSourceFile(root, env);
+    if (!existsSync(file)) fail(`k8s/${env}/chart-source.yaml not found; ${LAYOUT_HINT}`);
+    const source = readChartSource(readFileSync(file, 'utf8'), relative(root, file));
+    const lines = [...source.lines];
+    lines[source.line] = replaceValue(lines[source.line] ?? '', head);
+    writeFileSync(file, lines.join('\n'));
+    process.stdout.write(`${env}/chart: now ${head} (bootstrap)\n`);
+  }
+  if (!options['no-render']) render(root, environments);
+  if (options['message-file']) {
+    writeFileSync(
+      options['message-file'],
+      `staging, prod: record ${head.slice(0, 7)} as the chart source (bootstrap)\n\n` +
+        'The recorded chart commits are not in this history (a template or a squashed import): staging and\n' +
+        `prod now render helm/microservice and k8s/values-common.yaml as they are at ${head}.\n\n` +
+        `Chart-Source: ${head}\n`,
+    );
+  }
+}
+
 export function main(argv, root) {
   const [command, ...rest] = argv;
-  if (command !== 'set' && command !== 'copy')
-    fail('usage: promote-image.mjs set|copy [options] (see the header of this file)');
+  if (command !== 'set' && command !== 'copy' && command !== 'bootstrap')
+    fail('usage: promote-image.mjs set|copy|bootstrap [options] (see the header of this file)');
   const { values: options } = parseArgs({
     args: rest,
     options: {
@@ -344,10 +450,22 @@ export function main(argv, root) {
     },
     strict: true,
   });
+  if (command === 'bootstrap') {
+    bootstrap(root, options);
+    return [];
+  }
   const { images: plan, chart } =
     command === 'set' ? { images: planSet(root, options), chart: undefined } : planCopy(root, options);
   const doRender = !options['no-render'];
-  if (doRender) checkRendered(root);
+  // What this command renders: `set` its environment; `copy` the target (checked beforehand together with
+  // the source, unless the target's chart source changes, when all of it is rendered anew).
+  const target = command === 'set' ? (plan[0]?.env ?? options.env) : options.to;
+  if (doRender) {
+    const moving =
+      chart !== undefined &&
+      readChartSource(readFileSync(chart.file, 'utf8'), chart.file).commit !== chart.commit;
+    checkRendered(root, command === 'set' ? [target] : moving ? [options.from] : [options.from, target]);
+  }
 
   let chartChanged;
   if (chart) {
@@ -376,7 +494,7 @@ export function main(argv, root) {
   const changedChart = chartChanged ? chart : undefined;
   const anything = changes.length > 0 || changedChart !== undefined;
   if (doRender && anything) {
-    render(root);
+    render(root, [target]);
     if (changedChart) {
       for (const service of servicesOf(root, changedChart.env)) {
         const manifests = join(root, 'k8s', changedChart.env, service, 'manifests.yaml');

@@ -7,7 +7,9 @@
 // lines) and `chart-commit` to $GITHUB_OUTPUT. A release re-tags these digests; it never builds, so what is
 // released is byte for byte what ran in the environment. Fails, naming the file, when a service pins no
 // digest (nothing was promoted there yet: MICROSERVICES_README.md, "The first promotion") or the images
-// would be looked up under another owner than the one the pipeline pushes to.
+// would be looked up under another owner than the one the pipeline pushes to. The image references come
+// from the environment's rendered manifests (what Argo CD applies), not from HEAD's values-common.yaml: the
+// registry and owner prod runs are those of its chart source, which HEAD may have changed since.
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,14 +23,31 @@ const fail = (message) => {
   throw new ReleaseError(message);
 };
 
-/** image.registry and image.owner from the values-common.yaml the environment's chart source carries. */
-function registryAndOwner(root) {
-  const text = readFileSync(join(root, 'k8s', 'values-common.yaml'), 'utf8');
-  const value = (key) => new RegExp(`^  ${key}: *"?([^"\\s#]+)"?`, 'm').exec(text)?.[1];
-  return {
-    registry: value('registry') ?? fail('k8s/values-common.yaml: no image.registry'),
-    owner: value('owner') ?? fail('k8s/values-common.yaml: no image.owner'),
-  };
+/**
+ * The one `<registry>/<owner>/<service>@sha256:…` the rendered manifests of a service run (the tag, if any,
+ * dropped: a release tags the digest). Fails when they run none, several, or not the digest values.yaml pins.
+ */
+function renderedRef(root, env, service, digest) {
+  const file = `k8s/${env}/${service}/manifests.yaml`;
+  if (!existsSync(join(root, file)))
+    fail(`${file} not found: render it (npm run render-k8s -w @microservices/deploy-tests)`);
+  const text = readFileSync(join(root, file), 'utf8');
+  const refs = new Set();
+  for (const match of text.matchAll(/^\s*(?:- )?image: *"?([^"\s#]+)"?/gm)) {
+    const image = match[1] ?? '';
+    const at = image.indexOf('@');
+    const name = (at < 0 ? image : image.slice(0, at)).replace(/:[^/:]+$/, '');
+    if (!name.endsWith(`/${service}`)) continue;
+    refs.add(at < 0 ? name : `${name}${image.slice(at)}`);
+  }
+  const expected = [...refs].filter((ref) => ref.endsWith(`@${digest}`));
+  if (refs.size !== 1 || expected.length !== 1) {
+    fail(
+      `${file} runs ${[...refs].join(', ') || `no image of ${service}`}, not one image pinned to ${digest} ` +
+        `(k8s/${env}/${service}/values.yaml): re-render and commit (npm run render-k8s -w @microservices/deploy-tests)`,
+    );
+  }
+  return expected[0];
 }
 
 export function releaseRefs(root, env, owner) {
@@ -40,12 +59,6 @@ export function releaseRefs(root, env, owner) {
     readFileSync(sourceFile, 'utf8'),
     `k8s/${env}/chart-source.yaml`,
   ).commit;
-  const image = registryAndOwner(root);
-  if (owner !== undefined && image.owner !== owner.toLowerCase()) {
-    fail(
-      `k8s/values-common.yaml has image.owner "${image.owner}" but the images are pushed under "${owner.toLowerCase()}"`,
-    );
-  }
   const services = readdirSync(envDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(envDir, entry.name, 'values.yaml')))
     .map((entry) => entry.name)
@@ -60,7 +73,15 @@ export function releaseRefs(root, env, owner) {
           `${env} runs nothing that was built by this pipeline yet; promote to ${env} first`,
       );
     }
-    return `${image.registry}/${image.owner}/${service}@${digest.value}`;
+    const ref = renderedRef(root, env, service, digest.value);
+    const runsOwner = ref.split('/').at(-2);
+    if (owner !== undefined && runsOwner !== owner.toLowerCase()) {
+      fail(
+        `k8s/${env}/${service}/manifests.yaml runs ${ref}, owner "${runsOwner}", but the images are pushed under ` +
+          `"${owner.toLowerCase()}"`,
+      );
+    }
+    return ref;
   });
   return { refs, chartCommit };
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { ENVIRONMENTS, type EnvironmentName, namespaceOf, SERVICES, type ServiceName } from './helm.js';
@@ -59,27 +59,87 @@ export async function chartSourceOf(env: EnvironmentName, root = repoRoot): Prom
 
 const extracted = new Map<string, Promise<string>>();
 
+/** What `promote-image.mjs bootstrap` is called by the manual and the error messages. */
+export const BOOTSTRAP_COMMAND = 'node .github/scripts/promote-image.mjs bootstrap';
+
+/**
+ * The branch a recorded chart source must be on: CHART_SOURCE_BASE when set (CI sets origin/<base branch>),
+ * else origin/main when the clone has it, else HEAD. A commit only a pull request's branch has (promoted on
+ * the branch, then squash- or rebase-merged and the branch deleted) would vanish with the branch.
+ */
+export async function chartSourceBase(root = repoRoot): Promise<string> {
+  const configured = process.env.CHART_SOURCE_BASE?.trim();
+  if (configured) return configured;
+  try {
+    await exec('git', ['rev-parse', '--verify', '--quiet', 'refs/remotes/origin/main'], { cwd: root });
+    return 'origin/main';
+  } catch {
+    return 'HEAD';
+  }
+}
+
+/**
+ * Fails, saying what to do, unless `commit` is in this clone and an ancestor of the base branch. Two ways to
+ * get there: a repository adopted with fresh history (a template, a squashed import: the recorded commits
+ * are not in it at all), and a promotion recorded on a pull request's branch that was squash- or
+ * rebase-merged (the commit is gone from main).
+ */
+export async function assertChartSourceOnBase(commit: string, env: string, root = repoRoot): Promise<void> {
+  const base = await chartSourceBase(root);
+  const where = `k8s/${env}/chart-source.yaml records chart commit ${commit}`;
+  const remedy =
+    `If this repository was created from a template or a squashed import (fresh history), run ` +
+    `\`${BOOTSTRAP_COMMAND}\` and commit (MICROSERVICES_README.md, "Adopting the pipeline with fresh history"). ` +
+    `If a promotion was made on a pull request's branch and squash- or rebase-merged, promote again from main.`;
+  try {
+    await exec('git', ['cat-file', '-e', `${commit}^{commit}`], { cwd: root });
+  } catch {
+    throw new Error(
+      `${where}, which is not in this clone: fetch the full history if the clone is shallow (git fetch ` +
+        `--unshallow, or actions/checkout with fetch-depth: 0). ${remedy}`,
+    );
+  }
+  try {
+    await exec('git', ['merge-base', '--is-ancestor', commit, base], { cwd: root });
+  } catch {
+    throw new Error(`${where}, which is not an ancestor of ${base} (the branch it must be on). ${remedy}`);
+  }
+}
+
+/**
+ * Files outside the chart inputs that a symlink inside them points at, as of `commit` (the chart's Grafana
+ * dashboard links to the one under microservices/): helm follows the link, so the target is part of the
+ * chart and must come from the same commit.
+ */
+async function symlinkTargets(commit: string, root: string): Promise<string[]> {
+  const { stdout } = await exec('git', ['ls-tree', '-r', commit, '--', ...CHART_INPUTS], { cwd: root });
+  const targets: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const match = /^120000 blob ([0-9a-f]+)\t(.+)$/.exec(line);
+    if (!match?.[1] || !match[2]) continue;
+    const { stdout: link } = await exec('git', ['cat-file', 'blob', match[1]], { cwd: root });
+    const target = posix.normalize(posix.join(posix.dirname(match[2]), link.trim()));
+    if (!target.startsWith('../') && !CHART_INPUTS.some((input) => target.startsWith(input)))
+      targets.push(target);
+  }
+  return targets;
+}
+
 /**
  * The chart inputs as they were at `commit`, extracted once per process into a temporary directory laid out
- * like the repository (helm/microservice, k8s/values-common.yaml). Needs the commit in the local history:
- * CI checks out with fetch-depth: 0.
+ * like the repository (helm/microservice, k8s/values-common.yaml). Needs the commit in the local history, on
+ * the base branch (assertChartSourceOnBase): CI checks out with fetch-depth: 0.
  */
-export function checkoutChartSource(commit: string, root = repoRoot): Promise<string> {
+export function checkoutChartSource(commit: string, root = repoRoot, env = 'staging'): Promise<string> {
   const key = `${root}@${commit}`;
   let pending = extracted.get(key);
   if (!pending) {
     pending = (async () => {
-      try {
-        await exec('git', ['cat-file', '-e', `${commit}^{commit}`], { cwd: root });
-      } catch {
-        throw new Error(
-          `commit ${commit} (a recorded chart source) is not in this clone: fetch the full history ` +
-            '(git fetch --unshallow, or actions/checkout with fetch-depth: 0)',
-        );
-      }
+      await assertChartSourceOnBase(commit, env, root);
       const dir = await mkdtemp(join(tmpdir(), `chart-source-${commit.slice(0, 7)}-`));
       const archive = join(dir, '.archive.tar');
-      await exec('git', ['archive', '--format=tar', `--output=${archive}`, commit, '--', ...CHART_INPUTS], {
+      const paths = [...CHART_INPUTS, ...(await symlinkTargets(commit, root))];
+      await exec('git', ['archive', '--format=tar', `--output=${archive}`, commit, '--', ...paths], {
         cwd: root,
       });
       await exec('tar', ['-xf', archive, '-C', dir]);
@@ -100,7 +160,7 @@ export interface ChartSource {
 
 export async function chartSourceFor(env: EnvironmentName, root = repoRoot): Promise<ChartSource> {
   const commit = await chartSourceOf(env, root);
-  return { commit, base: commit ? await checkoutChartSource(commit, root) : root };
+  return { commit, base: commit ? await checkoutChartSource(commit, root, env) : root };
 }
 
 /** The values files behind k8s/<env>/<service>/manifests.yaml, in the order helm layers them. */
@@ -164,8 +224,9 @@ export interface Drift {
 export async function findDrift(
   read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
   root = repoRoot,
+  environments: readonly EnvironmentName[] = ENVIRONMENTS,
 ): Promise<{ checked: number; drift: Drift[] }> {
-  const jobs = ENVIRONMENTS.flatMap((env) => SERVICES.map((service) => ({ env, service })));
+  const jobs = environments.flatMap((env) => SERVICES.map((service) => ({ env, service })));
   const results = await Promise.all(
     jobs.map(async ({ env, service }) => {
       const path = join(root, 'k8s', env, service, 'manifests.yaml');

@@ -183,12 +183,14 @@ describe('promote-image.mjs copy (what promote.yml runs), on a copy of the repos
           'sha-1234567',
           '--image',
           `user-service=${DIGEST_A}`,
+          '--image',
+          `order-service=${DIGEST_B}`,
         ])
       ).code,
     ).toBe(0);
     await repo.git('commit', '--quiet', '--all', '--message', 'dev promotion');
-    const message = join(repo.dir, '.git', 'promotion-message');
-    const result = await repo.node(SCRIPT, [
+    // Review finding 6: one service alone may not move the chart under the other (review.test.ts).
+    const alone = await repo.node(SCRIPT, [
       'copy',
       '--from',
       'dev',
@@ -196,28 +198,46 @@ describe('promote-image.mjs copy (what promote.yml runs), on a copy of the repos
       'staging',
       '--service',
       'user-service',
+    ]);
+    expect(alone.code).toBe(1);
+    expect(await changedFiles()).toEqual([]);
+    const message = join(repo.dir, '.git', 'promotion-message');
+    const result = await repo.node(SCRIPT, [
+      'copy',
+      '--from',
+      'dev',
+      '--to',
+      'staging',
       '--message-file',
       message,
     ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    // The chart moves with the images: staging now records the commit dev's chart comes from (this copy's
-    // only commit), so order-service is re-rendered too — from the same chart text, so only its header changes.
-    const chartCommit = await repo.git('log', '-1', '--format=%H', '--', 'helm/microservice');
+    // The chart moves with the images: staging now records the commit dev's chart comes from.
+    const chartCommit = await repo.git(
+      'log',
+      '-1',
+      '--format=%H',
+      '--',
+      'helm/microservice',
+      'k8s/values-common.yaml',
+    );
     expect(await changedFiles()).toEqual([
       'k8s/staging/chart-source.yaml',
       'k8s/staging/order-service/manifests.yaml',
+      'k8s/staging/order-service/values.yaml',
       'k8s/staging/user-service/manifests.yaml',
       'k8s/staging/user-service/values.yaml',
     ]);
     expect(parse(await read('k8s/staging/chart-source.yaml'))).toEqual({ chart: { commit: chartCommit } });
-    const orderChanges = (
-      await repo.git('diff', '--unified=0', '--', 'k8s/staging/order-service/manifests.yaml')
-    )
-      .split('\n')
-      .filter((line) => /^[-+](?![-+])/.test(line));
-    expect(orderChanges).toHaveLength(2);
-    expect(orderChanges.join('\n')).toMatch(new RegExp(`\\+# chart source: ${chartCommit} `));
+    const orderChanges = await repo.git(
+      'diff',
+      '--unified=0',
+      '--',
+      'k8s/staging/order-service/manifests.yaml',
+    );
+    expect(orderChanges).toMatch(new RegExp(`\\+# chart source: ${chartCommit} `));
+    expect(orderChanges).toContain(`@${DIGEST_B}`);
     expect(parse(await read('k8s/staging/user-service/values.yaml'))).toEqual({
       image: { tag: 'sha-1234567', digest: DIGEST_A },
     });
@@ -227,7 +247,7 @@ describe('promote-image.mjs copy (what promote.yml runs), on a copy of the repos
     );
     const text = await readFile(message, 'utf8');
     expect(text.split('\n')[0]).toBe(
-      `staging: promote user-service and chart ${chartCommit.slice(0, 7)} from dev`,
+      `staging: promote order-service, user-service and chart ${chartCommit.slice(0, 7)} from dev`,
     );
     expect(text).toContain(`Chart-Source: ${chartCommit}`);
     expect(text).toContain('Promoted-From: dev');

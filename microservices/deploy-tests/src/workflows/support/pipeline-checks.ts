@@ -43,7 +43,11 @@ export function checkReleaseWorkflow(
   const detect = (changes?.steps ?? []).find(runs(/changed-services\.mjs/));
   // Issue 15: a tag builds nothing (it re-tags what prod runs), so the change detection is for main only.
   expect(!!detect, 'changes: must run changed-services.mjs');
-  expect(str(changes?.if) === "github.ref_type == 'branch'", 'changes: only for pushes to main, never tags');
+  // Review: release.yml also runs by hand, so "a branch" is not enough: only main builds images.
+  expect(
+    str(changes?.if) === "github.ref == 'refs/heads/main'",
+    'changes: only for main, never tags or other branches',
+  );
   expect(
     changes?.outputs?.services?.includes('outputs.services') === true,
     'changes: must output the services list',

@@ -30,12 +30,22 @@ export function cleanEnvironment(): NodeJS.ProcessEnv {
   );
 }
 
+export interface CopyOptions {
+  /**
+   * true: a repository with no past, as an adopter gets from a template or a squashed import: one commit, no
+   * parent, none of this repository's objects. The chart sources k8s/staging and k8s/prod record do not
+   * exist in it. false (default): the one commit's parent is this repository's HEAD (objects shared as
+   * git alternates), so the recorded chart sources are real ancestors of main, as in this repository.
+   */
+  freshHistory?: boolean;
+}
+
 /**
- * A throwaway copy of this working tree as a fresh git repository with one commit: every tracked and
- * untracked-but-not-ignored file (so uncommitted work is included), node_modules linked rather than
+ * A throwaway copy of this working tree as a git repository whose main has one new commit: every tracked
+ * and untracked-but-not-ignored file (so uncommitted work is included), node_modules linked rather than
  * copied. Scripts run here exactly as on a GitHub runner after checkout and `npm ci`.
  */
-export async function copyRepository(): Promise<RepoCopy> {
+export async function copyRepository({ freshHistory = false }: CopyOptions = {}): Promise<RepoCopy> {
   const dir = await mkdtemp(join(tmpdir(), 'repo-copy-'));
   const { stdout } = await exec('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
     cwd: repoRoot,
@@ -57,16 +67,25 @@ export async function copyRepository(): Promise<RepoCopy> {
     return result.stdout.trimEnd();
   };
   await git('init', '--quiet', '--initial-branch=main');
-  // The real repository's objects stay reachable, so the chart sources k8s/staging and k8s/prod record
-  // (commits of the real history) render in the copy as they do in the repository.
-  const { stdout: common } = await exec('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], {
-    cwd: repoRoot,
-  });
-  await appendFile(join(dir, '.git', 'objects', 'info', 'alternates'), `${join(common.trim(), 'objects')}\n`);
+  if (!freshHistory) {
+    // The real repository's objects stay reachable and its HEAD is the copy's parent, so the chart sources
+    // k8s/staging and k8s/prod record (commits of the real history) are ancestors of main here too.
+    const { stdout: common } = await exec(
+      'git',
+      ['rev-parse', '--path-format=absolute', '--git-common-dir'],
+      { cwd: repoRoot },
+    );
+    await appendFile(
+      join(dir, '.git', 'objects', 'info', 'alternates'),
+      `${join(common.trim(), 'objects')}\n`,
+    );
+    const { stdout: head } = await exec('git', ['rev-parse', 'HEAD'], { cwd: repoRoot });
+    await git('update-ref', 'refs/heads/main', head.trim());
+  }
   // .gitignore's `node_modules/` matches directories only, not the symlink standing in for one.
   await appendFile(join(dir, '.git', 'info', 'exclude'), '/node_modules\n');
   await git('add', '--all');
-  await git('commit', '--quiet', '--message', 'copy of the working tree');
+  await git('commit', '--quiet', '--allow-empty', '--message', 'copy of the working tree');
   return {
     dir,
     git,
