@@ -47,43 +47,34 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: EnvSource): z.o
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** A comma-separated variable as a list of trimmed, non-empty entries, each checked by `entry`. */
+const commaList = (entry: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(entry))
+    .default([]);
+
 /** Comma-separated list of absolute http(s) origins; empty means CORS stays off. */
-const corsOrigins = z
-  .string()
-  .transform((raw) =>
-    raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  )
-  .pipe(
-    z.array(
-      z
-        .url({ protocol: /^https?$/, error: 'must be comma-separated http(s) origins' })
-        // Browsers send a bare origin; anything with a path, query or trailing slash would never match.
-        .refine(
-          (u) => URL.canParse(u) && new URL(u).origin === u,
-          'each entry must be a bare origin, e.g. https://app.example.com',
-        ),
+const corsOrigins = commaList(
+  z
+    .url({ protocol: /^https?$/, error: 'must be comma-separated http(s) origins' })
+    // Browsers send a bare origin; anything with a path, query or trailing slash would never match.
+    .refine(
+      (u) => URL.canParse(u) && new URL(u).origin === u,
+      'each entry must be a bare origin, e.g. https://app.example.com',
     ),
-  )
-  .default([]);
+);
 
 /** Comma-separated addresses or CIDR ranges whose X-Forwarded-For is believed; empty: none. */
-const trustedProxies = z
-  .string()
-  .transform((raw) =>
-    raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  )
-  .pipe(
-    z.array(
-      z.string().refine(isProxyEntry, 'each entry must be an IP address or CIDR range, e.g. 10.0.0.0/8'),
-    ),
-  )
-  .default([]);
+const trustedProxies = commaList(
+  z.string().refine(isProxyEntry, 'each entry must be an IP address or CIDR range, e.g. 10.0.0.0/8'),
+);
 
 /** Variables every service understands. Each service extends this with its own. */
 export const commonEnvShape = {
