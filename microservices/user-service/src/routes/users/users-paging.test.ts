@@ -59,30 +59,38 @@ describe('the in-memory store at its cap', () => {
   });
 });
 
-describe('GET /api/v1/users: lists built at once are bounded', () => {
-  it('when more lists than MAX_CONCURRENT_LISTS are in progress, then the next is a 503 overloaded with Retry-After, before the store is asked', async () => {
+describe('GET /api/v1/users: large lists built at once are bounded', () => {
+  it('when more large pages than MAX_CONCURRENT_LISTS are being built, then the next large one is a 503 overloaded with Retry-After, and small pages are never held', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    let asked = 0;
-    class SlowStore extends MemoryUserStore {
-      override async list(request: Parameters<MemoryUserStore['list']>[0]) {
-        asked++;
-        await gate;
-        return super.list(request);
-      }
+    let holding = true;
+    const { client } = buildTestApp({ maxConcurrentLists: 1 });
+    // 300 users of ~500 bytes: a page of 300 is ~150 KB (large), a page of 10 is ~5 KB (small).
+    for (let i = 0; i < 300; i++) {
+      await client.post(USERS, { name: 'n'.repeat(200), email: `big-${i}-${'e'.repeat(200)}@example.com` });
     }
-    const { client } = buildTestApp({ store: new SlowStore(), maxConcurrentLists: 2 });
-    const held = [client.get(USERS), client.get(USERS)];
-    await new Promise((resolve) => setImmediate(resolve));
-    const shed = await client.get<{ type: string }>(USERS);
-    expect(shed.status).toBe(503);
-    expect(shed.body.type).toBe('urn:problem-type:overloaded');
-    expect(shed.headers.get('retry-after')).toBe('1');
-    expect(asked).toBe(2);
-    release();
-    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
-    expect((await client.get(USERS)).status).toBe(200);
+    // Hold the first large page's build at its first event-loop turn (replyPage yields every 64 KB).
+    const originalSetImmediate = globalThis.setImmediate;
+    globalThis.setImmediate = ((fn: () => void) =>
+      holding ? void gate.then(fn) : originalSetImmediate(fn)) as typeof setImmediate;
+    try {
+      const held = client.get<User[]>(`${USERS}?limit=300`);
+      await Promise.resolve();
+      await new Promise((resolve) => originalSetImmediate(resolve));
+      const shed = await client.get<{ type: string }>(`${USERS}?limit=300`);
+      expect(shed.status).toBe(503);
+      expect(shed.body.type).toBe('urn:problem-type:overloaded');
+      expect(shed.headers.get('retry-after')).toBe('1');
+      const small = await client.get<User[]>(`${USERS}?limit=10`);
+      expect(small.status).toBe(200);
+      holding = false;
+      release();
+      expect((await held).body).toHaveLength(300);
+    } finally {
+      globalThis.setImmediate = originalSetImmediate;
+    }
+    expect((await client.get(`${USERS}?limit=300`)).status).toBe(200);
   });
 });
