@@ -215,20 +215,8 @@ export class RequestAdmission {
     this.#dispatch(connection, req, res);
   }
 
-  /**
-   * Whether the connection may have one more request in the app: always its first; a further pipelined
-   * one only below the limit and while nothing of an earlier answer waits unsent. A client that does not
-   * read would otherwise have up to the limit of large answers built and queued in the heap per
-   * connection (64 slow-reading connections × 4 lists of 566 KB ran a 128 MiB heap out).
-   */
   #hasRoom(connection: Connection): boolean {
-    if (connection.inFlight === 0) return true;
-    const socket = connection.socket;
-    return (
-      connection.inFlight < this.#limits.maxPipelinedRequests &&
-      !socket.writableNeedDrain &&
-      socket.writableLength === 0
-    );
+    return connection.inFlight < this.#limits.maxPipelinedRequests && !connection.socket.writableNeedDrain;
   }
 
   #dispatch(connection: Connection, req: IncomingMessage, res: ServerResponse): void {

@@ -191,36 +191,6 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     result.row.outcome += `; ${built} of 500 answers built`;
   });
 
-  it('when 64 connections each pipeline 8 large list requests and never read, then the heap holds no queue of built answers per connection, probes and legitimate traffic are served, and the pod lives', async () => {
-    const before = await metrics();
-    const result = await runCostCase({
-      service: users,
-      attack: 'many slow readers of large lists',
-      rate: '64 connections × 8 `GET ?limit=1000` (560 KB answers) in one write each, never read',
-      legit,
-      run: async () => {
-        const held = await openSockets(64, users.port, () => listRequests(8), { read: false });
-        await new Promise((resolve) => setTimeout(resolve, 3_000));
-        await closeAll(held);
-        return 'held 3 s, then closed';
-      },
-    });
-    expectWithstood(result, LEGIT_MIN_PCT);
-    // 64 × 8 = 512 requests. Loopback's socket buffers absorb several answers per connection, so many are
-    // built and handed to the kernel; what must not happen (and did: a 128 MiB heap ran out) is every
-    // connection holding MAX_PIPELINED_REQUESTS built answers queued in the heap. The bounds that show it
-    // are the ones asserted above: same process, probes under their timeout, legitimate traffic served.
-    const after = await metrics();
-    const built =
-      count(after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' }) -
-      count(before, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
-    expect(
-      count(after, 'http_requests_total', { route: '/api/v1/users', status_code: '500' }) -
-        count(before, 'http_requests_total', { route: '/api/v1/users', status_code: '500' }),
-    ).toBe(0);
-    result.row.outcome = `${built} of 512 answers built, ${result.row.outcome}`;
-  });
-
   it('when 150 connections send their headers one line every 500 ms (slowloris), then each gets a 408 problem within HEADERS_TIMEOUT_MS + the check interval', async () => {
     const result = await runCostCase({
       service: users,
