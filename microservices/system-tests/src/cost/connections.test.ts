@@ -117,6 +117,10 @@ beforeAll(async () => {
     HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
     SEND_TIMEOUT_MS: String(SEND_TIMEOUT_MS),
     MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+    // These cases are about connections and sends: every list answer is built, as before the large-page
+    // slots (MAX_CONCURRENT_LISTS, covered in answers.test.ts), whose small 503s would otherwise keep an
+    // unread connection's send moving.
+    MAX_CONCURRENT_LISTS: '10000',
   });
   knownId = await seedUsers();
 }, 60_000);
