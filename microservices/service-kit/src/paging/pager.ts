@@ -4,6 +4,7 @@ import type { JSONParsed } from 'hono/utils/types';
 import { Counter, type Registry } from 'prom-client';
 import { serviceUnavailable } from '../errors/app-error.js';
 import type { AppEnv } from '../http/app-env.js';
+import { unsentAnswersSpent } from '../http/unsent-answers.js';
 import { type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
 import { replyPage } from './page-reply.js';
 
@@ -38,8 +39,9 @@ export type PageRows<T> = (request: PageRequest & { maxBytes: number }) => Promi
 export interface Pager {
   /**
    * Answers a list request: its query as a PageRequest, the rows read within the byte budget, the page
-   * replied (see replyPage). Large pages are built at most `maxConcurrentLists` at once; past that a
-   * `503 overloaded` with `Retry-After: 1`, and the rows read are let go at once.
+   * replied (see replyPage). Large pages are built at most `maxConcurrentLists` at once, and not at all
+   * while the process's unsent answers are at MAX_UNSENT_RESPONSE_BYTES; past either, a `503 overloaded`
+   * with `Retry-After: 1`, and the rows read are let go at once.
    */
   reply<T>(
     c: Context<AppEnv>,
@@ -55,12 +57,25 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
     help: 'List requests answered 503 because MAX_CONCURRENT_LISTS were being built already.',
     registers: [registry],
   });
+  const unsentShed = new Counter({
+    name: 'http_list_requests_unsent_shed_total',
+    help: 'Large list requests answered 503 because MAX_UNSENT_RESPONSE_BYTES were held unsent.',
+    registers: [registry],
+  });
   return {
     async reply(c, query, rows) {
       const request = pageRequestOf(query);
       const found = await rows({ ...request, maxBytes: maxResponseBytes });
       if (likelyPageBytes(found, request.limit) <= LARGE_PAGE_BYTES) {
-        return replyPage(c, found, request, maxResponseBytes);
+        return replyPage(c, found, request, maxResponseBytes, { small: true });
+      }
+      if (unsentAnswersSpent(c)) {
+        unsentShed.inc();
+        throw serviceUnavailable(
+          'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
+          1,
+          'overloaded',
+        );
       }
       try {
         return await slots.execute(() => replyPage(c, found, request, maxResponseBytes));

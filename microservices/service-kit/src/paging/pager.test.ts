@@ -1,0 +1,85 @@
+import { connect, type Socket } from 'node:net';
+import { Hono } from 'hono';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { errorHandler } from '../errors/error-handler.js';
+import type { AppEnv } from '../http/app-env.js';
+import { type RunningServer, startHttpServer } from '../server/http-server.js';
+import { pollUntil } from '../testing/poll.js';
+import { createPager } from './pager.js';
+
+const running: RunningServer[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(
+    running.splice(0).map(({ server }) => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    }),
+  );
+});
+
+/** Larger than loopback's socket buffers take from a client that does not read. */
+const BIG = 'x'.repeat(8 * 1_048_576);
+/** 200 rows of about 1 KB: a page larger than LARGE_PAGE_BYTES, so it needs a slot. */
+const ROWS = Array.from({ length: 200 }, (_, i) => ({
+  position: i + 1,
+  value: { id: i, text: 't'.repeat(1_000) },
+}));
+
+async function listingServer() {
+  const registry = new Registry();
+  const pager = createPager({ maxResponseBytes: 1_048_576, maxConcurrentLists: 8, registry });
+  const app = new Hono<AppEnv>();
+  app.onError(errorHandler);
+  app.get('/big', (c) => c.text(BIG));
+  app.get('/list', (c) => {
+    const limit = Number(c.req.query('limit'));
+    return pager.reply(c, { skip: 0, limit }, async () => ROWS.slice(0, limit + 1));
+  });
+  const started = await startHttpServer({
+    fetch: app.fetch,
+    port: 0,
+    host: '127.0.0.1',
+    keepAliveTimeoutMs: 5_000,
+    registry,
+    limits: { maxUnsentResponseBytes: 1_048_576 },
+  });
+  running.push(started);
+  return { ...started, registry };
+}
+
+describe('createPager: large pages and the unsent-answer budget', () => {
+  it('when MAX_UNSENT_RESPONSE_BYTES are held for a client that does not read, then a large page is a 503 overloaded before it is built, and a small page is still served', async () => {
+    const { port, registry } = await listingServer();
+    const url = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${url}/list?limit=150`)).status).toBe(200);
+
+    const slow = connect({ host: '127.0.0.1', port });
+    sockets.push(slow);
+    slow.pause();
+    slow.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil(
+      'the big answer held unsent',
+      async () => /^http_unsent_response_bytes [1-9]/m.test(await registry.metrics()) || undefined,
+    );
+
+    const refused = await fetch(`${url}/list?limit=150`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ type: 'urn:problem-type:overloaded', status: 503 });
+    const small = await fetch(`${url}/list?limit=10`);
+    expect(small.status).toBe(200);
+    expect(((await small.json()) as unknown[]).length).toBe(10);
+    expect(await registry.metrics()).toContain('http_list_requests_unsent_shed_total 1');
+
+    slow.destroy();
+    await pollUntil(
+      'the budget free again',
+      async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
+    );
+    expect((await fetch(`${url}/list?limit=150`)).status).toBe(200);
+  });
+});
