@@ -17,8 +17,9 @@ export const DEFAULT_MAX_UNSENT_RESPONSE_BYTES = 16_777_216;
  * string counts its length, which is what it occupies in the heap (one byte a character for the ASCII
  * JSON the services write, two for the rest).
  *
- * While `spent` (at or over `max`), the server hands no further request to a connection that still has an
- * answer in flight or unsent, and the pager answers large pages `503` before building them; `onFreed`
+ * Large answers reserve their likely size before they are built (reserveAnswerBytes). While `spent` (at
+ * or over `max`), the server hands no further request to a connection that still has an answer in flight
+ * or unsent, and the pager answers large pages `503` before building them; `onFreed`
  * runs once the count falls back under the bound, so the waiting connections are served again.
  */
 export class UnsentAnswerBytes {
@@ -72,6 +73,8 @@ export class ChargedResponse extends ServerResponse {
   /** Set by the server's ServerResponse class (chargedResponseClass). */
   unsentAnswers: UnsentAnswerBytes | undefined;
   #held = 0;
+  /** Bytes held for an answer still being built (reserve); replaced by its real size once written. */
+  #reserved = 0;
   #settled = false;
 
   override write(chunk: unknown, ...rest: unknown[]): boolean {
@@ -90,6 +93,25 @@ export class ChargedResponse extends ServerResponse {
     const bytes = sizeOf(chunk);
     this.#held += bytes;
     this.unsentAnswers.hold(bytes);
+    if (this.#reserved > 0) {
+      this.#held -= this.#reserved;
+      this.unsentAnswers.free(this.#reserved);
+      this.#reserved = 0;
+    }
+  }
+
+  /**
+   * Holds `bytes` for an answer about to be built, unless the budget is spent already (then false): a
+   * burst of large answers is bounded while they are built, not only once they are written.
+   */
+  reserve(bytes: number): boolean {
+    const budget = this.unsentAnswers;
+    if (this.#settled || !budget) return true;
+    if (budget.spent) return false;
+    this.#reserved += bytes;
+    this.#held += bytes;
+    budget.hold(bytes);
+    return true;
   }
 
   /**
@@ -112,10 +134,11 @@ export function chargedResponseClass(budget: UnsentAnswerBytes): typeof ServerRe
 }
 
 /**
- * Whether the process's unsent answers are at their bound, for a handler about to build a large answer.
- * False outside a charged server (in-process tests call `app.request`, where nothing is held).
+ * For a handler about to build a large answer of about `bytes`: holds them in the process's unsent-answer
+ * budget until the answer is written, or says false when the budget is spent (answer 503 instead). Always
+ * true outside a charged server (in-process tests call `app.request`, where nothing is held).
  */
-export function unsentAnswersSpent(c: Context): boolean {
+export function reserveAnswerBytes(c: Context, bytes: number): boolean {
   const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
-  return outgoing instanceof ChargedResponse && outgoing.unsentAnswers?.spent === true;
+  return !(outgoing instanceof ChargedResponse) || outgoing.reserve(bytes);
 }

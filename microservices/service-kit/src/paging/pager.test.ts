@@ -29,15 +29,18 @@ const ROWS = Array.from({ length: 200 }, (_, i) => ({
   value: { id: i, text: 't'.repeat(1_000) },
 }));
 
-async function listingServer() {
+async function listingServer({ gate }: { gate?: Promise<void> } = {}) {
   const registry = new Registry();
-  const pager = createPager({ maxResponseBytes: 1_048_576, maxConcurrentLists: 8, registry });
+  const pager = createPager({ maxResponseBytes: 1_048_576, maxConcurrentLists: 100, registry });
   const app = new Hono<AppEnv>();
   app.onError(errorHandler);
   app.get('/big', (c) => c.text(BIG));
   app.get('/list', (c) => {
     const limit = Number(c.req.query('limit'));
-    return pager.reply(c, { skip: 0, limit }, async () => ROWS.slice(0, limit + 1));
+    return pager.reply(c, { skip: 0, limit }, async () => {
+      await gate;
+      return ROWS.slice(0, limit + 1);
+    });
   });
   const started = await startHttpServer({
     fetch: app.fetch,
@@ -81,5 +84,27 @@ describe('createPager: large pages and the unsent-answer budget', () => {
       async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
     );
     expect((await fetch(`${url}/list?limit=150`)).status).toBe(200);
+  });
+
+  it('when 20 large pages are asked for at once, then only as many as MAX_UNSENT_RESPONSE_BYTES holds are built and the rest are 503 before building', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { port, registry } = await listingServer({ gate });
+    // Each page of 150 rows is about 150 KB: seven fit in the 1 MiB budget.
+    const answers = Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/list?limit=150`));
+    await pollUntil(
+      '20 requests in the app',
+      async () => /^http_server_requests_in_flight 20$/m.test(await registry.metrics()) || undefined,
+    );
+    open();
+    const statuses = await Promise.all(answers.map(async (a) => (await a).status));
+    const built = statuses.filter((s) => s === 200).length;
+    const refused = statuses.filter((s) => s === 503).length;
+    expect(built + refused).toBe(20);
+    expect(built).toBeGreaterThanOrEqual(1);
+    expect(built).toBeLessThanOrEqual(7);
+    expect(await registry.metrics()).toContain(`http_list_requests_unsent_shed_total ${refused}`);
   });
 });

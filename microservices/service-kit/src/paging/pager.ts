@@ -4,7 +4,7 @@ import type { JSONParsed } from 'hono/utils/types';
 import { Counter, type Registry } from 'prom-client';
 import { serviceUnavailable } from '../errors/app-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { unsentAnswersSpent } from '../http/unsent-answers.js';
+import { reserveAnswerBytes } from '../http/unsent-answers.js';
 import { type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
 import { replyPage } from './page-reply.js';
 
@@ -66,10 +66,11 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
     async reply(c, query, rows) {
       const request = pageRequestOf(query);
       const found = await rows({ ...request, maxBytes: maxResponseBytes });
-      if (likelyPageBytes(found, request.limit) <= LARGE_PAGE_BYTES) {
+      const likelyBytes = likelyPageBytes(found, request.limit);
+      if (likelyBytes <= LARGE_PAGE_BYTES) {
         return replyPage(c, found, request, maxResponseBytes, { small: true });
       }
-      if (unsentAnswersSpent(c)) {
+      if (!reserveAnswerBytes(c, Math.min(likelyBytes, maxResponseBytes))) {
         unsentShed.inc();
         throw serviceUnavailable(
           'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
