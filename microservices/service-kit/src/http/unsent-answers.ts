@@ -133,6 +133,12 @@ export function chargedResponseClass(budget: UnsentAnswerBytes): typeof ServerRe
   } as unknown as typeof ServerResponse;
 }
 
+/** Whether the process holds its whole unsent-answer budget now; false outside a charged server. */
+export function unsentAnswersSpent(c: Context): boolean {
+  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  return outgoing instanceof ChargedResponse && outgoing.unsentAnswers?.spent === true;
+}
+
 /**
  * For a handler about to build a large answer of about `bytes`: holds them in the process's unsent-answer
  * budget until the answer is written, or says false when the budget is spent (answer 503 instead). Always

@@ -32,12 +32,14 @@ const ROWS = Array.from({ length: 200 }, (_, i) => ({
 async function listingServer({ gate }: { gate?: Promise<void> } = {}) {
   const registry = new Registry();
   const pager = createPager({ maxResponseBytes: 1_048_576, maxConcurrentLists: 100, registry });
+  const reads = { count: 0 };
   const app = new Hono<AppEnv>();
   app.onError(errorHandler);
   app.get('/big', (c) => c.text(BIG));
   app.get('/list', (c) => {
     const limit = Number(c.req.query('limit'));
     return pager.reply(c, { skip: 0, limit }, async () => {
+      reads.count += 1;
       await gate;
       return ROWS.slice(0, limit + 1);
     });
@@ -51,12 +53,12 @@ async function listingServer({ gate }: { gate?: Promise<void> } = {}) {
     limits: { maxUnsentResponseBytes: 1_048_576 },
   });
   running.push(started);
-  return { ...started, registry };
+  return { ...started, registry, reads };
 }
 
 describe('createPager: large pages and the unsent-answer budget', () => {
   it('when MAX_UNSENT_RESPONSE_BYTES are held for a client that does not read, then a large page is a 503 overloaded before it is built, and a small page is still served', async () => {
-    const { port, registry } = await listingServer();
+    const { port, registry, reads } = await listingServer();
     const url = `http://127.0.0.1:${port}`;
     expect((await fetch(`${url}/list?limit=150`)).status).toBe(200);
 
@@ -69,8 +71,11 @@ describe('createPager: large pages and the unsent-answer budget', () => {
       async () => /^http_unsent_response_bytes [1-9]/m.test(await registry.metrics()) || undefined,
     );
 
+    const readsBefore = reads.count;
     const refused = await fetch(`${url}/list?limit=150`);
     expect(refused.status).toBe(503);
+    // A page above the default size is refused before its rows are read.
+    expect(reads.count).toBe(readsBefore);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(await refused.json()).toMatchObject({ type: 'urn:problem-type:overloaded', status: 503 });
     const small = await fetch(`${url}/list?limit=10`);

@@ -4,8 +4,8 @@ import type { JSONParsed } from 'hono/utils/types';
 import { Counter, type Registry } from 'prom-client';
 import { serviceUnavailable } from '../errors/app-error.js';
 import type { AppEnv } from '../http/app-env.js';
-import { reserveAnswerBytes } from '../http/unsent-answers.js';
-import { type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
+import { reserveAnswerBytes, unsentAnswersSpent } from '../http/unsent-answers.js';
+import { DEFAULT_PAGE_SIZE, type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
 import { replyPage } from './page-reply.js';
 
 /**
@@ -40,8 +40,9 @@ export interface Pager {
   /**
    * Answers a list request: its query as a PageRequest, the rows read within the byte budget, the page
    * replied (see replyPage). Large pages are built at most `maxConcurrentLists` at once, and not at all
-   * while the process's unsent answers are at MAX_UNSENT_RESPONSE_BYTES; past either, a `503 overloaded`
-   * with `Retry-After: 1`, and the rows read are let go at once.
+   * while the process's unsent answers are at MAX_UNSENT_RESPONSE_BYTES (then pages above the default
+   * size are refused before their rows are read); past either, a `503 overloaded` with `Retry-After: 1`,
+   * and the rows read are let go at once.
    */
   reply<T>(
     c: Context<AppEnv>,
@@ -62,22 +63,26 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
     help: 'Large list requests answered 503 because MAX_UNSENT_RESPONSE_BYTES were held unsent.',
     registers: [registry],
   });
+  const unsentBudgetSpent = () => {
+    unsentShed.inc();
+    return serviceUnavailable(
+      'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
+      1,
+      'overloaded',
+    );
+  };
   return {
     async reply(c, query, rows) {
       const request = pageRequestOf(query);
+      // While the budget is spent, pages above the default size are refused before any row is read:
+      // reading a thousand rows only to refuse them was most of what slow readers cost.
+      if (request.limit > DEFAULT_PAGE_SIZE && unsentAnswersSpent(c)) throw unsentBudgetSpent();
       const found = await rows({ ...request, maxBytes: maxResponseBytes });
       const likelyBytes = likelyPageBytes(found, request.limit);
       if (likelyBytes <= LARGE_PAGE_BYTES) {
         return replyPage(c, found, request, maxResponseBytes, { small: true });
       }
-      if (!reserveAnswerBytes(c, Math.min(likelyBytes, maxResponseBytes))) {
-        unsentShed.inc();
-        throw serviceUnavailable(
-          'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
-          1,
-          'overloaded',
-        );
-      }
+      if (!reserveAnswerBytes(c, Math.min(likelyBytes, maxResponseBytes))) throw unsentBudgetSpent();
       try {
         return await slots.execute(() => replyPage(c, found, request, maxResponseBytes));
       } catch (err) {

@@ -15,6 +15,8 @@ const MAX_CONNECTIONS = 200;
 /** What the server may add to a timeout: its 1 s check interval, plus scheduling on 2 busy cores. */
 const CHECK_SLACK_MS = 1_000 + 1_000;
 const SEEDED_USERS = 1_000;
+/** MAX_UNSENT_RESPONSE_BYTES as the services ship it. */
+const UNSENT_BUDGET = 16_777_216;
 /** Legitimate traffic must keep succeeding at this rate beside every attack here. */
 const LEGIT_MIN_PCT = 99;
 
@@ -193,6 +195,41 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
         count(before, 'http_connections_cut_total', { reason: 'send_timeout' }),
     ).toBe(5);
     result.row.outcome += `; ${built} of 500 answers built`;
+  });
+
+  it('when 64 connections each pipeline 8 large list requests and never read, then the unsent answers stay within MAX_UNSENT_RESPONSE_BYTES, probes and legitimate traffic are served, and the pod lives', async () => {
+    const before = await metrics();
+    let peakUnsent = 0;
+    const result = await runCostCase({
+      service: users,
+      attack: 'many slow readers of large lists',
+      rate: '64 connections × 8 `GET ?limit=1000` (560 KB answers) in one write each, never read',
+      legit,
+      run: async () => {
+        const held = await openSockets(64, users.port, () => listRequests(8), { read: false });
+        const until = performance.now() + 3_000;
+        while (performance.now() < until) {
+          peakUnsent = Math.max(peakUnsent, count(await metrics(), 'http_unsent_response_bytes'));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await closeAll(held);
+        return `held 3 s, then closed; unsent answers peaked at ${(peakUnsent / 1_048_576).toFixed(1)} MiB`;
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    // 64 × 8 = 512 requests of 560 KB answers (287 MB): a 128 MiB heap ran out before the budget. Answers
+    // reserve their size before they are built, so what is held unsent stays within the budget plus the
+    // small answers (503s, 4xx) that are never reserved.
+    expect(peakUnsent).toBeLessThanOrEqual(UNSENT_BUDGET + 1_048_576);
+    const after = await metrics();
+    const built =
+      count(after, 'http_requests_total', { method: 'GET', route: '/api/v1/users', status_code: '200' }) -
+      count(before, 'http_requests_total', { method: 'GET', route: '/api/v1/users', status_code: '200' });
+    expect(
+      count(after, 'http_requests_total', { route: '/api/v1/users', status_code: '500' }) -
+        count(before, 'http_requests_total', { route: '/api/v1/users', status_code: '500' }),
+    ).toBe(0);
+    result.row.outcome = `${built} of 512 answers built, ${result.row.outcome}`;
   });
 
   it('when 150 connections send their headers one line every 500 ms (slowloris), then each gets a 408 problem within HEADERS_TIMEOUT_MS + the check interval', async () => {
