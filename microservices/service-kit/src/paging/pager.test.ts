@@ -29,9 +29,15 @@ const ROWS = Array.from({ length: 200 }, (_, i) => ({
   value: { id: i, text: 't'.repeat(1_000) },
 }));
 
-async function listingServer({ gate }: { gate?: Promise<void> } = {}) {
+async function listingServer({
+  gate,
+  maxConcurrentLists = 100,
+}: {
+  gate?: Promise<void>;
+  maxConcurrentLists?: number;
+} = {}) {
   const registry = new Registry();
-  const pager = createPager({ maxResponseBytes: 1_048_576, maxConcurrentLists: 100, registry });
+  const pager = createPager({ maxResponseBytes: 1_048_576, maxConcurrentLists, registry });
   const reads = { count: 0 };
   const app = new Hono<AppEnv>();
   app.onError(errorHandler);
@@ -111,5 +117,24 @@ describe('createPager: large pages and the unsent-answer budget', () => {
     expect(built).toBeGreaterThanOrEqual(1);
     expect(built).toBeLessThanOrEqual(7);
     expect(await registry.metrics()).toContain(`http_list_requests_unsent_shed_total ${refused}`);
+  });
+
+  it('when more lists are read at once than MAX_CONCURRENT_LISTS, then four per slot wait their turn and the rest are 503 before reading', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { port, registry, reads } = await listingServer({ gate, maxConcurrentLists: 1 });
+    const answers = Array.from({ length: 7 }, () => fetch(`http://127.0.0.1:${port}/list?limit=10`));
+    await pollUntil(
+      'the refused ones answered',
+      async () => /^http_list_requests_shed_total 2$/m.test(await registry.metrics()) || undefined,
+    );
+    // One reads (held at the gate), four wait: the store saw one read only.
+    expect(reads.count).toBe(1);
+    open();
+    const statuses = (await Promise.all(answers)).map((a) => a.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 503, 503]);
+    expect(reads.count).toBe(5);
   });
 });

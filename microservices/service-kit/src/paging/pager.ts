@@ -18,6 +18,14 @@ import { replyPage } from './page-reply.js';
  */
 export const DEFAULT_MAX_CONCURRENT_LISTS = 8;
 
+/**
+ * List reads that may wait for one of the MAX_CONCURRENT_LISTS read slots, per slot. Reads are bounded
+ * below the database pool (DB_POOL_MAX, 10) so a burst of listings leaves connections for everything
+ * else: 20 clients listing large orders at once held the whole pool, and the requests beside them timed
+ * out waiting for a connection.
+ */
+const QUEUED_READS_PER_SLOT = 4;
+
 /** A page whose JSON would be larger than this needs a slot; smaller ones are built at once. */
 export const LARGE_PAGE_BYTES = 65_536;
 
@@ -39,7 +47,8 @@ export type PageRows<T> = (request: PageRequest & { maxBytes: number }) => Promi
 export interface Pager {
   /**
    * Answers a list request: its query as a PageRequest, the rows read within the byte budget, the page
-   * replied (see replyPage). Large pages are built at most `maxConcurrentLists` at once, and not at all
+   * replied (see replyPage). Rows are read at most `maxConcurrentLists` at once (a few times that wait
+   * their turn, more are a `503`), so listings never hold the whole database pool. Large pages are built at most `maxConcurrentLists` at once, and not at all
    * while the process's unsent answers are at MAX_UNSENT_RESPONSE_BYTES (then pages above the default
    * size are refused before their rows are read); past either, a `503 overloaded` with `Retry-After: 1`,
    * and the rows read are let go at once.
@@ -53,11 +62,20 @@ export interface Pager {
 
 export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: PagerOptions): Pager {
   const slots = bulkhead(maxConcurrentLists, 0);
+  const reads = bulkhead(maxConcurrentLists, maxConcurrentLists * QUEUED_READS_PER_SLOT);
   const shed = new Counter({
     name: 'http_list_requests_shed_total',
-    help: 'List requests answered 503 because MAX_CONCURRENT_LISTS were being built already.',
+    help: 'List requests answered 503 because MAX_CONCURRENT_LISTS were being read (and more waiting) or built already.',
     registers: [registry],
   });
+  const tooMany = (doing: string) => {
+    shed.inc();
+    return serviceUnavailable(
+      `More than ${maxConcurrentLists} lists are being ${doing} at once (MAX_CONCURRENT_LISTS); retry shortly.`,
+      1,
+      'overloaded',
+    );
+  };
   const unsentShed = new Counter({
     name: 'http_list_requests_unsent_shed_total',
     help: 'Large list requests answered 503 because MAX_UNSENT_RESPONSE_BYTES were held unsent.',
@@ -77,7 +95,11 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
       // While the budget is spent, pages above the default size are refused before any row is read:
       // reading a thousand rows only to refuse them was most of what slow readers cost.
       if (request.limit > DEFAULT_PAGE_SIZE && unsentAnswersSpent(c)) throw unsentBudgetSpent();
-      const found = await rows({ ...request, maxBytes: maxResponseBytes });
+      const found = await reads
+        .execute(() => rows({ ...request, maxBytes: maxResponseBytes }))
+        .catch((err) => {
+          throw err instanceof BulkheadRejectedError ? tooMany('read') : err;
+        });
       const likelyBytes = likelyPageBytes(found, request.limit);
       if (likelyBytes <= LARGE_PAGE_BYTES) {
         return replyPage(c, found, request, maxResponseBytes, { small: true });
@@ -86,13 +108,7 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
       try {
         return await slots.execute(() => replyPage(c, found, request, maxResponseBytes));
       } catch (err) {
-        if (!(err instanceof BulkheadRejectedError)) throw err;
-        shed.inc();
-        throw serviceUnavailable(
-          `More than ${maxConcurrentLists} lists are being built at once (MAX_CONCURRENT_LISTS); retry shortly.`,
-          1,
-          'overloaded',
-        );
+        throw err instanceof BulkheadRejectedError ? tooMany('built') : err;
       }
     },
   };
