@@ -61,7 +61,9 @@ export interface Pager {
 }
 
 export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: PagerOptions): Pager {
-  const slots = bulkhead(maxConcurrentLists, 0);
+  // A large page waits for a build slot rather than being refused while as many again are waiting; the
+  // unsent-answer budget, reserved before the wait, bounds what the waiting ones hold.
+  const slots = bulkhead(maxConcurrentLists, maxConcurrentLists);
   const reads = bulkhead(maxConcurrentLists, maxConcurrentLists * QUEUED_READS_PER_SLOT);
   const shed = new Counter({
     name: 'http_list_requests_shed_total',

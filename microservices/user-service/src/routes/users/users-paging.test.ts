@@ -60,7 +60,7 @@ describe('the in-memory store at its cap', () => {
 });
 
 describe('GET /api/v1/users: large lists built at once are bounded', () => {
-  it('when more large pages than MAX_CONCURRENT_LISTS are being built, then the next large one is a 503 overloaded with Retry-After, and small pages are never held', async () => {
+  it('when MAX_CONCURRENT_LISTS large pages are being built and as many wait, then the next large one is a 503 overloaded with Retry-After, and small pages are never held', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -79,6 +79,9 @@ describe('GET /api/v1/users: large lists built at once are bounded', () => {
       const held = client.get<User[]>(`${USERS}?limit=300`);
       await Promise.resolve();
       await new Promise((resolve) => originalSetImmediate(resolve));
+      // One is built (held), one waits for its slot, the third is refused.
+      const waiting = client.get<User[]>(`${USERS}?limit=300`);
+      await new Promise((resolve) => originalSetImmediate(resolve));
       const shed = await client.get<{ type: string }>(`${USERS}?limit=300`);
       expect(shed.status).toBe(503);
       expect(shed.body.type).toBe('urn:problem-type:overloaded');
@@ -88,6 +91,7 @@ describe('GET /api/v1/users: large lists built at once are bounded', () => {
       holding = false;
       release();
       expect((await held).body).toHaveLength(300);
+      expect((await waiting).body).toHaveLength(300);
     } finally {
       globalThis.setImmediate = originalSetImmediate;
     }
