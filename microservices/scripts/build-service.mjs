@@ -14,7 +14,8 @@ const distDir = join(serviceDir, 'dist');
 // Built beside dist/ and swapped in at the end, so a process starting from dist/ (a running test suite,
 // `npm start`) never sees a half-written or missing tree while another build runs.
 const outDir = join(serviceDir, `dist.building-${process.pid}`);
-const kitBin = join(serviceDir, '..', 'service-kit', 'src', 'bin');
+const kitDir = join(serviceDir, '..', 'service-kit');
+const kitBin = join(kitDir, 'src', 'bin');
 
 // Every entry an image runs: the service, its migration command (when it has one), and the container
 // healthcheck shared by all services. Shared code goes to dist/chunks once instead of into each file.
@@ -87,8 +88,9 @@ async function buildInto() {
 
   if (existsSync(migrationsDir)) await cp(migrationsDir, join(outDir, 'migrations'), { recursive: true });
 
+  // Resolved from the kit, which serves the docs page and declares swagger-ui-dist.
   const swaggerDir = dirname(
-    createRequire(join(serviceDir, 'package.json')).resolve('swagger-ui-dist/package.json'),
+    createRequire(join(kitDir, 'package.json')).resolve('swagger-ui-dist/package.json'),
   );
   const assetsOut = join(outDir, 'swagger-ui');
   await mkdir(assetsOut, { recursive: true });
