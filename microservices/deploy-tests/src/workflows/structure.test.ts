@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import semver from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/paths.js';
+import { repoRoot } from '../support/deploy-paths.js';
 import { checkBuildArgs } from './support/build-arg-checks.js';
 import { mutatedWorkflow, removeMutants } from './support/mutate.js';
 import { checkNodeVersions, nodeVersions } from './support/node-version-checks.js';

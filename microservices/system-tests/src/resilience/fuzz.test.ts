@@ -10,13 +10,13 @@ import { exampleOrder, type Order, type User } from '../support/fixtures.js';
 import { jsonLogs } from '../support/logs.js';
 import { startPair } from '../support/pair.js';
 import { LOOPBACK, type RunningService, stopAll } from '../support/processes.js';
-import { reportFigures } from './support/report.js';
 import {
   type FuzzRequest,
   type Hints,
   type Operation,
   RequestArbitraries,
 } from './support/request-arbitraries.js';
+import { reportFigures } from './support/resilience-report.js';
 import { usePostgresForFile } from './support/test-postgres.js';
 
 afterEach(stopAll);
