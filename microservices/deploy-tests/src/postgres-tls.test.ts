@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPostgresBinaries, freePort, noPostgresVerdict } from '@microservices/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from './support/deploy-paths.js';
 import { presetValues, renderObjects } from './support/helm.js';
 import { type K8sObject, one } from './support/manifests.js';
-import { repoRoot } from './support/paths.js';
 import { optionalTool } from './support/tools.js';
 
 // openssl makes the test CA; it comes with PostgreSQL's packages (postgresql-common → ssl-cert → openssl).

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chartDir, repoRoot } from '../support/deploy-paths.js';
 import {
   type Combination,
   helmLint,
@@ -14,7 +15,6 @@ import {
   type ServiceName,
 } from '../support/helm.js';
 import { type K8sObject, parseManifests } from '../support/manifests.js';
-import { chartDir, repoRoot } from '../support/paths.js';
 import { optionalTool, runCommand } from '../support/tools.js';
 import { validateAll } from '../support/validate.js';
 import {

@@ -9,9 +9,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { expandApplicationSet } from '../support/argocd.js';
+import { k8sDir, repoRoot } from '../support/deploy-paths.js';
 import { ENVIRONMENTS } from '../support/helm.js';
 import { one } from '../support/manifests.js';
-import { k8sDir, repoRoot } from '../support/paths.js';
 import { loadArgoCd } from '../support/renders.js';
 import { runCommand } from '../support/tools.js';
 import {

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { repoRoot } from '../support/deploy-paths.js';
 import { ENVIRONMENTS, SERVICES } from '../support/helm.js';
-import { repoRoot } from '../support/paths.js';
 import { mutatedWorkflow, removeMutants } from './support/mutate.js';
 import {
   checkCiWorkflow,

@@ -4,21 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import semver from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/paths.js';
+import { repoRoot } from '../support/deploy-paths.js';
+import { checkBuildArgs } from './support/build-arg-checks.js';
+import { mutatedWorkflow, removeMutants } from './support/mutate.js';
+import { checkNodeVersions, nodeVersions } from './support/node-version-checks.js';
+import { checkNpmScripts } from './support/npm-script-checks.js';
+import { checkReferencedPaths } from './support/path-reference-checks.js';
+import { listRepoPaths } from './support/repo-paths.js';
 import {
-  checkBuildArgs,
   checkConcurrency,
-  checkNodeVersions,
   checkNoExpressionsInRun,
-  checkNpmScripts,
   checkPermissions,
   checkPinnedActions,
-  checkReferencedPaths,
-  listRepoPaths,
-  nodeVersions,
   type PermissionPolicy,
-} from './support/checks.js';
-import { mutatedWorkflow, removeMutants } from './support/mutate.js';
+} from './support/workflow-safety-checks.js';
 import { loadWorkflows, WORKFLOW_FILES, type Workflow, workflowByFile } from './support/workflows.js';
 
 /** The only jobs that widen the read-only token, and to exactly what. */

@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { repoRoot } from '../../support/deploy-paths.js';
 import { isObject } from '../../support/manifests.js';
-import { repoRoot } from '../../support/paths.js';
 import { choiceOptions, type Job, runScripts, type Step, stepsUsing, type Workflow } from './workflows.js';
 
 const indexOf = (job: Job | undefined, predicate: (step: Step) => boolean) =>
