@@ -32,6 +32,10 @@ async function metrics(): Promise<Sample[]> {
 const count = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
   metricValue(samples, name, labels);
 
+/** How much a counter grew between two scrapes. */
+const increase = (before: Sample[], after: Sample[], name: string, labels: Record<string, string> = {}) =>
+  count(after, name, labels) - count(before, name, labels);
+
 /** Users of the largest valid size, so one `?limit=1000` list answer is about 560 KB. */
 async function seedUsers(): Promise<string> {
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -151,15 +155,10 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     });
     expectWithstood(result, LEGIT_MIN_PCT);
     const after = await metrics();
-    const built =
-      count(after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' }) -
-      count(before, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
+    const built = increase(before, after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
     // At most MAX_PIPELINED_REQUESTS (4) per connection are ever handed to the app before the cut.
     expect(built).toBeLessThanOrEqual(5 * 4);
-    expect(
-      count(after, 'http_connections_cut_total', { reason: 'pipeline_overflow' }) -
-        count(before, 'http_connections_cut_total', { reason: 'pipeline_overflow' }),
-    ).toBe(5);
+    expect(increase(before, after, 'http_connections_cut_total', { reason: 'pipeline_overflow' })).toBe(5);
   });
 
   it('when 5 connections pipeline 100 list requests (under the queue bound) and never read, then the send stalls and the connection is cut after SEND_TIMEOUT_MS', async () => {
@@ -186,14 +185,9 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     });
     expectWithstood(result, LEGIT_MIN_PCT);
     const after = await metrics();
-    const built =
-      count(after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' }) -
-      count(before, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
+    const built = increase(before, after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
     expect(built, 'answers built for 500 requests').toBeLessThan(500 / 4);
-    expect(
-      count(after, 'http_connections_cut_total', { reason: 'send_timeout' }) -
-        count(before, 'http_connections_cut_total', { reason: 'send_timeout' }),
-    ).toBe(5);
+    expect(increase(before, after, 'http_connections_cut_total', { reason: 'send_timeout' })).toBe(5);
     result.row.outcome += `; ${built} of 500 answers built`;
   });
 
@@ -222,12 +216,13 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     // small answers (503s, 4xx) that are never reserved.
     expect(peakUnsent).toBeLessThanOrEqual(UNSENT_BUDGET + 1_048_576);
     const after = await metrics();
-    const built =
-      count(after, 'http_requests_total', { method: 'GET', route: '/api/v1/users', status_code: '200' }) -
-      count(before, 'http_requests_total', { method: 'GET', route: '/api/v1/users', status_code: '200' });
+    const built = increase(before, after, 'http_requests_total', {
+      method: 'GET',
+      route: '/api/v1/users',
+      status_code: '200',
+    });
     expect(
-      count(after, 'http_requests_total', { route: '/api/v1/users', status_code: '500' }) -
-        count(before, 'http_requests_total', { route: '/api/v1/users', status_code: '500' }),
+      increase(before, after, 'http_requests_total', { route: '/api/v1/users', status_code: '500' }),
     ).toBe(0);
     result.row.outcome = `${built} of 512 answers built, ${result.row.outcome}`;
   });
@@ -335,9 +330,7 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     });
     expectWithstood(result, LEGIT_MIN_PCT);
     const after = await metrics();
-    const evicted =
-      count(after, 'http_connections_cut_total', { reason: 'evicted_at_cap' }) -
-      count(before, 'http_connections_cut_total', { reason: 'evicted_at_cap' });
+    const evicted = increase(before, after, 'http_connections_cut_total', { reason: 'evicted_at_cap' });
     expect(evicted).toBeGreaterThanOrEqual(100);
     const capLines = jsonLogs(users.logs().slice(linesBefore)).filter((l) =>
       String(l.msg).startsWith('MAX_CONNECTIONS open'),
