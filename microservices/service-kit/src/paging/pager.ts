@@ -104,7 +104,7 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
         });
       const likelyBytes = likelyPageBytes(found, request.limit);
       if (likelyBytes <= LARGE_PAGE_BYTES) {
-        return replyPage(c, found, request, maxResponseBytes, { small: true });
+        return replyPage(c, found, request, maxResponseBytes);
       }
       if (!reserveAnswerBytes(c, Math.min(likelyBytes, maxResponseBytes))) throw unsentBudgetSpent();
       try {
