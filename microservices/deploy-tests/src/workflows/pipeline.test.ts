@@ -30,9 +30,10 @@ describe('release.yml: changed services → multi-arch images, scanned, signed, 
     expect(checkReleaseWorkflow(workflowByFile(workflows, 'release.yml'))).toEqual([]);
   });
 
-  it('the promotion job edits files that exist: k8s/dev/<service>/values.yaml for every service with a Dockerfile', () => {
+  it('the promotion job edits files that exist: k8s/dev/<service>/values.yaml for every service the Dockerfile builds', () => {
+    expect(existsSync(join(repoRoot, 'microservices', 'Dockerfile'))).toBe(true);
     for (const service of SERVICES) {
-      expect(existsSync(join(repoRoot, 'microservices', service, 'Dockerfile')), service).toBe(true);
+      expect(existsSync(join(repoRoot, 'microservices', service, 'package.json')), service).toBe(true);
       expect(existsSync(join(repoRoot, 'k8s', 'dev', service, 'values.yaml')), service).toBe(true);
     }
   });
