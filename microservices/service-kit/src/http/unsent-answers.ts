@@ -76,6 +76,7 @@ export class ChargedResponse extends ServerResponse {
   /** Bytes held for an answer still being built (reserve); replaced by its real size once written. */
   #reserved = 0;
   #settled = false;
+  #ended: (() => void) | undefined;
 
   override write(chunk: unknown, ...rest: unknown[]): boolean {
     this.#charge(chunk);
@@ -85,7 +86,15 @@ export class ChargedResponse extends ServerResponse {
   override end(chunk?: unknown, ...rest: unknown[]): this {
     this.#charge(chunk);
     baseEnd.call(this, chunk, ...rest);
+    const ended = this.#ended;
+    this.#ended = undefined;
+    ended?.();
     return this;
+  }
+
+  /** Runs once, when the app ends this answer (its last byte written, not necessarily sent). */
+  onEnded(listener: () => void): void {
+    this.#ended = listener;
   }
 
   #charge(chunk: unknown): void {

@@ -206,6 +206,25 @@ describe('startHttpServer: process-wide budget of unsent answer bytes', () => {
     await pollUntil('both busy answers', () => statuses(busy.text()).length === 2 || undefined);
   });
 
+  it('when answers are ended but not yet read, then they no longer count against MAX_INFLIGHT_REQUESTS', async () => {
+    const big = bigApp();
+    const { port, registry } = await start(big.app.fetch, {
+      limits: { maxInflightRequests: 2, maxUnsentResponseBytes: 64 * 1_048_576 },
+    });
+    const readers = [open(port), open(port)];
+    for (const r of readers) {
+      r.socket.pause();
+      r.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    }
+    await pollUntil(
+      'both answers held unsent',
+      async () => gauge(await registry.metrics()) >= 2 * BIG.length || undefined,
+    );
+    expect(await registry.metrics()).toContain('http_server_requests_in_flight 0');
+    const other = await fetch(`http://127.0.0.1:${port}/small`);
+    expect(other.status).toBe(200);
+  });
+
   it('when a client that does not read goes away, then the bytes its answers held are freed', async () => {
     const big = bigApp();
     const { port, registry } = await start(big.app.fetch, { limits: { maxUnsentResponseBytes: 1_048_576 } });

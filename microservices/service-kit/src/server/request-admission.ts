@@ -260,15 +260,21 @@ export class RequestAdmission {
   #dispatch(connection: Connection, req: IncomingMessage, res: ServerResponse): void {
     connection.inFlight += 1;
     let inApp = false;
+    // The app is done with a request once it has ended its answer: what is left to send is the unsent
+    // budget's and the send timeout's concern. Holding the slot until the client has read it let 256
+    // sockets that never read turn every other client away.
+    const leftApp = () => {
+      if (!inApp) return;
+      inApp = false;
+      this.#inFlight -= 1;
+      this.#metrics.inFlight.dec();
+    };
     const release = () => {
       if (!connection.releases.delete(release)) return;
       if (res instanceof ChargedResponse) res.settle();
       connection.inFlight -= 1;
       if (connection.inFlight === 0) connection.quietSince = this.#now();
-      if (inApp) {
-        this.#inFlight -= 1;
-        this.#metrics.inFlight.dec();
-      }
+      leftApp();
       if (!connection.socket.destroyed) this.#pump(connection);
     };
     connection.releases.add(release);
@@ -293,6 +299,7 @@ export class RequestAdmission {
     inApp = true;
     this.#inFlight += 1;
     this.#metrics.inFlight.inc();
+    if (res instanceof ChargedResponse) res.onEnded(leftApp);
     if (hasBody(req) && !req.complete) {
       connection.bodies.push({
         req,
