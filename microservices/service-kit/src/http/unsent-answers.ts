@@ -60,8 +60,23 @@ export class UnsentAnswerBytes {
   }
 }
 
+/** Memory that every answer sending it shares (static assets loaded once): holding it costs nothing more. */
+const sharedBodies = new WeakSet<ArrayBufferLike>();
+
+/**
+ * Marks `body` as shared by every answer that sends it (a static asset kept in memory): answers are not
+ * charged for it. Three clients not reading a 1.7 MB asset 12 times over otherwise "held" 20 MB.
+ */
+export function markSharedBody(body: Uint8Array): void {
+  sharedBodies.add(body.buffer);
+}
+
 const sizeOf = (chunk: unknown): number =>
-  typeof chunk === 'string' ? chunk.length : chunk instanceof Uint8Array ? chunk.byteLength : 0;
+  typeof chunk === 'string'
+    ? chunk.length
+    : chunk instanceof Uint8Array && !sharedBodies.has(chunk.buffer)
+      ? chunk.byteLength
+      : 0;
 
 type Write = (this: ServerResponse, ...args: unknown[]) => boolean;
 type End = (this: ServerResponse, ...args: unknown[]) => ServerResponse;

@@ -5,6 +5,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { problemResponse } from '../errors/problem.js';
 import type { AppEnv } from '../http/app-env.js';
+import { markSharedBody } from '../http/unsent-answers.js';
 
 /** The only files of swagger-ui-dist the page loads; everything is served from this process. */
 const DIST_ASSETS = {
@@ -107,7 +108,10 @@ export function registerDocs(app: OpenAPIHono<AppEnv>, options: { title: string;
   const load = (name: DistAssetName) => {
     let pending = cache.get(name);
     if (!pending) {
-      pending = readFile(join(options.assetsDir, name));
+      pending = readFile(join(options.assetsDir, name)).then((body) => {
+        markSharedBody(body);
+        return body;
+      });
       pending.catch(() => cache.delete(name));
       cache.set(name, pending);
     }

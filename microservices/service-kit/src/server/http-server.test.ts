@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { markSharedBody } from '../http/unsent-answers.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { createServiceApp } from '../openapi/create-service-app.js';
 import { captureLogger } from '../testing/capture-logger.js';
@@ -223,6 +224,29 @@ describe('startHttpServer: process-wide budget of unsent answer bytes', () => {
     expect(await registry.metrics()).toContain('http_server_requests_in_flight 0');
     const other = await fetch(`http://127.0.0.1:${port}/small`);
     expect(other.status).toBe(200);
+  });
+
+  it('when a shared static body is sent to clients that do not read, then it is not charged to the budget', async () => {
+    const shared = new Uint8Array(Buffer.from(BIG));
+    markSharedBody(shared);
+    const own = new Uint8Array(Buffer.from(BIG));
+    const app = new Hono();
+    app.get('/shared', (c) => c.body(shared, 200, { 'Content-Type': 'text/plain' }));
+    app.get('/own', (c) => c.body(own, 200, { 'Content-Type': 'text/plain' }));
+    const { port, registry } = await start(app.fetch, { limits: { maxUnsentResponseBytes: 1_048_576 } });
+    const reader = open(port);
+    reader.socket.pause();
+    reader.socket.write('GET /shared HTTP/1.1\r\nHost: x\r\n\r\n');
+    const control = open(port);
+    control.socket.pause();
+    control.socket.write('GET /own HTTP/1.1\r\nHost: x\r\n\r\n');
+    // The unshared one is charged in full; the shared one adds nothing.
+    await pollUntil(
+      'the unshared answer charged',
+      async () => gauge(await registry.metrics()) > 0 || undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(gauge(await registry.metrics())).toBe(BIG.length);
   });
 
   it('when a client that does not read goes away, then the bytes its answers held are freed', async () => {
