@@ -91,7 +91,7 @@ export { jsonContent } from './openapi/json-content.js';
 export type { ServiceInfo } from './openapi/service-routes.js';
 export { isStorableText, plainString, resourceId } from './openapi/text.js';
 export { createDispatcher, type DispatcherOptions } from './outbound/dispatcher.js';
-export { memoryPage, type PagedEntry } from './paging/memory-page.js';
+export { jsonBytes, memoryPage, type PagedEntry } from './paging/memory-page.js';
 export {
   MAX_PAGE_SIZE,
   type PageRequest,

@@ -1,6 +1,7 @@
 import {
   type IdempotencyRequest,
   type IdempotentResult,
+  jsonBytes,
   type MemoryBudget,
   MemoryIdempotencyKeys,
   memoryPage,
@@ -19,13 +20,6 @@ const copy = (order: Order): Order => ({ ...order, items: order.items.map((item)
 function orderBytes(order: Order): number {
   let bytes = stringBytes(order.id) + stringBytes(order.user_id) + stringBytes(order.shipping_address) + 200;
   for (const item of order.items) bytes += stringBytes(item.product_id) + stringBytes(item.product_name) + 64;
-  return bytes;
-}
-
-/** At most its JSON: every character is at least one byte, plus keys and timestamps. */
-function minJsonBytes(order: Order): number {
-  let bytes = order.id.length + order.user_id.length + order.shipping_address.length + 150;
-  for (const item of order.items) bytes += item.product_id.length + item.product_name.length + 50;
   return bytes;
 }
 
@@ -79,7 +73,7 @@ export class MemoryOrderStore implements OrderStore {
     this.#orders.set(order.id, {
       position: this.#nextPosition++,
       value: stored,
-      minJsonBytes: minJsonBytes(stored),
+      minJsonBytes: jsonBytes(stored),
     });
     let ids = this.#idsByUser.get(order.user_id);
     if (!ids) {
@@ -123,7 +117,7 @@ export class MemoryOrderStore implements OrderStore {
     };
     this.#budget?.charge(orderBytes(next) - orderBytes(current));
     // Same Map key: the order keeps its place (and position) in the list.
-    this.#orders.set(id, { position: entry.position, value: next, minJsonBytes: minJsonBytes(next) });
+    this.#orders.set(id, { position: entry.position, value: next, minJsonBytes: jsonBytes(next) });
     return { outcome: 'updated', order: copy(next) };
   }
 

@@ -42,6 +42,7 @@ describe.skipIf(!open)('PgOrderStore: the JSON size kept with each order', () =>
     const { db, store } = await (open as NonNullable<typeof open>)();
     await store.create(order('ascii', 3, 'plain'));
     await store.create(order('multi-byte', 100, 'Größe ✓ 日本'));
+    await store.create(order('escaped', 100, '\u0001\u0002"\\'.repeat(20)));
     const stored = async () =>
       (
         await db.query<{ id: string; min_json_bytes: number }>(
@@ -54,9 +55,27 @@ describe.skipIf(!open)('PgOrderStore: the JSON size kept with each order', () =>
     expect(await stored()).toEqual(atInsert);
     for (const row of atInsert) {
       const json = Buffer.byteLength(JSON.stringify(await store.get(row.id)));
-      // A lower bound of the order's JSON, and not a loose one.
-      expect(row.min_json_bytes).toBeLessThanOrEqual(json);
-      expect(row.min_json_bytes).toBeGreaterThan(json / 2);
+      // A lower bound of the order's JSON, escapes included, and a close one.
+      expect(row.min_json_bytes, row.id).toBeLessThanOrEqual(json);
+      expect(row.min_json_bytes, row.id).toBeGreaterThan(json * 0.9);
     }
+  });
+
+  it('when the address and status of an order change, then the size kept with it follows', async () => {
+    const { db, store } = await (open as NonNullable<typeof open>)();
+    await store.create(order('moving', 2, 'plain'));
+    const updated = await store.update('moving', 'pending', {
+      status: 'cancelled',
+      shipping_address: '\u0007'.repeat(1_000),
+      updated_at: '2026-01-02T00:00:00.000Z',
+    });
+    expect(updated.outcome).toBe('updated');
+    const { rows } = await db.query<{ min_json_bytes: number }>(
+      'test.size',
+      "SELECT min_json_bytes FROM orders WHERE id = 'moving'",
+    );
+    const json = Buffer.byteLength(JSON.stringify(await store.get('moving')));
+    expect(rows[0]?.min_json_bytes).toBeLessThanOrEqual(json);
+    expect(rows[0]?.min_json_bytes).toBeGreaterThan(json * 0.9);
   });
 });

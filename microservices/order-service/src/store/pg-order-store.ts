@@ -25,6 +25,8 @@ interface OrderRow {
   items: Array<{ product_id: string; product_name: string; quantity: number; price_cents: number }>;
 }
 
+type ListedOrderRow = OrderRow & { seq: string; min_json_bytes: number };
+
 // Items come back as one JSON array per order, in the order they were given, so a page is one query.
 const ORDER_COLUMNS = `
   o.id, o.user_id, o.shipping_address, o.total_cents, o.status, o.created_at, o.updated_at,
@@ -46,7 +48,7 @@ const listOrders = (userFilter: string) => `
       FROM (SELECT seq, id, min_json_bytes FROM orders p
              WHERE p.seq > $4 ${userFilter}
              ORDER BY p.seq LIMIT $1 OFFSET $2) p)
-  SELECT o.seq, ${ORDER_COLUMNS}
+  SELECT o.seq, o.min_json_bytes, ${ORDER_COLUMNS}
     FROM measured m JOIN orders o ON o.id = m.id
    WHERE m.bytes_before < $3
    ORDER BY o.seq`;
@@ -83,8 +85,9 @@ const INSERT_ORDER = `
   WITH inserted AS (
     INSERT INTO orders (id, user_id, shipping_address, total_cents, status, created_at, updated_at, min_json_bytes)
     VALUES ($1, $2, $3, $4, $5, $6, $7,
-            octet_length($1) + octet_length($2) + octet_length($3) + 150
-              + (SELECT COALESCE(sum(octet_length(p) + octet_length(n) + 50), 0)
+            octet_length(to_json($1::text)::text) + octet_length(to_json($2::text)::text)
+              + octet_length(to_json($3::text)::text) + octet_length($5) + 150
+              + (SELECT COALESCE(sum(octet_length(to_json(p)::text) + octet_length(to_json(n)::text) + 50), 0)
                    FROM unnest($8::text[], $9::text[]) AS item (p, n)))
     RETURNING id)
   INSERT INTO order_items (order_id, position, product_id, product_name, quantity, price_cents)
@@ -137,12 +140,13 @@ export class PgOrderStore implements OrderStore {
     const params = [limit + 1, skip, maxBytes, after ?? 0];
     const { rows } =
       userId === undefined
-        ? await this.db.query<OrderRow & { seq: string }>('orders.list', LIST_ORDERS, params)
-        : await this.db.query<OrderRow & { seq: string }>('orders.list_by_user', LIST_USER_ORDERS, [
-            ...params,
-            userId,
-          ]);
-    return rows.map((row) => ({ position: Number(row.seq), value: toOrder(row) }));
+        ? await this.db.query<ListedOrderRow>('orders.list', LIST_ORDERS, params)
+        : await this.db.query<ListedOrderRow>('orders.list_by_user', LIST_USER_ORDERS, [...params, userId]);
+    return rows.map((row) => ({
+      position: Number(row.seq),
+      value: toOrder(row),
+      minJsonBytes: row.min_json_bytes,
+    }));
   }
 
   async update(id: string, expectedStatus: OrderStatus, changes: OrderChanges): Promise<UpdateResult> {
@@ -150,7 +154,11 @@ export class PgOrderStore implements OrderStore {
     const { rowCount } = await this.db.query(
       'orders.update',
       `UPDATE orders
-          SET status = COALESCE($3, status), shipping_address = COALESCE($4, shipping_address), updated_at = $5
+          SET status = COALESCE($3, status), shipping_address = COALESCE($4, shipping_address), updated_at = $5,
+              -- The size listings measure pages by follows the texts it counts (old values on the right).
+              min_json_bytes = min_json_bytes - octet_length(status) + octet_length(COALESCE($3, status))
+                - octet_length(to_json(shipping_address)::text)
+                + octet_length(to_json(COALESCE($4, shipping_address))::text)
         WHERE id = $1 AND status = $2`,
       [id, expectedStatus, changes.status ?? null, changes.shipping_address ?? null, changes.updated_at],
     );

@@ -4,7 +4,7 @@ import type { PageRequest, Positioned } from './page-query.js';
 export interface PagedEntry<T> {
   position: number;
   value: T;
-  /** At most the bytes `JSON.stringify(value)` takes (every character is at least one byte). */
+  /** At most the bytes `JSON.stringify(value)` takes; the memory stores keep the exact size (jsonBytes). */
   minJsonBytes: number;
 }
 
@@ -28,8 +28,11 @@ export function memoryPage<T>(
       continue;
     }
     if (rows.length > request.limit || (rows.length > 0 && bytes >= request.maxBytes)) break;
-    rows.push({ position: entry.position, value: copy(entry.value) });
+    rows.push({ position: entry.position, value: copy(entry.value), minJsonBytes: entry.minJsonBytes });
     bytes += entry.minJsonBytes;
   }
   return rows;
 }
+
+/** The exact size of a value's JSON, for PagedEntry.minJsonBytes (escapes included). */
+export const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));

@@ -67,6 +67,11 @@ export interface PageRequest {
 export interface Positioned<T> {
   position: number;
   value: T;
+  /**
+   * Bytes of its JSON, or a lower bound escape-aware enough that the JSON is at most a few dozen bytes
+   * more: the pager sizes pages from it before serialising anything.
+   */
+  minJsonBytes: number;
 }
 
 /** The cursor that resumes after `position`: opaque to clients (base64url), cheap to check. */

@@ -24,10 +24,10 @@ afterEach(async () => {
 /** Larger than loopback's socket buffers take from a client that does not read. */
 const BIG = 'x'.repeat(8 * 1_048_576);
 /** 200 rows of about 1 KB: a page larger than LARGE_PAGE_BYTES, so it needs a slot. */
-const ROWS = Array.from({ length: 200 }, (_, i) => ({
-  position: i + 1,
-  value: { id: i, text: 't'.repeat(1_000) },
-}));
+const ROWS = Array.from({ length: 200 }, (_, i) => {
+  const value = { id: i, text: 't'.repeat(1_000) };
+  return { position: i + 1, value, minJsonBytes: JSON.stringify(value).length };
+});
 
 async function listingServer({
   gate,

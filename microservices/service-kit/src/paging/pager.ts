@@ -29,10 +29,15 @@ const QUEUED_READS_PER_SLOT = 4;
 /** A page whose JSON would be larger than this needs a slot; smaller ones are built at once. */
 export const LARGE_PAGE_BYTES = 65_536;
 
-/** The JSON size of a page of `rows`, judged from its first row: cheap, and exact for uniform rows. */
+/**
+ * About the JSON size of the page `rows` make (at most `limit` of them), from the sizes the store gives
+ * each row: never judged from one row, so a small first row cannot pass a page of large ones as small.
+ */
 function likelyPageBytes<T>(rows: ReadonlyArray<Positioned<T>>, limit: number): number {
-  const first = rows[0];
-  return first ? JSON.stringify(first.value).length * Math.min(rows.length, limit) : 0;
+  let bytes = 2;
+  const count = Math.min(rows.length, limit);
+  for (let i = 0; i < count; i += 1) bytes += (rows[i] as Positioned<T>).minJsonBytes + 1;
+  return bytes;
 }
 
 export interface PagerOptions {

@@ -1,6 +1,7 @@
 import {
   type IdempotencyRequest,
   type IdempotentResult,
+  jsonBytes,
   type MemoryBudget,
   MemoryIdempotencyKeys,
   memoryPage,
@@ -16,9 +17,6 @@ import { EmailTakenError, type UserStore } from './user-store.js';
 /** What one user costs the memory budget: its strings and the object around them. */
 const userBytes = (user: User) =>
   stringBytes(user.id) + stringBytes(user.name) + stringBytes(user.email) + stringBytes(user.created_at) + 64;
-/** At most its JSON: every character is at least one byte, plus the keys (`{"id":"",…}`). */
-const minJsonBytes = (user: User) =>
-  user.id.length + user.name.length + user.email.length + user.created_at.length + 50;
 const keyBytes = (key: string, stored: StoredIdempotencyKey<User>) =>
   stringBytes(key) + stringBytes(stored.requestHash) + userBytes(stored.value) + 64;
 
@@ -72,7 +70,7 @@ export class MemoryUserStore implements UserStore {
     this.#users.set(stored.id, {
       position: this.#nextPosition++,
       value: stored,
-      minJsonBytes: minJsonBytes(stored),
+      minJsonBytes: jsonBytes(stored),
     });
     this.#idsByEmail.set(key, stored.id);
     return { ...stored };
@@ -103,7 +101,7 @@ export class MemoryUserStore implements UserStore {
       this.#idsByEmail.set(newKey, id);
     }
     // Same Map key: the user keeps its place (and position) in the list.
-    this.#users.set(id, { position: entry.position, value: next, minJsonBytes: minJsonBytes(next) });
+    this.#users.set(id, { position: entry.position, value: next, minJsonBytes: jsonBytes(next) });
     return { ...next };
   }
 

@@ -24,6 +24,23 @@ interface UserRow {
 const COLUMNS = 'id, name, email, age, created_at';
 const UNIQUE_VIOLATION = '23505';
 
+/**
+ * A page bounded in rows and bytes, as orders are: each candidate user (after position $3, past $2, at
+ * most $1) measured by a lower bound of its JSON (its texts as JSON strings, escapes included, plus keys,
+ * age and timestamp at their shortest), and only those starting before $4 bytes returned. A user whose
+ * name is all control characters is ~3 KB of JSON, so 1,001 of them would be 3 MB.
+ */
+const LIST_USERS = `
+  WITH measured AS (
+    SELECT c.seq, c.bytes, sum(c.bytes) OVER (ORDER BY c.seq) - c.bytes AS bytes_before
+      FROM (SELECT seq, octet_length(to_json(id)::text) + octet_length(to_json(name)::text)
+                        + octet_length(to_json(email)::text) + 60 AS bytes
+              FROM users WHERE seq > $3 ORDER BY seq LIMIT $1 OFFSET $2) c)
+  SELECT u.seq, m.bytes AS min_json_bytes, u.id, u.name, u.email, u.age, u.created_at
+    FROM measured m JOIN users u ON u.seq = m.seq
+   WHERE m.bytes_before < $4
+   ORDER BY u.seq`;
+
 const toUser = (row: UserRow): User => ({
   id: row.id,
   name: row.name,
@@ -69,14 +86,22 @@ export class PgUserStore implements UserStore {
     return rows[0] ? toUser(rows[0]) : null;
   }
 
-  async list({ skip, limit, after }: PageRequest & { maxBytes: number }): Promise<Array<Positioned<User>>> {
-    // A user is at most ~1 KB, so limit + 1 rows are bounded without a byte cut in SQL.
-    const { rows } = await this.db.query<UserRow & { seq: string }>(
+  async list({
+    skip,
+    limit,
+    after,
+    maxBytes,
+  }: PageRequest & { maxBytes: number }): Promise<Array<Positioned<User>>> {
+    const { rows } = await this.db.query<UserRow & { seq: string; min_json_bytes: number }>(
       'users.list',
-      `SELECT seq, ${COLUMNS} FROM users WHERE seq > $3 ORDER BY seq LIMIT $1 OFFSET $2`,
-      [limit + 1, skip, after ?? 0],
+      LIST_USERS,
+      [limit + 1, skip, after ?? 0, maxBytes],
     );
-    return rows.map((row) => ({ position: Number(row.seq), value: toUser(row) }));
+    return rows.map((row) => ({
+      position: Number(row.seq),
+      value: toUser(row),
+      minJsonBytes: row.min_json_bytes,
+    }));
   }
 
   async update(id: string, change: (current: User) => User): Promise<User | null> {

@@ -123,6 +123,26 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
       expect([...positions].sort((x, y) => x - y)).toEqual(positions);
     });
 
+    it('when users are large, then the rows stop once those taken could fill maxBytes, each with a close lower bound of its JSON size', async () => {
+      const store = await makeStore();
+      for (let i = 0; i < 20; i++) {
+        // A name of control characters: six JSON bytes each on the wire.
+        await createUser(
+          store,
+          aUser({ id: `big-${i}`, name: '\u0001'.repeat(200), email: `big-${i}@example.com` }),
+        );
+      }
+      const rows = await store.list({ skip: 0, limit: 1_000, maxBytes: 5_000 });
+      // Each user is about 1.3 KB of JSON: 5,000 bytes hold three, and the store gives at least one more.
+      expect(rows.length).toBeGreaterThanOrEqual(4);
+      expect(rows.length).toBeLessThanOrEqual(5);
+      for (const row of rows) {
+        const json = Buffer.byteLength(JSON.stringify(row.value));
+        expect(row.minJsonBytes).toBeLessThanOrEqual(json);
+        expect(row.minJsonBytes).toBeGreaterThan(json * 0.9);
+      }
+    });
+
     it('when resuming after a position, then pages chain without gaps or repeats across deletes and creates', async () => {
       const { store, users, user } = await storeWith(makeStore, 4);
       const first = await store.list({ skip: 0, limit: 2, maxBytes: 1_048_576 });
