@@ -71,11 +71,11 @@ export {
 } from './data/postgres/pg-idempotency.js';
 export type { AppEnv, AppRouteHandler } from './edge/app-env.js';
 export { DEFAULT_BODY_LIMIT_BYTES } from './edge/body-limit.js';
+export type { ResponseHeaderRecord } from './edge/envelope.js';
 export { problemJson } from './edge/error-handler.js';
 export { MAX_JSON_DEPTH } from './edge/json-body.js';
-export { addResponseHeader, reply, replyJson } from './edge/reply.js';
+export { reply, replyJson } from './edge/reply.js';
 export { MAX_REQUEST_ID_LENGTH } from './edge/request-id.js';
-export type { ResponseHeaderRecord } from './edge/response-headers.js';
 export { API_CONTENT_SECURITY_POLICY, DOCS_CONTENT_SECURITY_POLICY } from './edge/security-headers.js';
 export {
   AppError,

@@ -17,12 +17,21 @@ describe('the kit’s layers depend one way', () => {
 
   it('when a lower layer imports a higher one, the check names the file and the import', () => {
     const planted = new Map([
-      [join(root, 'edge', 'planted.ts'), "import { createServiceApp } from '../app/create-service-app.js';\n"],
-      [join(root, 'problems', 'planted.ts'), "export { startHttpServer } from '../boot/server/http-server.js';\n"],
+      [
+        join(root, 'edge', 'planted.ts'),
+        "import { createServiceApp } from '../app/create-service-app.js';\n",
+      ],
+      [
+        join(root, 'problems', 'planted.ts'),
+        "export { startHttpServer } from '../boot/server/http-server.js';\n",
+      ],
       [join(root, 'base', 'planted.ts'), "const later = await import('../routes/docs.js');\n"],
       [join(root, 'routes', 'planted.ts'), "import { reply } from '../edge/reply.js';\n"],
       [join(root, 'routes', 'sneaky.ts'), "import { x } from '@microservices/service-kit';\n"],
-      [join(root, 'edge', 'planted.test.ts'), "import { createServiceApp } from '../app/create-service-app.js';\n"],
+      [
+        join(root, 'edge', 'planted.test.ts'),
+        "import { createServiceApp } from '../app/create-service-app.js';\n",
+      ],
     ]);
     expect(layerViolations(root, planted)).toEqual([
       expect.objectContaining({ file: 'edge/planted.ts', imports: '../app/create-service-app.js' }),
@@ -44,6 +53,14 @@ describe('the kit’s layers depend one way', () => {
       '  g,',
       "} from './g.js';",
     ].join('\n');
-    expect(importsOf(source)).toEqual(['./a.js', '../b.js', './c.js', './d.js', './e.js', './f.js', './g.js']);
+    expect(importsOf(source)).toEqual([
+      './a.js',
+      '../b.js',
+      './c.js',
+      './d.js',
+      './e.js',
+      './f.js',
+      './g.js',
+    ]);
   });
 });

@@ -1,13 +1,15 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { cors } from 'hono/cors';
+import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../base/clock.js';
 import { Lifecycle } from '../base/lifecycle.js';
+import { SURFACES } from '../base/surfaces.js';
 import type { AppEnv } from '../edge/app-env.js';
 import { requestBodyGuard } from '../edge/body-guard.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../edge/body-limit.js';
 import { TrustedProxies } from '../edge/client-address.js';
+import { corsHeaders } from '../edge/cors.js';
 import { errorHandler, notFoundHandler } from '../edge/error-handler.js';
 import { createHttpMetrics } from '../edge/http-metrics.js';
 import { RequestObserver } from '../edge/observe-requests.js';
@@ -94,30 +96,54 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
   app.notFound(notFoundHandler(allowedMethodsFinder(() => app.routes)));
 
   const observer = new RequestObserver(createHttpMetrics(options.registry), options.logger);
-  app.use('*', requestEdge({ logger: options.logger, observer, lifecycle: options.lifecycle }));
-  if (options.rateLimit) {
-    const limiter = rateLimit({
-      settings: options.rateLimit,
-      proxies: new TrustedProxies(options.rateLimit.trustedProxies),
-      registry: options.registry,
-      now: () => options.clock.now().getTime(),
-    });
-    for (const prefix of ['/api/*', '/admin/*']) app.use(prefix, limiter);
-  }
-  if (options.corsOrigins.length > 0) {
-    app.use(
-      '/api/*',
-      cors({ origin: [...options.corsOrigins], exposeHeaders: ['X-Request-Id', 'Retry-After'] }),
-    );
-  }
   const faults = options.faults
     ? new FaultInjector({ settings: options.faults, registry: options.registry, random: options.random })
     : undefined;
-  if (faults) app.use('/api/*', faults.middleware());
-  else exportFaultsDisabled(options.registry);
-  // Bodies are read only by API and admin routes.
-  const bodyGuard = requestBodyGuard(options.bodyLimitBytes);
-  for (const prefix of ['/api/*', '/admin/*']) app.use(prefix, bodyGuard);
+  if (!faults) exportFaultsDisabled(options.registry);
+  const { api, admin } = SURFACES;
+
+  // The middleware stack, in the order a request meets it (GET /health/live is answered before it: see
+  // answerLivenessFirst below). A row whose `use` is undefined is switched off by configuration.
+  const stack: ReadonlyArray<{
+    name: string;
+    on: readonly string[];
+    use: MiddlewareHandler<AppEnv> | undefined;
+  }> = [
+    {
+      name: 'request edge: request id, logger, header envelope, metrics, access log',
+      on: ['*'],
+      use: requestEdge({ logger: options.logger, observer, lifecycle: options.lifecycle }),
+    },
+    {
+      name: 'rate limit (RATE_LIMIT_ENABLED)',
+      on: [api.pattern, admin.pattern],
+      use: options.rateLimit
+        ? rateLimit({
+            settings: options.rateLimit,
+            proxies: new TrustedProxies(options.rateLimit.trustedProxies),
+            registry: options.registry,
+            now: () => options.clock.now().getTime(),
+          })
+        : undefined,
+    },
+    {
+      name: 'CORS (CORS_ORIGINS)',
+      on: [api.pattern],
+      use:
+        options.corsOrigins.length > 0
+          ? corsHeaders({ origins: options.corsOrigins, exposeHeaders: ['X-Request-Id', 'Retry-After'] })
+          : undefined,
+    },
+    { name: 'fault injection (FAULTS_ENABLED)', on: [api.pattern], use: faults?.middleware() },
+    {
+      // Bodies are read only by API and admin routes.
+      name: 'body guard: size limit, strict JSON',
+      on: [api.pattern, admin.pattern],
+      use: requestBodyGuard(options.bodyLimitBytes),
+    },
+  ];
+  for (const { on, use } of stack) if (use) for (const pattern of on) app.use(pattern, use);
+
   if (faults) registerFaultRoutes(app, faults);
 
   registerServiceRoutes(app, options.info, options.registry);

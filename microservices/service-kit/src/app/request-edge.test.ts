@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { Lifecycle } from '../base/lifecycle.js';
 import { createMetricsRegistry } from '../base/metrics-registry.js';
-import { addResponseHeader, replyJson } from '../edge/reply.js';
+import { replyJson } from '../edge/reply.js';
 import { API_CONTENT_SECURITY_POLICY } from '../edge/security-headers.js';
 import { createRouter } from '../routes/openapi/create-router.js';
 import { captureLogger } from '../testing/capture-logger.js';
@@ -44,10 +44,12 @@ function build() {
     },
     { title: 'kit-test', description: 'test', checks: [] },
   );
-  app.openapi(route('/api/kit'), (c) => {
-    addResponseHeader(c, 'X-Added-Before', 'yes');
-    return replyJson(c, { via: 'kit' }, 200, { 'X-Extra': 'extra' });
+  // Plain Hono middleware: a header set before the handler must reach every kind of answer.
+  app.use('/api/*', async (c, next) => {
+    c.header('X-Added-Before', 'yes');
+    await next();
   });
+  app.openapi(route('/api/kit'), (c) => replyJson(c, { via: 'kit' }, 200, { 'X-Extra': 'extra' }));
   app.openapi(route('/api/hono'), (c) => c.json({ via: 'hono' }, 200, { 'X-Frame-Options': 'SAMEORIGIN' }));
   const metrics = async () => (await registry.metrics()).split('\n');
   return { app, client: inProcessClient(app), lifecycle, log, metrics };

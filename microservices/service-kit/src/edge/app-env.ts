@@ -1,6 +1,6 @@
 import type { RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
-import type { ResponseHeaderRecord } from './response-headers.js';
+import type { ResponseHeaderRecord, StandardHeaders } from './envelope.js';
 
 /** Hono environment shared by both services: what middleware puts on the context. */
 export interface AppEnv {
@@ -8,8 +8,10 @@ export interface AppEnv {
     requestId: string;
     /** Request-scoped child logger carrying `req_id`. */
     logger: Logger;
-    /** The standard headers of this request's answer, completed by the reply helpers (see reply.ts). */
-    responseHeaders: ResponseHeaderRecord;
+    /** Makes each answer's own record of the standard headers (chosen once per request, see envelope.ts). */
+    standardHeaders: StandardHeaders;
+    /** Headers middleware set with `c.header()` before the answer existed; every answer copies them. */
+    addedHeaders: ResponseHeaderRecord | undefined;
     /** Set by the not-found handler so metrics label the request `route="unmatched"`. */
     unmatchedRoute: boolean;
     /**

@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
+import { PROBE_PATHS } from '../base/surfaces.js';
 import type { HttpMetrics } from './http-metrics.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-
-/** Kubernetes calls these every few seconds per pod; their successes are logged at debug, not info. */
-export const PROBE_ROUTES: ReadonlySet<string> = new Set(['/health', '/health/live', '/health/ready']);
 
 export interface ObservedRequest {
   method: string;
@@ -61,9 +59,10 @@ export class RequestObserver {
     return labels;
   }
 
+  /** Kubernetes calls the probes every few seconds per pod: their successes are logged at debug, not info. */
   #log(request: ObservedRequest, method: string, seconds: number): void {
     const { route, status } = request;
-    const level = status >= 500 ? 'error' : status < 400 && PROBE_ROUTES.has(route) ? 'debug' : 'info';
+    const level = status >= 500 ? 'error' : status < 400 && PROBE_PATHS.has(route) ? 'debug' : 'info';
     if (!this.#accessLog.isLevelEnabled(level)) return;
     const entry = {
       req_id: request.requestId,

@@ -4,7 +4,6 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { AppError } from '../problems/app-error.js';
 import type { AppEnv } from './app-env.js';
 import { peerAddress, quotaKey, type TrustedProxies } from './client-address.js';
-import { addResponseHeader } from './reply.js';
 
 export interface RateLimitSettings {
   /** Tokens a client earns per second: its sustained request rate. */
@@ -80,8 +79,8 @@ export function rateLimit(options: {
     }
     bucket.tokens -= 1;
     const refillSeconds = Math.ceil((settings.burst - bucket.tokens) / settings.ratePerSecond);
-    addResponseHeader(c, 'RateLimit-Policy', policy);
-    addResponseHeader(c, 'RateLimit', `"default";r=${Math.floor(bucket.tokens)};t=${refillSeconds}`);
+    c.header('RateLimit-Policy', policy);
+    c.header('RateLimit', `"default";r=${Math.floor(bucket.tokens)};t=${refillSeconds}`);
     await next();
   };
 }

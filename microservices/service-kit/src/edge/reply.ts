@@ -2,29 +2,20 @@ import type { Context, TypedResponse } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { InvalidJSONValue, JSONParsed, JSONValue } from 'hono/utils/types';
 import type { AppEnv } from './app-env.js';
-import { type ResponseHeaderRecord, standardResponseHeaders } from './response-headers.js';
+import { answerHeaders, type ResponseHeaderRecord } from './envelope.js';
 
-/** Answers built here already carry the standard headers; requestEdge adds them to any other answer. */
+/** Answers built here already carry the envelope's headers; requestEdge adds them to any other answer. */
 const builtHere = new WeakSet<Response>();
 
 export const carriesStandardHeaders = (res: Response): boolean => builtHere.has(res);
 
 const JSON_CONTENT_TYPE = 'application/json';
 
-/** This request's standard header record (requestEdge prepares it), or a fresh one outside the edge. */
-function headersFor(c: Context<AppEnv>): ResponseHeaderRecord {
-  const prepared = c.get('responseHeaders');
-  if (prepared) return prepared;
-  const requestId = c.get('requestId');
-  const headers = standardResponseHeaders(requestId ?? '', c.req.path, false);
-  if (requestId === undefined) delete headers['X-Request-Id'];
-  return headers;
-}
-
 /**
- * An answer with the standard headers, `contentType` (unless the body is empty) and `extra` headers, built
- * without a Fetch `Headers` object (see standardResponseHeaders). Use it, or replyJson, for every answer
- * on a hot path; headers set with `c.header()` before the handler are not carried by it.
+ * An answer with the standard headers, those middleware set with `c.header()` before it, `contentType`
+ * (unless the body is empty) and `extra` headers, in a header record of its own (see answerHeaders), built
+ * without a Fetch `Headers` object. Use it, or replyJson, for every answer: a check fails on `c.json`,
+ * `c.body` or `c.text` in a service's handlers (see testing/source-checks.ts).
  */
 export function reply(
   c: Context<AppEnv>,
@@ -33,22 +24,10 @@ export function reply(
   contentType?: string,
   extra?: Readonly<ResponseHeaderRecord>,
 ): Response {
-  const headers = headersFor(c);
-  if (contentType !== undefined && body !== null) headers['Content-Type'] = contentType;
-  if (extra) Object.assign(headers, extra);
+  const headers = answerHeaders(c, body === null ? undefined : contentType, extra);
   const res = new Response(body, { status, headers });
   builtHere.add(res);
   return res;
-}
-
-/**
- * Adds a header to this request's answer whichever way it is built; for middleware running before the
- * handler, where `c.header()` would be lost on an answer built by reply().
- */
-export function addResponseHeader(c: Context<AppEnv>, name: string, value: string): void {
-  const headers = c.get('responseHeaders');
-  if (headers) headers[name] = value;
-  else c.header(name, value);
 }
 
 /**

@@ -2,11 +2,12 @@ import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import type { Lifecycle } from '../base/lifecycle.js';
+import { isCallerSurface, surfaceOf } from '../base/surfaces.js';
 import type { AppEnv } from './app-env.js';
+import { addMissingHeaders, installEnvelope, standardHeadersFor } from './envelope.js';
 import type { RequestObserver } from './observe-requests.js';
 import { carriesStandardHeaders } from './reply.js';
-import { invalidRequestIdProblem, refusesInvalidRequestIds, resolveRequestId } from './request-id.js';
-import { addMissingHeaders, standardResponseHeaders } from './response-headers.js';
+import { invalidRequestIdProblem, resolveRequestId } from './request-id.js';
 
 export interface RequestEdgeOptions {
   logger: Logger;
@@ -18,8 +19,9 @@ export interface RequestEdgeOptions {
  * What the kit does around every request, in one middleware rather than one per concern (every layer of
  * async middleware is a measurable share of a probe's cost):
  * - the request id (the caller's when acceptable) on the context, a child logger carrying it, and the
- *   standard response headers prepared for the reply helpers (standardResponseHeaders); on `/api/*` and
- *   `/admin/*` an unacceptable id is refused with a 400 instead;
+ *   request's header envelope (envelope.ts: the standard headers chosen for its surface, and a `c.header()`
+ *   whose headers every answer carries); on `/api/*` and `/admin/*` an unacceptable id is refused with a
+ *   400 instead;
  * - the same headers added to any answer not built by those helpers (Hono's own, CORS preflights, docs);
  * - `Connection: close` on every answer once shutdown has begun, so keep-alive clients open a new
  *   connection for their next request (to another pod, or a clean refusal here once the listener is
@@ -31,15 +33,15 @@ export function requestEdge({ logger, observer, lifecycle }: RequestEdgeOptions)
     const startedAt = observer.started();
     const { id, rejected } = resolveRequestId(c.req.header('x-request-id'));
     const drainingAtStart = lifecycle.draining;
-    const headers = standardResponseHeaders(id, c.req.path, drainingAtStart);
+    const surface = surfaceOf(c.req.path);
     c.set('requestId', id);
     c.set('logger', logger.child({ req_id: id }));
-    c.set('responseHeaders', headers);
+    installEnvelope(c, standardHeadersFor(surface, drainingAtStart));
     try {
       // Only the API surface refuses a bad id: a probe must never fail on a header.
-      if (rejected && refusesInvalidRequestIds(c.req.path)) c.res = invalidRequestIdProblem(c);
+      if (rejected && isCallerSurface(surface)) c.res = invalidRequestIdProblem(c);
       else await next();
-      if (!carriesStandardHeaders(c.res)) addMissingHeaders(c.res.headers, headers);
+      if (!carriesStandardHeaders(c.res)) addMissingHeaders(c.res.headers, c);
       // A request already in flight when shutdown began gets it on its finished answer.
       if (!drainingAtStart && lifecycle.draining) c.res.headers.set('Connection', 'close');
     } finally {

@@ -21,10 +21,6 @@ export function resolveRequestId(sent: string | undefined): RequestId {
   return VALID_REQUEST_ID.test(sent) ? { id: sent, rejected: false } : { id: randomUUID(), rejected: true };
 }
 
-/** Where an unacceptable `X-Request-Id` is refused; probes, `/metrics` and `/docs` replace it instead. */
-export const refusesInvalidRequestIds = (path: string) =>
-  path.startsWith('/api/') || path.startsWith('/admin/');
-
 /**
  * The 400 problem for a request whose `X-Request-Id` was rejected (too long, or other characters), rather
  * than silently replacing it: the caller learns its correlation id was never used. The refusal carries a

@@ -22,5 +22,3 @@ export const DOCS_CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');
-
-export const isDocsPath = (path: string) => path === '/docs' || path.startsWith('/docs/');

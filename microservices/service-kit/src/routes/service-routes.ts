@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { TypedResponse } from 'hono';
 import type { Registry } from 'prom-client';
 import type { AppEnv } from '../edge/app-env.js';
-import { replyJson } from '../edge/reply.js';
+import { reply, replyJson } from '../edge/reply.js';
 
 export interface ServiceInfo {
   /** `user-service` / `order-service`: appears in logs, probes and `/`. */
@@ -57,7 +58,10 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, info: ServiceInf
     replyJson(c, { service: info.service, version: info.version, docs: '/docs' as const }, 200),
   );
   app.openapi(versionRoute, (c) => replyJson(c, { ...info }, 200));
-  app.openapi(metricsRoute, async (c) =>
-    c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType }),
+  app.openapi(
+    metricsRoute,
+    async (c) =>
+      reply(c, await registry.metrics(), 200, registry.contentType) as Response &
+        TypedResponse<string, 200, 'text'>,
   );
 }

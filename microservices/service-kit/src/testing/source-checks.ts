@@ -75,3 +75,32 @@ export function readSources(dir: string): Map<string, string> {
   }
   return files;
 }
+
+export interface AnswerRuleViolation {
+  file: string;
+  line: number;
+  text: string;
+}
+
+/**
+ * Answers built with Hono's own helpers (`c.json`, `c.body`, `c.text`, `c.html`, `c.newResponse`): each
+ * builds a Fetch `Headers` per request and is patched by the edge afterwards (the slow path), where the
+ * kit's `reply`/`replyJson`/`replyPage` build one plain record. Test files are not checked; reading a
+ * request (`c.req.json()`) is not an answer and does not match.
+ */
+export function answerRuleViolations(
+  root: string,
+  files: ReadonlyMap<string, string>,
+): AnswerRuleViolation[] {
+  const violations: AnswerRuleViolation[] = [];
+  // The handlers' context is `c` throughout (Hono's convention); `ctx` and `context` are caught too.
+  const pattern = /\b(?:c|ctx|context)\.(?:json|body|text|html|newResponse)\s*\(/;
+  for (const [file, source] of files) {
+    if (file.endsWith('.test.ts')) continue;
+    source.split('\n').forEach((text, index) => {
+      if (pattern.test(text))
+        violations.push({ file: relative(root, file), line: index + 1, text: text.trim() });
+    });
+  }
+  return violations;
+}

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { surfaceOf } from '../../base/surfaces.js';
+import { standardHeadersFor } from '../../edge/envelope.js';
 import { resolveRequestId } from '../../edge/request-id.js';
-import { standardResponseHeaders } from '../../edge/response-headers.js';
 import { PROBLEM_CONTENT_TYPE, problemTypeUri } from '../../problems/problem-schemas.js';
 
 /** A problem the server answers itself, before (or instead of) the app. */
@@ -49,7 +50,7 @@ export function answerRequest(
   const path = targetPath(req.url);
   const body = problemText(refusal, path, id);
   const headers: Record<string, string> = {
-    ...standardResponseHeaders(id, path, false),
+    ...standardHeadersFor(surfaceOf(path), false)(id),
     'Content-Type': PROBLEM_CONTENT_TYPE,
     'Content-Length': String(Buffer.byteLength(body)),
   };

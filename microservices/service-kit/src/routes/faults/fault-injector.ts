@@ -3,7 +3,6 @@ import type { MiddlewareHandler } from 'hono';
 import type { Registry } from 'prom-client';
 import type { AppEnv } from '../../edge/app-env.js';
 import { problemJson } from '../../edge/error-handler.js';
-import { addResponseHeader } from '../../edge/reply.js';
 import { problemTypeUri } from '../../problems/problem-schemas.js';
 import { createFaultMetrics, type FaultMetrics, showMode } from './fault-metrics.js';
 import type { FaultSettings } from './fault-settings.js';
@@ -54,7 +53,7 @@ export class FaultInjector {
       if (mode === 'slow') {
         const delay = delayMs.min + Math.floor(this.#random() * (delayMs.max - delayMs.min + 1));
         this.#metrics.injected.inc({ fault: 'delay' });
-        addResponseHeader(c, FAULT_HEADER, `delay=${delay}ms`);
+        c.header(FAULT_HEADER, `delay=${delay}ms`);
         await this.#sleep(delay);
         return next();
       }

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
 import type { Lifecycle } from '../../base/lifecycle.js';
+import { SURFACES } from '../../base/surfaces.js';
 import type { AppEnv } from '../../edge/app-env.js';
 import { replyJson } from '../../edge/reply.js';
 import { type HealthCheck, runChecks } from './checks.js';
@@ -65,7 +66,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 
 const healthRoute = createRoute({
   method: 'get',
-  path: '/health',
+  path: SURFACES.probes.health,
   tags: ['Health'],
   summary: 'Overall health with dependency checks',
   responses: {
@@ -84,7 +85,7 @@ const liveRoute = createRoute({
 
 const readyRoute = createRoute({
   method: 'get',
-  path: '/health/ready',
+  path: SURFACES.probes.ready,
   tags: ['Health'],
   summary: 'Readiness: whether to route traffic here',
   responses: {

@@ -2,12 +2,13 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { getPath } from 'hono/utils/url';
 import type { Clock } from '../../base/clock.js';
 import type { Lifecycle } from '../../base/lifecycle.js';
+import { SURFACES } from '../../base/surfaces.js';
 import type { AppEnv } from '../../edge/app-env.js';
+import { standardHeadersFor } from '../../edge/envelope.js';
 import type { RequestObserver } from '../../edge/observe-requests.js';
 import { resolveRequestId } from '../../edge/request-id.js';
-import { standardResponseHeaders } from '../../edge/response-headers.js';
 
-export const LIVENESS_PATH = '/health/live';
+export const LIVENESS_PATH = SURFACES.probes.live;
 
 export interface LivenessOptions {
   service: string;
@@ -41,7 +42,7 @@ export function answerLivenessFirst(app: OpenAPIHono<AppEnv>, options: LivenessO
       return routed(request, env, executionContext);
     }
     const { id } = resolveRequestId(request.headers.get('x-request-id') ?? undefined);
-    const headers = standardResponseHeaders(id, LIVENESS_PATH, lifecycle.draining);
+    const headers = standardHeadersFor('probes', lifecycle.draining)(id);
     headers['Content-Type'] = 'application/json';
     const response = new Response(JSON.stringify(livenessBody(service, clock)), { status: 200, headers });
     observer.answeredAtOnce({
