@@ -15,7 +15,6 @@ export {
   silentLogger,
 } from './base/logger.js';
 export { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from './base/metrics-registry.js';
-export { type BootedApp, type BootOptions, type BootParts, bootService } from './boot/boot-service.js';
 export {
   booleanVar,
   type CommonEnv,
@@ -32,10 +31,18 @@ export {
 export { createGracefulShutdown, type GracefulShutdownOptions } from './boot/graceful-shutdown.js';
 export { type MigrateOptions, migrate } from './boot/postgres/migrations.js';
 export { openDatabase, resolveMigrationsDir } from './boot/postgres/open-database.js';
-export { type ClosableStore, openStore } from './boot/postgres/open-store.js';
+export { type ClosableStore, openStore, type StoreMakers } from './boot/postgres/open-store.js';
 export { exitOnSignals, loadConfigOrExit } from './boot/process-hooks.js';
 export { runMigrationsCommand } from './boot/run-migrations.js';
 export { type HttpServerOptions, type RunningServer, startHttpServer } from './boot/server/http-server.js';
+export {
+  type BootParts,
+  type Resource,
+  type ServiceEnv,
+  type StartingService,
+  type StartOptions,
+  startService,
+} from './boot/start-service.js';
 export {
   hashRequest,
   IDEMPOTENCY_TTL_MS,

@@ -43,7 +43,7 @@ const openApiDocumentRoute = createRoute({
 
 /**
  * What every service's app is built from besides its own business parts. Each service's `createApp` deps
- * extend it; `bootService` hands the configured values to `main.ts`, tests pass what they need.
+ * extend it; `startService` prepares the configured values in `main.ts`, tests pass what they need.
  */
 export interface ServiceAppParts {
   info: ServiceInfo;

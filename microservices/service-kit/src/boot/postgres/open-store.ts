@@ -11,6 +11,13 @@ export interface ClosableStore {
   close(): Promise<void>;
 }
 
+/** A service's two stores, made from what `DATABASE_URL` opened. */
+export interface StoreMakers<S extends ClosableStore> {
+  postgres: (db: Database) => S;
+  /** The in-memory store, bounded by the budget MEMORY_STORE_MAX_BYTES sets. */
+  memory: (budget: MemoryBudget) => S;
+}
+
 const PURGE_KEYS_EVERY_MS = 60 * 60 * 1000;
 
 /**
@@ -18,16 +25,15 @@ const PURGE_KEYS_EVERY_MS = 60 * 60 * 1000;
  * default with a loud warning) and schedules the hourly purge of expired idempotency keys.
  * Returns the store and the resource that stops the purge and closes it on shutdown.
  */
-export async function openStore<S extends ClosableStore>(options: {
-  env: DatabaseEnv;
-  service: string;
-  mainUrl: string;
-  logger: Logger;
-  registry: Registry;
-  postgres: (db: Database) => S;
-  /** The in-memory store, bounded by the budget MEMORY_STORE_MAX_BYTES sets. */
-  memory: (budget: MemoryBudget) => S;
-}): Promise<{ store: S; resource: { name: string; close: () => Promise<void> } }> {
+export async function openStore<S extends ClosableStore>(
+  options: StoreMakers<S> & {
+    env: DatabaseEnv;
+    service: string;
+    mainUrl: string;
+    logger: Logger;
+    registry: Registry;
+  },
+): Promise<{ store: S; resource: { name: string; close: () => Promise<void> } }> {
   const { env, logger } = options;
   let store: S;
   if (env.DATABASE_URL.kind === 'postgres') {
