@@ -23,3 +23,4 @@ export {
   type TestPostgres,
 } from './postgres-server.js';
 export { type PostgresStoreFactoryOptions, postgresStoreFactory } from './postgres-store-factory.js';
+export { describeServiceContract, type ServiceContractTable } from './service-contract.js';
