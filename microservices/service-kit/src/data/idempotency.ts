@@ -53,7 +53,6 @@ export const idempotencyKeyReused = () =>
   new AppError({
     status: 422,
     type: 'idempotency-key-reused',
-    title: 'Unprocessable Content',
     detail: 'This Idempotency-Key was already used with a different request body.',
   });
 

@@ -17,7 +17,6 @@ export const storeFull = () =>
   new AppError({
     status: 507,
     type: 'store-full',
-    title: 'Insufficient Storage',
     detail:
       'The in-memory store has reached MEMORY_STORE_MAX_BYTES; reads still work. Delete data or use PostgreSQL.',
   });

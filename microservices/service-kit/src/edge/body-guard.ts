@@ -17,7 +17,6 @@ export function requestBodyGuard(bodyLimitBytes: number): MiddlewareHandler {
       throw new AppError({
         status: 413,
         type: 'payload-too-large',
-        title: 'Payload Too Large',
         detail: `Request body exceeds ${bodyLimitBytes} bytes.`,
       });
     },

@@ -3,25 +3,12 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError } from '../problems/app-error.js';
+import { titleOf } from '../problems/catalogue.js';
 import { PROBLEM_CONTENT_TYPE, type Problem, problemTypeUri } from '../problems/problem-schemas.js';
 import { MAX_ECHOED_TEXT } from '../problems/zod-issues.js';
 import type { AppEnv } from './app-env.js';
 import { connectionCutStatus } from './connection-verdict.js';
 import { reply } from './reply.js';
-
-const statusTitles: Partial<Record<number, string>> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  408: 'Request Timeout',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  499: 'Client Closed Request',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
 
 const statusSlugs: Partial<Record<number, string>> = {
   400: 'bad-request',
@@ -90,16 +77,16 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
     const status = err.status;
     return problemJson(c, {
       type: problemTypeUri(statusSlugs[status] ?? 'bad-request'),
-      title: statusTitles[status] ?? 'Error',
+      title: titleOf(status),
       status,
-      detail: err.message || (statusTitles[status] ?? 'Error'),
+      detail: err.message || titleOf(status),
     });
   }
   const abandoned = abandonedStatus(c);
   if (abandoned !== undefined) {
     return problemJson(c, {
       type: problemTypeUri(abandoned === 408 ? 'request-timeout' : 'client-closed-request'),
-      title: statusTitles[abandoned] as string,
+      title: titleOf(abandoned),
       status: abandoned as ContentfulStatusCode,
       detail:
         abandoned === 408
@@ -110,7 +97,7 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   c.get('logger')?.error({ err }, 'unhandled error');
   return problemJson(c, {
     type: problemTypeUri('internal'),
-    title: 'Internal Server Error',
+    title: titleOf(500),
     status: 500,
     detail: INTERNAL_DETAIL,
   });
@@ -131,7 +118,7 @@ export const notFoundHandler =
         c,
         {
           type: problemTypeUri('method-not-allowed'),
-          title: 'Method Not Allowed',
+          title: titleOf(405),
           status: 405,
           detail: `${c.req.method} is not allowed on ${clipped(c.req.path)}; allowed: ${allowed.join(', ')}`,
         },
@@ -140,7 +127,7 @@ export const notFoundHandler =
     }
     return problemJson(c, {
       type: problemTypeUri('not-found'),
-      title: 'Not Found',
+      title: titleOf(404),
       status: 404,
       detail: `No route for ${c.req.method} ${clipped(c.req.path)}`,
     });

@@ -18,8 +18,7 @@ const mediaTypeOf = (contentType: string) => contentType.split(';')[0]?.trim() ?
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-const badBody = (type: string, detail: string) =>
-  new AppError({ status: 400, type, title: 'Bad Request', detail });
+const badBody = (type: string, detail: string) => new AppError({ status: 400, type, detail });
 
 /**
  * Reads a JSON request body once, strictly, before route validation sees it: bytes must be UTF-8, nesting

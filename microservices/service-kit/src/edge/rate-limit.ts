@@ -68,7 +68,6 @@ export function rateLimit(options: {
       throw new AppError({
         status: 429,
         type: 'rate-limited',
-        title: 'Too Many Requests',
         detail: `More than ${settings.burst} requests at once or ${settings.ratePerSecond} per second from this client; retry after ${retryAfter} s.`,
         headers: {
           'Retry-After': String(retryAfter),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
+import { titleOf } from '../problems/catalogue.js';
 import { problemTypeUri } from '../problems/problem-schemas.js';
 import type { AppEnv } from './app-env.js';
 import { problemJson } from './error-handler.js';
@@ -29,7 +30,7 @@ export function resolveRequestId(sent: string | undefined): RequestId {
 export function invalidRequestIdProblem(c: Context<AppEnv>): Response {
   return problemJson(c, {
     type: problemTypeUri('invalid-request-id'),
-    title: 'Bad Request',
+    title: titleOf(400),
     status: 400,
     detail: `X-Request-Id must be 1-${MAX_REQUEST_ID_LENGTH} characters of letters, digits, '_', '-', '.', ':' or '='.`,
   });

@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { titleOf } from './catalogue.js';
 
 /** One entry of a validation problem: where in the request and what is wrong there. */
 export interface FieldError {
@@ -11,7 +12,8 @@ export interface AppErrorOptions {
   status: ContentfulStatusCode;
   /** Stable machine-readable slug; becomes the problem `type` (`urn:problem-type:<slug>`). */
   type: string;
-  title: string;
+  /** Default: the status's title from the catalogue (problems/catalogue.ts). */
+  title?: string;
   detail: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
@@ -34,27 +36,24 @@ export class AppError extends Error {
     super(options.detail);
     this.status = options.status;
     this.type = options.type;
-    this.title = options.title;
+    this.title = options.title ?? titleOf(options.status);
     this.detail = options.detail;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
   }
 }
 
-export const notFound = (detail: string) =>
-  new AppError({ status: 404, type: 'not-found', title: 'Not Found', detail });
+export const notFound = (detail: string) => new AppError({ status: 404, type: 'not-found', detail });
 
-export const conflict = (detail: string, type = 'conflict') =>
-  new AppError({ status: 409, type, title: 'Conflict', detail });
+export const conflict = (detail: string, type = 'conflict') => new AppError({ status: 409, type, detail });
 
 export const validationFailed = (errors: FieldError[], detail = 'The request is invalid.') =>
-  new AppError({ status: 400, type: 'validation-error', title: 'Bad Request', detail, errors });
+  new AppError({ status: 400, type: 'validation-error', detail, errors });
 
 export const serviceUnavailable = (detail: string, retryAfterSeconds: number, type = 'service-unavailable') =>
   new AppError({
     status: 503,
     type,
-    title: 'Service Unavailable',
     detail,
     headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
   });

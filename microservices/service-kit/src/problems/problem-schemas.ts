@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { titleOf } from './catalogue.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -26,45 +27,38 @@ export type Problem = z.infer<typeof ProblemSchema>;
 
 export const problemTypeUri = (slug: string) => `urn:problem-type:${slug}`;
 
-const problemExamples: Record<number, { title: string; detail: string; type: string }> = {
-  400: { title: 'Bad Request', detail: 'The request is invalid.', type: 'validation-error' },
-  404: { title: 'Not Found', detail: 'Resource not found', type: 'not-found' },
-  409: { title: 'Conflict', detail: 'The request conflicts with the current state.', type: 'conflict' },
+const problemExamples: Record<number, { detail: string; type: string }> = {
+  400: { detail: 'The request is invalid.', type: 'validation-error' },
+  404: { detail: 'Resource not found', type: 'not-found' },
+  409: { detail: 'The request conflicts with the current state.', type: 'conflict' },
   413: {
-    title: 'Payload Too Large',
     detail: 'Request body exceeds 1048576 bytes.',
     type: 'payload-too-large',
   },
   422: {
-    title: 'Unprocessable Content',
     detail: 'This Idempotency-Key was already used with a different request body.',
     type: 'idempotency-key-reused',
   },
-  408: { title: 'Request Timeout', detail: 'The request was not received in time.', type: 'request-timeout' },
+  408: { detail: 'The request was not received in time.', type: 'request-timeout' },
   405: {
-    title: 'Method Not Allowed',
     detail: 'DELETE is not allowed on /api/v1/users; allowed: GET, HEAD, POST',
     type: 'method-not-allowed',
   },
   431: {
-    title: 'Request Header Fields Too Large',
     detail: 'Request headers are too large.',
     type: 'headers-too-large',
   },
   415: {
-    title: 'Unsupported Media Type',
     detail: 'Content-Type must be application/json.',
     type: 'unsupported-media-type',
   },
   429: {
-    title: 'Too Many Requests',
     detail: 'More than 200 requests at once or 100 per second from this client; retry after 1 s.',
     type: 'rate-limited',
   },
-  500: { title: 'Internal Server Error', detail: 'An unexpected error occurred.', type: 'internal' },
-  503: { title: 'Service Unavailable', detail: 'Try again later.', type: 'service-unavailable' },
+  500: { detail: 'An unexpected error occurred.', type: 'internal' },
+  503: { detail: 'Try again later.', type: 'service-unavailable' },
   507: {
-    title: 'Insufficient Storage',
     detail: 'The in-memory store has reached MEMORY_STORE_MAX_BYTES; reads still work.',
     type: 'store-full',
   },
@@ -95,15 +89,16 @@ const rateLimitHeaders = {
  * a 429 the rate-limit headers too.
  */
 export function problemResponse(status: keyof typeof problemExamples, description?: string) {
-  const example = problemExamples[status] ?? { title: 'Error', detail: 'Error', type: 'about:blank' };
+  const example = problemExamples[status] ?? { detail: 'Error', type: 'about:blank' };
+  const title = titleOf(status);
   const headers = status === 503 ? retryAfterHeader : status === 429 ? rateLimitHeaders : undefined;
   return {
-    description: description ?? example.title,
+    description: description ?? title,
     ...(headers ? { headers } : {}),
     content: {
       [PROBLEM_CONTENT_TYPE]: {
         schema: ProblemSchema,
-        example: { ...example, type: problemTypeUri(example.type), status },
+        example: { title, ...example, type: problemTypeUri(example.type), status },
       },
     },
   };

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { titleOf } from '../../problems/catalogue.js';
 import type { ServerRefusal } from './server-answers.js';
 import { targetPath } from './server-answers.js';
 
@@ -19,7 +20,7 @@ const refuse = (
 ): StrictRefusal => ({
   refusal: {
     status,
-    title: status === 431 ? 'Request Header Fields Too Large' : 'Bad Request',
+    title: titleOf(status),
     slug,
     detail,
     reason,

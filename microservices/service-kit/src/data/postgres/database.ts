@@ -24,7 +24,6 @@ export class DatabaseUnavailableError extends AppError {
     super({
       status: 503,
       type: 'database-unavailable',
-      title: 'Service Unavailable',
       detail: 'The database is unavailable. Retry later.',
       headers: { 'Retry-After': '2' },
     });

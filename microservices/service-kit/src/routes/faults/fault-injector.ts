@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Registry } from 'prom-client';
 import type { AppEnv } from '../../edge/app-env.js';
 import { problemJson } from '../../edge/error-handler.js';
+import { titleOf } from '../../problems/catalogue.js';
 import { problemTypeUri } from '../../problems/problem-schemas.js';
 import { createFaultMetrics, type FaultMetrics, showMode } from './fault-metrics.js';
 import type { FaultSettings } from './fault-settings.js';
@@ -64,7 +65,7 @@ export class FaultInjector {
         c,
         {
           type: problemTypeUri('fault-injected'),
-          title: status === 500 ? 'Internal Server Error' : 'Service Unavailable',
+          title: titleOf(status),
           status,
           detail: `Injected fault (fault mode "${mode}"); fault injection is enabled on this service.`,
         },
