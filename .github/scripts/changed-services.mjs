@@ -5,8 +5,9 @@
 //   node .github/scripts/changed-services.mjs [--all] [--head <rev>] [--env dev]
 //
 // A service is built when any file its image is made from changed since the commit its image in
-// k8s/<env> was built from. The inputs are read from the service's Dockerfile (every `COPY` source
-// from the build context, plus the Dockerfile and .dockerignore), so the list never goes stale. The
+// k8s/<env> was built from. The inputs are read from the one Dockerfile as that service's build sees it
+// (every `COPY` source from the build context with ${SERVICE} resolved, plus the Dockerfile and
+// .dockerignore), so the list never goes stale. The
 // "built from" commit is the `Source-Commit:` trailer promote-image.mjs writes into the promotion commit
 // that last touched k8s/<env>/<service>/values.yaml. Comparing against that commit, rather than the
 // previous push, means a run that was cancelled or failed before promoting is simply caught up by the
@@ -32,20 +33,34 @@ const gitOk = (root, args) => {
   }
 };
 
-/** Services are the directories under microservices/ that have a Dockerfile. */
+/** The one Dockerfile every service image is built from (`--build-arg SERVICE=<service>`). */
+export const DOCKERFILE = 'microservices/Dockerfile';
+
+/**
+ * Services are the directories under microservices/ whose `npm run build` is the service bundler
+ * (scripts/build-service.mjs): what the Dockerfile's build stage runs for SERVICE.
+ */
 export function discoverServices(root) {
   const base = join(root, 'microservices');
+  const bundled = (dir) => {
+    const manifest = join(base, dir, 'package.json');
+    if (!existsSync(manifest)) return false;
+    const build = JSON.parse(readFileSync(manifest, 'utf8')).scripts?.build ?? '';
+    return /\bbuild-service\.mjs\b/.test(build);
+  };
   return readdirSync(base, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(base, entry.name, 'Dockerfile')))
+    .filter((entry) => entry.isDirectory() && bundled(entry.name))
     .map((entry) => entry.name)
     .sort();
 }
 
 /** The repository paths an image is built from: COPY sources (not `--from=` stages), the Dockerfile, .dockerignore. */
 export function imageInputs(root, service) {
-  const dockerfile = `microservices/${service}/Dockerfile`;
-  const text = readFileSync(join(root, dockerfile), 'utf8').replace(/\\\n/g, ' ');
-  const inputs = new Set([dockerfile, '.dockerignore']);
+  const text = readFileSync(join(root, DOCKERFILE), 'utf8')
+    .replace(/\\\n/g, ' ')
+    .replaceAll(`\${SERVICE}`, service);
+  if (/\$\{?SERVICE\b/.test(text)) throw new Error(`${DOCKERFILE}: write SERVICE as \${SERVICE}`);
+  const inputs = new Set([DOCKERFILE, '.dockerignore']);
   for (const line of text.split('\n')) {
     const match = /^\s*(COPY|ADD)\s+(.*)$/i.exec(line);
     if (!match) continue;

@@ -14,15 +14,20 @@ const distDir = join(serviceDir, 'dist');
 // Built beside dist/ and swapped in at the end, so a process starting from dist/ (a running test suite,
 // `npm start`) never sees a half-written or missing tree while another build runs.
 const outDir = join(serviceDir, `dist.building-${process.pid}`);
-const kitBin = join(serviceDir, '..', 'service-kit', 'src', 'bin');
+const kitDir = join(serviceDir, '..', 'service-kit');
+const kitBin = join(kitDir, 'src', 'bin');
 
-// Every entry an image runs: the service, its migration command (when it has one), and the container
-// healthcheck shared by all services. Shared code goes to dist/chunks once instead of into each file.
-const entryPoints = { main: join(serviceDir, 'src', 'main.ts'), healthcheck: join(kitBin, 'healthcheck.ts') };
-if (existsSync(join(serviceDir, 'src', 'migrate.ts')))
-  entryPoints.migrate = join(serviceDir, 'src', 'migrate.ts');
+// The service's name is its directory's (the Dockerfile's SERVICE build arg, app.ts's SERVICE_NAME).
+const serviceName = basename(serviceDir);
 // Versioned SQL migrations ship beside the bundle; the migration runner reads them from dist/migrations.
 const migrationsDir = join(serviceDir, 'migrations');
+
+// Every entry an image runs: the service, the kit's migration command (for a service with migrations) and
+// the kit's container healthcheck. The kit's bins are one file for every service: what differs is given by
+// this build (the service's name as a define, its migrations copied beside the bundle). Shared code goes to
+// dist/chunks once instead of into each file.
+const entryPoints = { main: join(serviceDir, 'src', 'main.ts'), healthcheck: join(kitBin, 'healthcheck.ts') };
+if (existsSync(migrationsDir)) entryPoints.migrate = join(kitBin, 'migrate.ts');
 
 // pino, prom-client, sonic-boom and friends are CommonJS and call require() for Node built-ins; an ESM
 // bundle has no `require`, `__filename` or `__dirname`, so the banner recreates them for the whole file.
@@ -80,6 +85,8 @@ async function buildInto() {
     sourcemap: 'linked',
     legalComments: 'linked',
     banner: { js: banner },
+    // Read by the kit's migrate bin (src/bin/migrate.ts): which service it migrates.
+    define: { __SERVICE_NAME__: JSON.stringify(serviceName) },
     logLevel: 'warning',
     metafile: true,
   });
@@ -87,8 +94,9 @@ async function buildInto() {
 
   if (existsSync(migrationsDir)) await cp(migrationsDir, join(outDir, 'migrations'), { recursive: true });
 
+  // Resolved from the kit, which serves the docs page and declares swagger-ui-dist.
   const swaggerDir = dirname(
-    createRequire(join(serviceDir, 'package.json')).resolve('swagger-ui-dist/package.json'),
+    createRequire(join(kitDir, 'package.json')).resolve('swagger-ui-dist/package.json'),
   );
   const assetsOut = join(outDir, 'swagger-ui');
   await mkdir(assetsOut, { recursive: true });
@@ -107,7 +115,7 @@ async function buildInto() {
     0,
   );
   process.stdout.write(
-    `built ${basename(serviceDir)}/dist (${Object.keys(entryPoints).join(', ')}): ${kib(bundleBytes)} of JavaScript ` +
+    `built ${serviceName}/dist (${Object.keys(entryPoints).join(', ')}): ${kib(bundleBytes)} of JavaScript ` +
       `(${packages} npm packages bundled) in ${buildMs} ms; ` +
       `swagger-ui assets ${kib(assetBytes)}\n`,
   );
@@ -141,6 +149,6 @@ async function writeThirdPartyLicenses(inputs, dir) {
 main().catch((err) => {
   // esbuild has already printed its diagnostics with file and line; this names the service that failed.
   const detail = Array.isArray(err?.errors) ? 'see the errors above' : String(err?.stack ?? err);
-  console.error(`build failed for ${basename(serviceDir)}: ${detail}`);
+  console.error(`build failed for ${serviceName}: ${detail}`);
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 // The images and the compose file, built and run for real on a private Docker engine (see support/docker-engine.ts).
 // Registries are unreachable here, so the base images are local stand-ins built from Debian packages and
-// the official Node binary (support/stand-ins.ts), tagged with the names the Dockerfiles use. Every
+// the official Node binary (support/stand-ins.ts), tagged with the names the Dockerfile uses. Every
 // container runs on the host network and every request goes to 127.0.0.1.
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,11 +8,9 @@ import { join, relative } from 'node:path';
 import { pollUntil } from '@microservices/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { parseOrderServiceEnv } from '../../order-service/src/env.js';
-import { parseUserServiceEnv } from '../../user-service/src/env.js';
 import { dashboardQueries, exposedMetricNames, metricNamesIn } from './support/dashboard.js';
 import { type DockerEngine, engineUnavailableReason, startEngine } from './support/docker-engine.js';
-import { baseImages, withoutDigest } from './support/dockerfiles.js';
+import { baseImages, buildArgsOf, withoutDigest } from './support/dockerfiles.js';
 import { type HostPostgres, postgresBinaries, startHostPostgres } from './support/host-postgres.js';
 import { exerciseSeedRequests, request, waitUntilReady } from './support/http.js';
 import {
@@ -22,6 +20,7 @@ import {
   repoRoot,
   SERVICES,
   type ServiceName,
+  serviceDir,
 } from './support/paths.js';
 import { freePorts, LOOPBACK } from './support/ports.js';
 import { skipOrFail } from './support/prerequisites.js';
@@ -40,10 +39,6 @@ const VERSION = `0.0.0-ct.${runId}`;
 const COMMIT = `ct-${runId}`;
 const SOURCE = 'https://example.invalid/gitops-service-pair';
 const HEALTHCHECK = ['CMD', '/nodejs/bin/node', 'dist/healthcheck.js'];
-const DEFAULT_PORT: Record<ServiceName, number> = {
-  'user-service': parseUserServiceEnv({}).PORT,
-  'order-service': parseOrderServiceEnv({}).PORT,
-};
 const DATABASE: Record<ServiceName, { role: string; name: string }> = {
   'user-service': { role: 'user_service', name: 'users' },
   'order-service': { role: 'order_service', name: 'orders' },
@@ -63,7 +58,7 @@ interface ContainerState {
 describe.skipIf(skipReason !== null)('images and compose on a private Docker engine', () => {
   const report = new RunReport();
   const runStarted = performance.now();
-  const bases = baseImages('user-service');
+  const bases = baseImages();
   const standIn = { build: withoutDigest(bases.build), runtime: withoutDigest(bases.runtime) };
   const imageTag = (service: ServiceName) => `pair-test/${service}:${runId}`;
   let engine: DockerEngine;
@@ -111,7 +106,6 @@ describe.skipIf(skipReason !== null)('images and compose on a private Docker eng
 
     const nodeMajor = /^node:(\d+)-/.exec(standIn.build)?.[1];
     expect(standIn.runtime).toContain(`nodejs${nodeMajor}-`);
-    for (const service of SERVICES) expect(baseImages(service)).toEqual(bases);
     const standIns = await prepareStandIns(engine, {
       buildTag: standIn.build,
       runtimeTag: standIn.runtime,
@@ -145,28 +139,44 @@ describe.skipIf(skipReason !== null)('images and compose on a private Docker eng
     report.print('Container test numbers');
   });
 
+  /** `docker build` of the one Dockerfile from the stand-ins, with pulls disabled. */
+  const build = (
+    buildArgs: Record<string, string | number>,
+    options: { tag?: string; allowFailure?: boolean } = {},
+  ) =>
+    engine.docker(
+      [
+        'build',
+        '--pull=false',
+        // npm ci in the build stage reaches the registry through the host (there is no bridge network).
+        '--network=host',
+        `--file=${dockerfilePath}`,
+        `--build-arg=BUILD_IMAGE=${standIn.build}`,
+        `--build-arg=RUNTIME_IMAGE=${standIn.runtime}`,
+        ...Object.entries(buildArgs).map(([k, v]) => `--build-arg=${k}=${v}`),
+        ...(options.tag ? [`--tag=${options.tag}`] : []),
+        repoRoot,
+      ],
+      { timeoutMs: 900_000, allowFailure: options.allowFailure === true },
+    );
+
+  it('refuses to build without SERVICE, saying which build arg is missing, before copying anything', async () => {
+    const res = await build({ PORT: 8000 }, { allowFailure: true });
+    expect(res.code).not.toBe(0);
+    expect(`${res.stdout}${res.stderr}`).toMatch(/build arg SERVICE: give the service directory/);
+    expect(res.stdout).not.toMatch(/npm ci/);
+  });
+
   describe('images', () => {
     const builds = new Map<ServiceName, { contextBytes: number; ms: number }>();
 
     beforeAll(async () => {
-      // One after the other, so each build time is the image's own (two cores; vfs copies every layer).
+      // Both from microservices/Dockerfile, one after the other, so each build time is the image's own
+      // (two cores; vfs copies every layer).
       for (const service of SERVICES) {
-        const res = await engine.docker(
-          [
-            'build',
-            '--pull=false',
-            // npm ci in the build stage reaches the registry through the host (there is no bridge network).
-            '--network=host',
-            `--file=${dockerfilePath(service)}`,
-            `--build-arg=BUILD_IMAGE=${standIn.build}`,
-            `--build-arg=RUNTIME_IMAGE=${standIn.runtime}`,
-            `--build-arg=VERSION=${VERSION}`,
-            `--build-arg=COMMIT=${COMMIT}`,
-            `--build-arg=SOURCE=${SOURCE}`,
-            `--tag=${imageTag(service)}`,
-            repoRoot,
-          ],
-          { timeoutMs: 900_000 },
+        const res = await build(
+          { ...buildArgsOf(service), VERSION, COMMIT, SOURCE },
+          { tag: imageTag(service) },
         );
         const context = /Sending build context to Docker daemon\s+([\d.]+)([kMG]?B)/.exec(res.stdout);
         const factor = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[context?.[2] ?? 'B'] ?? 1;
@@ -208,11 +218,11 @@ describe.skipIf(skipReason !== null)('images and compose on a private Docker eng
         expect(config.Entrypoint).toEqual(['/nodejs/bin/node']);
         expect(config.Cmd).toEqual(['dist/main.js']);
         expect(config.WorkingDir).toBe('/app');
-        expect(Object.keys(config.ExposedPorts)).toEqual([`${DEFAULT_PORT[service]}/tcp`]);
+        expect(Object.keys(config.ExposedPorts)).toEqual([`${buildArgsOf(service).PORT}/tcp`]);
         expect(config.Env).toEqual(
           expect.arrayContaining([
             'NODE_ENV=production',
-            `PORT=${DEFAULT_PORT[service]}`,
+            `PORT=${buildArgsOf(service).PORT}`,
             `APP_VERSION=${VERSION}`,
             `GIT_COMMIT=${COMMIT}`,
           ]),
@@ -249,6 +259,7 @@ describe.skipIf(skipReason !== null)('images and compose on a private Docker eng
           for (const entry of [
             'dist/main.js',
             'dist/healthcheck.js',
+            'dist/migrate.js',
             'dist/swagger-ui/swagger-ui-bundle.js',
           ]) {
             expect(paths).toContain(entry);
@@ -277,6 +288,46 @@ describe.skipIf(skipReason !== null)('images and compose on a private Docker eng
           rmSync(out, { recursive: true, force: true });
           await docker(['rm', id]);
         }
+      },
+    );
+
+    it.each(SERVICES)(
+      "%s: `dist/migrate.js` (the kit's one migrate bin) applies this service's migrations, as the Job runs it",
+      async (service) => {
+        // What the chart's migration Job runs: the image, the command dist/migrate.js, the database env only.
+        // Before the services start, so the database is empty and every migration is this run's.
+        const migrate = () =>
+          docker([
+            'run',
+            '--rm',
+            '--network=host',
+            '--user=65532:65532',
+            '--read-only',
+            '--tmpfs=/tmp',
+            '--env',
+            `DATABASE_URL=${databaseUrl(service)}`,
+            '--env',
+            'DB_MIGRATE_RETRY_MS=0',
+            imageTag(service),
+            'dist/migrate.js',
+          ]);
+        const files = readdirSync(join(serviceDir(service), 'migrations'))
+          .filter((f) => f.endsWith('.sql'))
+          .map((f) => f.replace(/\.sql$/, ''))
+          .sort();
+        expect(files.length).toBeGreaterThan(0);
+        const lines = (text: string) =>
+          text
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l) as { service?: string; msg?: string; applied?: string[] });
+        const first = lines((await migrate()).stdout);
+        const applied = first.find((l) => l.msg === 'migrations applied');
+        expect(applied?.applied, JSON.stringify(first)).toEqual(files);
+        // The bin knows which service it was built into: every line names it.
+        expect(new Set(first.map((l) => l.service))).toEqual(new Set([service]));
+        const again = lines((await migrate()).stdout);
+        expect(again.some((l) => l.msg === 'schema up to date')).toBe(true);
       },
     );
 

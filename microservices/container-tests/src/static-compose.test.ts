@@ -141,15 +141,18 @@ describe.skipIf(skipReason !== null)('docker-compose.yml', () => {
       expect(svc?.environment?.PORT).toBe(String(port));
       expect(svc?.ports?.map((p) => [Number(p.published), Number(p.target)])).toEqual([[port, port]]);
       // The container healthcheck is the image's own (the same command as the Dockerfile's HEALTHCHECK).
-      const imageHealthcheck = readDockerfile(service)
+      const imageHealthcheck = readDockerfile()
         .stages.at(-1)
         ?.instructions.find((i) => i.keyword === 'HEALTHCHECK')
         ?.args.replace(/^.*?CMD\s+/, '');
       expect(svc?.healthcheck?.test).toEqual(['CMD', ...JSON.parse(imageHealthcheck ?? '[]')]);
       expect(svc?.build?.context).toBe(repoRoot.replace(/\/$/, ''));
-      expect(svc?.build?.dockerfile).toBe(`microservices/${service}/Dockerfile`);
+      // The one Dockerfile, told which service this is and the port it listens on.
+      expect(svc?.build?.dockerfile).toBe('microservices/Dockerfile');
       expect(existsSync(`${repoRoot}/${svc?.build?.dockerfile}`)).toBe(true);
-      expect(Object.keys(svc?.build?.args ?? {}).sort()).toEqual(['COMMIT', 'VERSION']);
+      expect(Object.keys(svc?.build?.args ?? {}).sort()).toEqual(['COMMIT', 'PORT', 'SERVICE', 'VERSION']);
+      expect(svc?.build?.args?.SERVICE).toBe(service);
+      expect(svc?.build?.args?.PORT).toBe(String(port));
       expect(svc?.user).toBe('65532:65532');
       expect(svc?.read_only).toBe(true);
       expect(svc?.tmpfs).toEqual(['/tmp']);
@@ -314,7 +317,9 @@ describe.skipIf(skipReason !== null)(
         expect(new URL(url ?? '').host, service).toBe(`127.0.0.1:${TEST_VARIABLES.PAIR_PG_PORT}`);
       }
       for (const service of SERVICES) {
+        // The override adds the stand-ins' names to the build args; the service's own are kept.
         expect(config.services[service]?.build?.args).toMatchObject({
+          SERVICE: service,
           BUILD_IMAGE: TEST_VARIABLES.PAIR_BUILD_IMAGE,
           RUNTIME_IMAGE: TEST_VARIABLES.PAIR_RUNTIME_IMAGE,
         });

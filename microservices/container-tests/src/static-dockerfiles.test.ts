@@ -1,19 +1,22 @@
-// Static checks of the two Dockerfiles and .dockerignore (no engine needed, a second or two).
-// The engine tests (engine.test.ts) then build and run what these files describe.
+// Static checks of the one Dockerfile and .dockerignore (no engine needed, a second or two). The Dockerfile
+// is checked as written, and as each service's build sees it (SERVICE and PORT resolved). The engine tests
+// (engine.test.ts) then build and run both images from it.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
-import { parseOrderServiceEnv } from '../../order-service/src/env.js';
-import { parseUserServiceEnv } from '../../user-service/src/env.js';
-import { type ParsedDockerfile, readDockerfile, resolvedBase } from './support/dockerfiles.js';
-import { dockerfilePath, repoRoot, SERVICES, type ServiceName } from './support/paths.js';
+import {
+  buildArgsOf,
+  dockerfileFor,
+  type ParsedDockerfile,
+  readDockerfile,
+  resolvedBase,
+  type ServiceBuildArgs,
+} from './support/dockerfiles.js';
+import { repoRoot, SERVICES } from './support/paths.js';
 
-const defaultPort: Record<ServiceName, number> = {
-  'user-service': parseUserServiceEnv({}).PORT,
-  'order-service': parseOrderServiceEnv({}).PORT,
-};
 const HEALTHCHECK_CMD = ['CMD', '/nodejs/bin/node', 'dist/healthcheck.js'];
 /** A Dockerfile variable reference as written in the file, e.g. `${VERSION}`. */
 const ref = (name: string) => `\${${name}}`;
@@ -32,31 +35,66 @@ const dockerfilelint = createRequire(import.meta.url)('dockerfilelint') as {
 const instructionsOf = (dockerfile: ParsedDockerfile, index: number, keyword: string) =>
   (dockerfile.stages.at(index)?.instructions ?? []).filter((i) => i.keyword === keyword);
 
-describe.each(SERVICES)('%s/Dockerfile', (service) => {
-  const dockerfile = readDockerfile(service);
-  const runtime = dockerfile.stages.at(-1);
+/** Build args as the environment a RUN script sees them in. */
+const asEnv = (args: ServiceBuildArgs) => ({ SERVICE: args.SERVICE, PORT: String(args.PORT) });
+
+const argNames = (dockerfile: ParsedDockerfile, index: number) =>
+  instructionsOf(dockerfile, index, 'ARG').map((i) => i.args);
+
+describe('microservices/Dockerfile, as written', () => {
+  const dockerfile = readDockerfile();
 
   it('has no syntax or instruction problems (dockerfile-utils)', () => {
     const problems = validate(dockerfile.text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
     expect(problems).toEqual([]);
   });
 
-  it('follows the usual Dockerfile practices (dockerfilelint), linted as a plain build resolves it', () => {
-    // dockerfilelint cannot see through `FROM ${ARG}` (it reports a missing tag), so it lints the file with
-    // the ARG defaults substituted, i.e. what `docker build` pulls. Its HEALTHCHECK check predates
-    // --start-period (it parses `--start` as an unknown option), so that one option is checked here instead.
-    let resolved = dockerfile.text;
-    for (const stage of dockerfile.stages)
-      resolved = resolved.replace(
-        stage.from,
-        `${resolvedBase(dockerfile, stage)}${stage.name ? ` AS ${stage.name}` : ''}`,
-      );
-    expect(resolved).toMatch(/^HEALTHCHECK .*--start-period=\d+s /m);
-    resolved = resolved.replace(/(^HEALTHCHECK .*)--start-period=\d+s /m, '$1');
-    const issues = dockerfilelint.run(repoRoot, resolved);
-    expect(issues.map((i) => `line ${i.line}: ${i.title} — ${i.description}`)).toEqual([]);
+  it('is the only Dockerfile: no service keeps a copy of its own', () => {
+    for (const service of SERVICES)
+      expect(existsSync(join(repoRoot, 'microservices', service, 'Dockerfile')), service).toBe(false);
   });
 
+  it('takes SERVICE and PORT in both stages, with no default, and writes them only in braces', () => {
+    for (const index of [0, -1]) {
+      expect(argNames(dockerfile, index).filter((a) => /^(SERVICE|PORT)\b/.test(a))).toEqual([
+        'SERVICE',
+        'PORT',
+      ]);
+    }
+    expect(dockerfile.globalArgs.has('SERVICE')).toBe(false);
+    expect(dockerfile.globalArgs.has('PORT')).toBe(false);
+    // dockerfileFor() resolves exactly these forms; a bare $SERVICE would slip past it.
+    const instructions = dockerfile.stages.flatMap((s) => s.instructions.map((i) => i.args)).join('\n');
+    expect(instructions).not.toMatch(/\$(SERVICE|PORT)\b/);
+    expect(instructions).toContain(ref('SERVICE'));
+    expect(instructions).toContain(ref('PORT'));
+  });
+
+  it('refuses a build without SERVICE or PORT, or with a malformed one, before copying anything', () => {
+    // The first instruction of the build stage after its ARGs: a RUN whose script the shell runs with the
+    // ARGs as environment variables, as `docker build` does.
+    const build = dockerfile.stages[0]?.instructions ?? [];
+    const guardAt = build.findIndex((i) => i.keyword === 'RUN');
+    expect(build.findIndex((i) => i.keyword === 'COPY')).toBeGreaterThan(guardAt);
+    const script = build[guardAt]?.args ?? '';
+    const guard = (env: Record<string, string>) => {
+      const res = spawnSync('sh', ['-c', script], {
+        env: { PATH: process.env.PATH, ...env },
+        encoding: 'utf8',
+      });
+      return { code: res.status, stderr: res.stderr };
+    };
+    for (const service of SERVICES) expect(guard(asEnv(buildArgsOf(service))).code).toBe(0);
+    const missingService = guard({ SERVICE: '', PORT: '8000' });
+    expect(missingService.code).toBe(1);
+    expect(missingService.stderr).toMatch(/build arg SERVICE: .*--build-arg SERVICE=user-service/);
+    expect(guard({ PORT: '8000' }).code).toBe(1);
+    expect(guard({ SERVICE: '../user-service', PORT: '8000' }).code).toBe(1);
+    const missingPort = guard({ SERVICE: 'order-service' });
+    expect(missingPort.code).toBe(1);
+    expect(missingPort.stderr).toMatch(/build arg PORT: .*order-service/);
+    expect(guard({ SERVICE: 'order-service', PORT: '80a' }).code).toBe(1);
+  });
   it('pins both base images by tag and digest, in build args a build can override', () => {
     // Issue 15: the build stage runs on the build platform (the bundle is plain JavaScript; nothing runs under
     // QEMU), the runtime stage on each target platform.
@@ -74,6 +112,28 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
     // Says how to refresh the digests.
     expect(dockerfile.text).toMatch(/imagetools inspect node:24-/);
     expect(dockerfile.text).toMatch(/imagetools inspect gcr\.io\/distroless\/nodejs24-debian13:nonroot/);
+  });
+});
+
+describe.each(SERVICES)('microservices/Dockerfile with SERVICE=%s', (service) => {
+  const buildArgs = buildArgsOf(service);
+  const dockerfile = dockerfileFor(buildArgs);
+  const runtime = dockerfile.stages.at(-1);
+
+  it('follows the usual Dockerfile practices (dockerfilelint), linted as a plain build resolves it', () => {
+    // dockerfilelint cannot see through `FROM ${ARG}` (it reports a missing tag), so it lints the file with
+    // the ARG defaults substituted, i.e. what `docker build` pulls. Its HEALTHCHECK check predates
+    // --start-period (it parses `--start` as an unknown option), so that one option is checked here instead.
+    let resolved = dockerfile.text;
+    for (const stage of dockerfile.stages)
+      resolved = resolved.replace(
+        stage.from,
+        `${resolvedBase(dockerfile, stage)}${stage.name ? ` AS ${stage.name}` : ''}`,
+      );
+    expect(resolved).toMatch(/^HEALTHCHECK .*--start-period=\d+s /m);
+    resolved = resolved.replace(/(^HEALTHCHECK .*)--start-period=\d+s /m, '$1');
+    const issues = dockerfilelint.run(repoRoot, resolved);
+    expect(issues.map((i) => `line ${i.line}: ${i.title} — ${i.description}`)).toEqual([]);
   });
 
   it('installs only the workspaces the service builds from, exactly as locked, and builds the bundle', () => {
@@ -105,7 +165,7 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
     expect(args('WORKDIR')).toEqual(['/app']);
     expect(args('CMD').map((a) => JSON.parse(a))).toEqual([['dist/main.js']]);
     expect(args('ENTRYPOINT')).toEqual([]); // distroless's entrypoint is node
-    expect(args('EXPOSE')).toEqual([String(defaultPort[service])]);
+    expect(args('EXPOSE')).toEqual([String(buildArgs.PORT)]);
     expect(args('STOPSIGNAL')).toEqual(['SIGTERM']);
     const [healthcheck] = args('HEALTHCHECK');
     expect(JSON.parse(healthcheck?.replace(/^.*?CMD\s+(\[.*\])$/, '$1') ?? 'null')).toEqual(
@@ -115,7 +175,7 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
 
     const env = args('ENV').join(' ');
     expect(env).toMatch(/\bNODE_ENV=production\b/);
-    expect(env).toMatch(new RegExp(`\\bPORT=${defaultPort[service]}\\b`));
+    expect(env).toMatch(new RegExp(`\\bPORT=${buildArgs.PORT}\\b`));
     expect(env).toMatch(/\bHOST=0\.0\.0\.0\b/);
     expect(env).toMatch(/\bAPP_VERSION=\$\{VERSION\}/);
     expect(env).toMatch(/\bGIT_COMMIT=\$\{COMMIT\}/);
@@ -125,19 +185,11 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
     expect(labels).toContain(`org.opencontainers.image.source="${ref('SOURCE')}"`);
     expect(labels).toContain(`org.opencontainers.image.revision="${ref('COMMIT')}"`);
     expect(labels).toContain(`org.opencontainers.image.version="${ref('VERSION')}"`);
+    expect(labels).toContain(`org.opencontainers.image.description="${service}: HTTP API`);
     expect(runtime?.instructions.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0])).toEqual(
-      ['VERSION', 'COMMIT', 'SOURCE'],
+      ['SERVICE', 'PORT', 'VERSION', 'COMMIT', 'SOURCE'],
     );
   });
-});
-
-it('the two Dockerfiles are one file with the service name and port changed (edit both or neither)', () => {
-  const user = readFileSync(dockerfilePath('user-service'), 'utf8');
-  const order = readFileSync(dockerfilePath('order-service'), 'utf8');
-  const asOrder = user
-    .replaceAll('user-service', 'order-service')
-    .replace(new RegExp(`\\b${defaultPort['user-service']}\\b`, 'g'), String(defaultPort['order-service']));
-  expect(order).toBe(asOrder);
 });
 
 describe('.dockerignore', () => {
@@ -153,11 +205,11 @@ describe('.dockerignore', () => {
     expect(allowed).not.toContain('.git');
   });
 
-  it('admits every source a Dockerfile copies, and nothing under helm/, k8s/ or the test workspaces', () => {
+  it('admits every source the Dockerfile copies for each service, and nothing under helm/, k8s/ or the test workspaces', () => {
     const allowed = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).replace(/\/$/, ''));
     const admitted = (path: string) => allowed.some((a) => path === a || path.startsWith(`${a}/`));
     for (const service of SERVICES) {
-      const sources = readDockerfile(service)
+      const sources = dockerfileFor(buildArgsOf(service))
         .stages[0]?.instructions.filter((i) => i.keyword === 'COPY')
         .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
       expect(sources?.length).toBeGreaterThan(0);

@@ -9,9 +9,9 @@ import {
   expandApplicationSet,
   type GeneratedApp,
 } from './support/argocd.js';
+import { k8sDir } from './support/deploy-paths.js';
 import { ENVIRONMENTS, type EnvironmentName, namespaceOf, SERVICES } from './support/helm.js';
 import { at, clone, type K8sObject, one, put } from './support/manifests.js';
-import { k8sDir } from './support/paths.js';
 import { loadAllEnvironments, loadArgoCd, renderAllCombinations } from './support/renders.js';
 
 let argocd: K8sObject[] = [];

@@ -1,19 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkAgainstService,
-  checkDeployments,
-  checkImages,
-  checkNetworkPolicies,
-  checkNoFaultsInProd,
-  checkReplicaRules,
-  checkSecurityContexts,
-  checkUserServiceLink,
-  checkWiring,
-} from './support/checks.js';
 import { ENVIRONMENTS, type EnvironmentName, SERVICES, type ServiceName } from './support/helm.js';
+import { checkImages } from './support/image-checks.js';
 import { at, clone, type K8sObject, put } from './support/manifests.js';
+import { checkNetworkPolicies, checkUserServiceLink } from './support/network-checks.js';
 import { loadAllEnvironments, type Rendered, renderAllCombinations } from './support/renders.js';
+import { checkNoFaultsInProd, checkSecurityContexts } from './support/security-checks.js';
 import { loadServiceFacts, type ServiceFacts } from './support/services.js';
+import { checkWiring } from './support/wiring-checks.js';
+import { checkAgainstService, checkDeployments, checkReplicaRules } from './support/workload-checks.js';
 
 let rendered: Rendered[] = [];
 let environments: Record<EnvironmentName, K8sObject[]>;

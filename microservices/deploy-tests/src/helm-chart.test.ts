@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseUserServiceEnv } from '../../user-service/src/env.js';
+import { chartDir, scratchDir } from './support/deploy-paths.js';
 import {
   type Combination,
   ciValues,
@@ -13,7 +14,6 @@ import {
   renderObjects,
 } from './support/helm.js';
 import { type K8sObject, one } from './support/manifests.js';
-import { chartDir, scratchDir } from './support/paths.js';
 import { ensureTools } from './support/tools.js';
 
 const user = (extra: Partial<Combination> = {}): Combination => ({

@@ -3,10 +3,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { k8sDir, repoRoot, scratchDir } from './support/deploy-paths.js';
 import { ENVIRONMENTS, type EnvironmentName, namespaceOf, SERVICES } from './support/helm.js';
 import { findDrift, manifestsPath, RENDER_COMMAND } from './support/k8s-render.js';
 import { clone, type K8sObject, parseManifests } from './support/manifests.js';
-import { k8sDir, repoRoot, scratchDir } from './support/paths.js';
 import { kustomize, loadAllEnvironments } from './support/renders.js';
 
 let environments: Record<EnvironmentName, K8sObject[]>;

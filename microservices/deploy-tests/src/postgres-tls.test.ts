@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPostgresBinaries, freePort, noPostgresVerdict } from '@microservices/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from './support/deploy-paths.js';
 import { presetValues, renderObjects } from './support/helm.js';
 import { type K8sObject, one } from './support/manifests.js';
-import { repoRoot } from './support/paths.js';
-import { optionalTool } from './support/tools.js';
+import { optionalTool, runCommand } from './support/tools.js';
 
 // openssl makes the test CA; it comes with PostgreSQL's packages (postgresql-common → ssl-cert → openssl).
 const openSsl = optionalTool('openssl', 'openssl');
@@ -130,12 +130,24 @@ interface Outcome {
   listened: boolean;
 }
 
-/** Runs a service entry (main or migrate) from source until it listens, exits, or 40 s pass. */
-async function runEntry(entry: string, env: Record<string, string>): Promise<Outcome> {
+const userServiceDir = join(repoRoot, 'microservices', 'user-service');
+
+/**
+ * The migrate Job's entry as the image runs it: the kit's one migrate bin, bundled into user-service's
+ * dist/ by its build (the service's name and migrations come from that build, so there is no source entry).
+ */
+async function builtMigrate(): Promise<string[]> {
+  const build = await runCommand('npm', ['run', 'build', '--workspace', '@microservices/user-service']);
+  if (build.code !== 0) throw new Error(`npm run build failed (exit ${build.code}):\n${build.stderr}`);
+  return [join(userServiceDir, 'dist', 'migrate.js')];
+}
+
+/** Runs a service entry (main from source, or a built one) until it listens, exits, or 40 s pass. */
+async function runEntry(entry: 'main.ts' | string[], env: Record<string, string>): Promise<Outcome> {
   const port = String(await freePort());
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'microservices', 'user-service', 'src', entry)],
+    typeof entry === 'string' ? ['--import', 'tsx', join(userServiceDir, 'src', entry)] : entry,
     {
       cwd: repoRoot,
       env: {
@@ -322,12 +334,13 @@ describe.skipIf(!bin)('the service against a real PostgreSQL with ssl=on', () =>
 
   it('the migrate Job entry refuses the same way: exit 1 with the reason', async () => {
     const server = tlsServer as Server;
-    const result = await runEntry('migrate.ts', { DATABASE_URL: url('localhost', server.port) });
+    const migrate = await builtMigrate();
+    const result = await runEntry(migrate, { DATABASE_URL: url('localhost', server.port) });
     expect(result.code).toBe(1);
     expect(result.output).toMatch(
       /"level":"fatal",.*"msg":"migration refused: the database server's TLS certificate was refused \(UNABLE_TO_VERIFY_LEAF_SIGNATURE/,
     );
-    const ok = await runEntry('migrate.ts', {
+    const ok = await runEntry(migrate, {
       DATABASE_URL: url('localhost', server.port),
       DB_SSL_ROOT_CERT: caFile(),
     });

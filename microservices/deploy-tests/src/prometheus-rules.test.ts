@@ -2,9 +2,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { scratchDir } from './support/deploy-paths.js';
 import { ENVIRONMENTS } from './support/helm.js';
 import { clone, type K8sObject } from './support/manifests.js';
-import { scratchDir } from './support/paths.js';
 import { loadAllEnvironments, renderAllCombinations } from './support/renders.js';
 import { optionalTool, runCommand } from './support/tools.js';
 

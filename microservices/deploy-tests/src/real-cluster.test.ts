@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseOrderServiceEnv } from '../../order-service/src/env.js';
 import { parseUserServiceEnv } from '../../user-service/src/env.js';
+import { chartDir, repoRoot, scratchDir } from './support/deploy-paths.js';
 import {
   type Combination,
   ciValues,
@@ -20,7 +21,6 @@ import {
   type ServiceName,
 } from './support/helm.js';
 import { at, type K8sObject, one, parseManifests } from './support/manifests.js';
-import { chartDir, repoRoot, scratchDir } from './support/paths.js';
 import { loadAllEnvironments, loadArgoCd, type Rendered, renderAllCombinations } from './support/renders.js';
 import { ensureTools, runCommand } from './support/tools.js';
 

@@ -5,9 +5,9 @@
 //                                                                must not wait on a staging/prod render)
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { repoRoot } from './support/deploy-paths.js';
 import { ENVIRONMENTS, type EnvironmentName } from './support/helm.js';
 import { findDrift } from './support/k8s-render.js';
-import { repoRoot } from './support/paths.js';
 
 const { values } = parseArgs({
   options: { check: { type: 'boolean', default: false }, env: { type: 'string', multiple: true } },

@@ -11,8 +11,8 @@ import { buildTestApp as buildOrderApp } from '../../order-service/src/test-app.
 import { createHttpUserClient } from '../../order-service/src/user-client/http-user-client.js';
 import { createUserClientMetrics } from '../../order-service/src/user-client/user-client-metrics.js';
 import { buildTestApp as buildUserApp } from '../../user-service/src/test-app.js';
-import { podTemplates } from './support/checks.js';
 import { presetValues, renderObjects } from './support/helm.js';
+import { podTemplates } from './support/pod-templates.js';
 import { runCommand } from './support/tools.js';
 
 /**

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chartDir, k8sDir, repoRoot, scratchDir } from './support/paths.js';
+import { chartDir, k8sDir, repoRoot, scratchDir } from './support/deploy-paths.js';
 import { optionalTool, runCommand } from './support/tools.js';
 
 const yamllint = optionalTool('yamllint', 'yamllint');

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { repoRoot } from './support/paths.js';
 import { freePort, LOOPBACK, type ServiceName, serviceEntry, stopAll } from './support/processes.js';
+import { repoRoot } from './support/service-paths.js';
 import { killSpawned, spawnNode } from './support/spawned.js';
 
 /** "Fails fast": config is parsed before anything else starts, so a few seconds is plenty even under load. */

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { exampleOrder, exampleUser, type Order, type Readiness, type User } from './support/fixtures.js';
 import { canConnect } from './support/net.js';
 import { twoFreePorts } from './support/pair.js';
-import { repoRoot } from './support/paths.js';
 import { LOOPBACK, stopAll } from './support/processes.js';
+import { repoRoot } from './support/service-paths.js';
 import { childPids, killSpawned, spawnNode } from './support/spawned.js';
 
 const LAUNCHER = join(repoRoot, 'microservices', 'scripts', 'run-pair.mjs');

@@ -20,7 +20,7 @@ import { jsonLogs, waitForLog } from './support/logs.js';
 import { startPair } from './support/pair.js';
 import { type RunningService, startService, stopAll } from './support/processes.js';
 import { metricValue, parseMetrics, type Sample } from './support/prometheus.js';
-import { type StandIn, startSilentServer } from './support/stand-ins.js';
+import { type StandIn, startSilentServer } from './support/stand-in-servers.js';
 
 /** Slack on top of the deadline for process scheduling and the HTTP round trip; a bound, not a benchmark. */
 const DEADLINE_SLACK_MS = 300;

@@ -5,7 +5,7 @@ import { keepAliveSend } from './support/keep-alive.js';
 import { jsonLogs, type LogRecord, logIndex, waitForLog } from './support/logs.js';
 import { canConnect } from './support/net.js';
 import { type RunningService, startService, stopAll } from './support/processes.js';
-import { type StandIn, startSlowUserService } from './support/stand-ins.js';
+import { type StandIn, startSlowUserService } from './support/stand-in-servers.js';
 
 const SHUTDOWN_STARTED = 'shutdown started: readiness now 503';
 const SHUTDOWN_COMPLETE = 'shutdown complete';

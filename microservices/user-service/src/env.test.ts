@@ -17,6 +17,7 @@ describe('parseUserServiceEnv', () => {
       MAX_CONNECTIONS: 768,
       MAX_INFLIGHT_REQUESTS: 256,
       MAX_PIPELINED_REQUESTS: 4,
+      MAX_UNSENT_RESPONSE_BYTES: 16_777_216,
       HEADERS_TIMEOUT_MS: 10_000,
       REQUEST_TIMEOUT_MS: 30_000,
       MIN_BODY_BYTES_PER_SECOND: 1_024,
@@ -75,6 +76,7 @@ describe('parseUserServiceEnv', () => {
       MAX_CONNECTIONS: '200',
       MAX_INFLIGHT_REQUESTS: '64',
       MAX_PIPELINED_REQUESTS: '1',
+      MAX_UNSENT_RESPONSE_BYTES: '8388608',
       HEADERS_TIMEOUT_MS: '5000',
       REQUEST_TIMEOUT_MS: '20000',
       MIN_BODY_BYTES_PER_SECOND: '0',
@@ -114,6 +116,7 @@ describe('parseUserServiceEnv', () => {
       MAX_CONNECTIONS: 200,
       MAX_INFLIGHT_REQUESTS: 64,
       MAX_PIPELINED_REQUESTS: 1,
+      MAX_UNSENT_RESPONSE_BYTES: 8_388_608,
       HEADERS_TIMEOUT_MS: 5_000,
       REQUEST_TIMEOUT_MS: 20_000,
       MIN_BODY_BYTES_PER_SECOND: 0,
@@ -168,6 +171,7 @@ describe('parseUserServiceEnv', () => {
       CORS_ORIGINS: 'not a url',
       MAX_CONNECTIONS: '0',
       MAX_PIPELINED_REQUESTS: '1000',
+      MAX_UNSENT_RESPONSE_BYTES: '1024',
       HEADERS_TIMEOUT_MS: '10',
     };
     const error = configErrorOf(() => parseUserServiceEnv(bad));

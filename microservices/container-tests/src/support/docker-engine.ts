@@ -93,7 +93,7 @@ export async function startEngine(): Promise<DockerEngine> {
     PATH: existsSync('/usr/bin/docker') ? `/usr/bin:${process.env.PATH ?? ''}` : process.env.PATH,
     DOCKER_HOST: `unix://${socket}`,
     DOCKER_CONFIG: configDir,
-    // The classic builder: docker 20.10 without buildx, the lowest common denominator the Dockerfiles support.
+    // The classic builder: docker 20.10 without buildx, the lowest common denominator the Dockerfile supports.
     DOCKER_BUILDKIT: '0',
     COMPOSE_INTERACTIVE_NO_CLI: '1',
   };

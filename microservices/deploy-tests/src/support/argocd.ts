@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { repoRoot } from './deploy-paths.js';
 import { ENVIRONMENTS, SERVICES } from './helm.js';
 import { at, isObject, type K8sObject } from './manifests.js';
-import { repoRoot } from './paths.js';
 
 export interface GeneratedApp {
   name: string;

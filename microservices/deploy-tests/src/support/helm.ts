@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { chartDir, k8sDir, repoRoot } from './deploy-paths.js';
 import { type K8sObject, parseManifests } from './manifests.js';
-import { chartDir, k8sDir, repoRoot } from './paths.js';
 import { ensureTools, runCommand } from './tools.js';
 
 export const SERVICES = ['user-service', 'order-service'] as const;

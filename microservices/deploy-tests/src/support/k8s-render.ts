@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { k8sDir, repoRoot } from './deploy-paths.js';
 import { ENVIRONMENTS, type EnvironmentName, namespaceOf, SERVICES, type ServiceName } from './helm.js';
-import { k8sDir, repoRoot } from './paths.js';
 import { ensureTools, runCommand } from './tools.js';
 
 const exec = promisify(execFile);

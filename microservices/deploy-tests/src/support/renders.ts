@@ -1,7 +1,7 @@
 import { join } from 'node:path';
+import { k8sDir } from './deploy-paths.js';
 import { type Combination, combinations, ENVIRONMENTS, type EnvironmentName, renderObjects } from './helm.js';
 import { type K8sObject, parseManifests } from './manifests.js';
-import { k8sDir } from './paths.js';
 import { ensureTools, runCommand } from './tools.js';
 
 export interface Rendered {

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot, toolsCacheDir } from './paths.js';
+import { repoRoot, toolsCacheDir } from './deploy-paths.js';
 
 const run = promisify(execFile);
 

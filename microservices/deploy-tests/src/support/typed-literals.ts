@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { repoRoot, scratchDir } from './deploy-paths.js';
 import { describe, type K8sObject } from './manifests.js';
 import { modelFor } from './models.js';
-import { repoRoot, scratchDir } from './paths.js';
 import { runCommand } from './tools.js';
 
 export interface LabelledObject {

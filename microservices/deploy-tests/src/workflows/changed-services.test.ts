@@ -69,10 +69,15 @@ describe('changed-services.mjs: which images release.yml builds (on a copy of th
     expect(await changed()).toEqual(['user-service']);
   });
 
-  it('a change to what both images are built from (service-kit, the lockfile, .dockerignore) rebuilds both', async () => {
+  it('a change to what both images are built from (the Dockerfile, service-kit, the lockfile, .dockerignore) rebuilds both', async () => {
     await promote(['user-service']);
     expect(await changed()).toEqual([]);
-    for (const file of ['microservices/service-kit/package.json', 'package-lock.json', '.dockerignore']) {
+    for (const file of [
+      'microservices/Dockerfile',
+      'microservices/service-kit/package.json',
+      'package-lock.json',
+      '.dockerignore',
+    ]) {
       const head = await repo.git('rev-parse', 'HEAD');
       await commitChange(file, '\n');
       expect(await changed(), file).toEqual(['order-service', 'user-service']);

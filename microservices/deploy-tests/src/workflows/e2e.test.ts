@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chartDir, repoRoot } from '../support/deploy-paths.js';
 import {
   type Combination,
   helmLint,
@@ -14,7 +15,6 @@ import {
   type ServiceName,
 } from '../support/helm.js';
 import { type K8sObject, parseManifests } from '../support/manifests.js';
-import { chartDir, repoRoot } from '../support/paths.js';
 import { optionalTool, runCommand } from '../support/tools.js';
 import { validateAll } from '../support/validate.js';
 import {
@@ -54,6 +54,7 @@ type Container = {
   image: string;
   imagePullPolicy?: string;
   env?: Array<{ name: string; valueFrom?: unknown }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
 };
 const podContainers = (o: K8sObject): Container[] => {
   const spec = o.spec as { template?: { spec: { containers: Container[] } }; containers?: Container[] };
@@ -94,7 +95,11 @@ describe('what e2e.yml installs, rendered here with the same files', () => {
       const objects = await renderObjects(combination(service));
       expect(await validateAll(objects)).toEqual([]);
       const image = `ghcr.io/e2e/${service}:e2e`;
-      expect(script).toContain(`docker build -f microservices/${service}/Dockerfile -t ${image}`);
+      // The one Dockerfile, told which service and the port it listens on (the Deployment's containerPort).
+      const build = new RegExp(
+        `docker build -f microservices/Dockerfile -t ${image} \\\\\\s+--build-arg SERVICE=${service} --build-arg PORT=(\\d+) `,
+      ).exec(script);
+      expect(build, `docker build of ${image}`).not.toBeNull();
       expect(script).toContain(`kind load docker-image ${image} --name "$CLUSTER"`);
       const pods = objects.filter((o) => ['Deployment', 'Job', 'Pod'].includes(o.kind));
       expect(pods.length).toBeGreaterThan(1);
@@ -105,6 +110,8 @@ describe('what e2e.yml installs, rendered here with the same files', () => {
       const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === service);
       const url = deployment && podContainers(deployment)[0]?.env?.find((e) => e.name === 'DATABASE_URL');
       expect(url?.valueFrom).toEqual({ secretKeyRef: { name: `${service}-database`, key: 'uri' } });
+      const http = deployment && podContainers(deployment)[0]?.ports?.find((p) => p.name === 'http');
+      expect(http?.containerPort).toBe(Number(build?.[1]));
       expect(script).toContain(`create secret generic ${service}-database`);
       // The drill's port-forward and scale targets exist under these names and ports.
       const forward = new RegExp(`port-forward service/${service} \\d+:(\\d+)`).exec(script);

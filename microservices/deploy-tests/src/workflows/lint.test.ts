@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/paths.js';
+import { repoRoot } from '../support/deploy-paths.js';
 import { optionalTool, runCommand } from '../support/tools.js';
 import {
   githubDir,

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { repoRoot } from '../support/deploy-paths.js';
 import { ENVIRONMENTS, SERVICES } from '../support/helm.js';
-import { repoRoot } from '../support/paths.js';
 import { mutatedWorkflow, removeMutants } from './support/mutate.js';
 import {
   checkCiWorkflow,
@@ -30,9 +30,10 @@ describe('release.yml: changed services → multi-arch images, scanned, signed, 
     expect(checkReleaseWorkflow(workflowByFile(workflows, 'release.yml'))).toEqual([]);
   });
 
-  it('the promotion job edits files that exist: k8s/dev/<service>/values.yaml for every service with a Dockerfile', () => {
+  it('the promotion job edits files that exist: k8s/dev/<service>/values.yaml for every service the Dockerfile builds', () => {
+    expect(existsSync(join(repoRoot, 'microservices', 'Dockerfile'))).toBe(true);
     for (const service of SERVICES) {
-      expect(existsSync(join(repoRoot, 'microservices', service, 'Dockerfile')), service).toBe(true);
+      expect(existsSync(join(repoRoot, 'microservices', service, 'package.json')), service).toBe(true);
       expect(existsSync(join(repoRoot, 'k8s', 'dev', service, 'values.yaml')), service).toBe(true);
     }
   });

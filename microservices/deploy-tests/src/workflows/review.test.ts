@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { repoRoot } from '../support/paths.js';
+import { repoRoot } from '../support/deploy-paths.js';
 import { ensureTools, runCommand } from '../support/tools.js';
 import { cleanEnvironment, copyRepository, type RepoCopy } from './support/repo-copy.js';
 import {

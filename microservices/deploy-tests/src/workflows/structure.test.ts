@@ -4,21 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import semver from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/paths.js';
+import { repoRoot } from '../support/deploy-paths.js';
+import { checkBuildArgs } from './support/build-arg-checks.js';
+import { mutatedWorkflow, removeMutants } from './support/mutate.js';
+import { checkNodeVersions, nodeVersions } from './support/node-version-checks.js';
+import { checkNpmScripts } from './support/npm-script-checks.js';
+import { checkReferencedPaths } from './support/path-reference-checks.js';
+import { listRepoPaths } from './support/repo-paths.js';
 import {
-  checkBuildArgs,
   checkConcurrency,
-  checkNodeVersions,
   checkNoExpressionsInRun,
-  checkNpmScripts,
   checkPermissions,
   checkPinnedActions,
-  checkReferencedPaths,
-  listRepoPaths,
-  nodeVersions,
   type PermissionPolicy,
-} from './support/checks.js';
-import { mutatedWorkflow, removeMutants } from './support/mutate.js';
+} from './support/workflow-safety-checks.js';
 import { loadWorkflows, WORKFLOW_FILES, type Workflow, workflowByFile } from './support/workflows.js';
 
 /** The only jobs that widen the read-only token, and to exactly what. */
@@ -85,7 +84,7 @@ describe.each(WORKFLOW_FILES)('%s', (file) => {
     expect(checkNodeVersions(workflow(), engines)).toEqual([]);
   });
 
-  it('passes only build args the Dockerfile declares', () => {
+  it('passes only build args the Dockerfile declares, and every one it requires (SERVICE naming a service, PORT)', () => {
     expect(checkBuildArgs(workflow(), repoRoot)).toEqual([]);
   });
 
@@ -100,11 +99,9 @@ describe('the CI test matrix', () => {
     const matrix = ci.doc.jobs.test?.strategy?.matrix as { node: string[] };
     expect(matrix.node).toEqual(['24', '22']);
     for (const version of matrix.node) expect(semver.subset(version, engines)).toBe(true);
-    // The build stage of both Dockerfiles is the Node line the matrix leads with.
-    for (const service of ['user-service', 'order-service']) {
-      const dockerfile = readFileSync(join(repoRoot, 'microservices', service, 'Dockerfile'), 'utf8');
-      expect(dockerfile).toMatch(new RegExp(`ARG BUILD_IMAGE=node:${matrix.node[0]}-`));
-    }
+    // The build stage of the Dockerfile is the Node line the matrix leads with.
+    const dockerfile = readFileSync(join(repoRoot, 'microservices', 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(new RegExp(`ARG BUILD_IMAGE=node:${matrix.node[0]}-`));
     expect(nodeVersions(ci)).toEqual(expect.arrayContaining(['24', '22']));
   });
 });
@@ -182,21 +179,23 @@ describe('each check fails on a mutated workflow (negative)', () => {
   });
 
   it('a Dockerfile, chart, k8s environment, script or path filter that does not exist', async () => {
+    // The per-service Dockerfile path of old, which no longer exists.
     const dockerfile = await mutatedWorkflow(
       'e2e.yml',
-      'microservices/order-service/Dockerfile',
-      'microservices/orders/Dockerfile',
+      '-f microservices/Dockerfile -t ghcr.io/e2e/order-service',
+      '-f microservices/order-service/Dockerfile -t ghcr.io/e2e/order-service',
     );
     expect(checkReferencedPaths(dockerfile, repoRoot, paths).join('\n')).toMatch(
-      /microservices\/orders\/Dockerfile does not exist/,
+      /microservices\/order-service\/Dockerfile does not exist/,
     );
+    // A matrix naming a service that does not exist: the SERVICE build arg it becomes names no service.
     const matrix = await mutatedWorkflow(
       'ci.yml',
       'service: [user-service, order-service]',
       'service: [user-service, payment-service]',
     );
-    expect(checkReferencedPaths(matrix, repoRoot, paths).join('\n')).toMatch(
-      /microservices\/payment-service\/Dockerfile does not exist/,
+    expect(checkBuildArgs(matrix, repoRoot).join('\n')).toMatch(
+      /build arg SERVICE=payment-service names no service \(no microservices\/payment-service\/package\.json\)/,
     );
     const chart = await mutatedWorkflow(
       'release.yml',
@@ -277,10 +276,19 @@ describe('each check fails on a mutated workflow (negative)', () => {
       `GIT_SHA=\${{ github.sha }}`,
     );
     expect(checkBuildArgs(arg, repoRoot).join('\n')).toMatch(
-      /build arg GIT_SHA is not an ARG of microservices\/user-service\/Dockerfile/,
+      /build arg GIT_SHA is not an ARG of microservices\/Dockerfile/,
     );
     const cli = await mutatedWorkflow('e2e.yml', '--build-arg VERSION=e2e', '--build-arg APP_VERSION=e2e');
     expect(checkBuildArgs(cli, repoRoot).join('\n')).toMatch(/build arg APP_VERSION is not an ARG/);
+    // A build that leaves out what the Dockerfile requires fails at its first RUN: caught here first.
+    const noService = await mutatedWorkflow('e2e.yml', '--build-arg SERVICE=user-service ', '');
+    expect(checkBuildArgs(noService, repoRoot).join('\n')).toMatch(
+      /does not pass SERVICE, a build arg microservices\/Dockerfile requires/,
+    );
+    const noPort = await mutatedWorkflow('release.yml', /^ +PORT=.*\n/m, '');
+    expect(checkBuildArgs(noPort, repoRoot).join('\n')).toMatch(
+      /does not pass PORT, a build arg microservices\/Dockerfile requires/,
+    );
   });
 
   it('an expression inside a run script', async () => {

@@ -7,12 +7,9 @@ import type {
 } from '@microservices/service-kit';
 import type { Order } from '../domain/order.js';
 import type { OrderStatus } from '../domain/order-status.js';
+import type { OrderChanges } from '../domain/order-update.js';
 
-export interface OrderChanges {
-  status?: OrderStatus;
-  shipping_address?: string;
-  updated_at: string;
-}
+export type { OrderChanges } from '../domain/order-update.js';
 
 export type UpdateResult =
   | { outcome: 'updated'; order: Order }

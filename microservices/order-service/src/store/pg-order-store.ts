@@ -36,21 +36,16 @@ const SELECT_ORDER = `SELECT ${ORDER_COLUMNS} FROM orders o`;
 
 /**
  * A page in one statement, bounded in rows and bytes: the candidate rows (after the cursor position $4,
- * past $2, at most $1) are first measured by a lower bound of their JSON (text octets plus the keys),
- * and only those starting before $3 bytes are read in full, so a page of large orders never crosses the
- * wire whole. The reply then cuts at the exact byte budget.
+ * past $2, at most $1) are measured by the lower bound of their JSON kept with each order
+ * (min_json_bytes), and only those starting before $3 bytes are read in full, so a page of large orders
+ * never crosses the wire whole. The reply then cuts at the exact byte budget.
  */
 const listOrders = (userFilter: string) => `
-  WITH candidates AS (
-    SELECT p.seq, p.id,
-           octet_length(p.id) + octet_length(p.user_id) + octet_length(p.shipping_address) + 150
-             + COALESCE((SELECT sum(octet_length(i.product_id) + octet_length(i.product_name) + 50)
-                           FROM order_items i WHERE i.order_id = p.id), 0) AS min_json
-      FROM orders p
-     WHERE p.seq > $4 ${userFilter}
-     ORDER BY p.seq LIMIT $1 OFFSET $2),
-  measured AS (
-    SELECT seq, id, sum(min_json) OVER (ORDER BY seq) - min_json AS bytes_before FROM candidates)
+  WITH measured AS (
+    SELECT p.seq, p.id, sum(p.min_json_bytes) OVER (ORDER BY p.seq) - p.min_json_bytes AS bytes_before
+      FROM (SELECT seq, id, min_json_bytes FROM orders p
+             WHERE p.seq > $4 ${userFilter}
+             ORDER BY p.seq LIMIT $1 OFFSET $2) p)
   SELECT o.seq, ${ORDER_COLUMNS}
     FROM measured m JOIN orders o ON o.id = m.id
    WHERE m.bytes_before < $3
@@ -80,11 +75,17 @@ function cents(price: number): number {
   return value;
 }
 
-/** The order and all its items in one statement (a data-modifying CTE). */
+/**
+ * The order and all its items in one statement (a data-modifying CTE), with the lower bound of its JSON
+ * size that listings measure pages by (migrations/0002_order_min_json_bytes.sql has the same formula).
+ */
 const INSERT_ORDER = `
   WITH inserted AS (
-    INSERT INTO orders (id, user_id, shipping_address, total_cents, status, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    INSERT INTO orders (id, user_id, shipping_address, total_cents, status, created_at, updated_at, min_json_bytes)
+    VALUES ($1, $2, $3, $4, $5, $6, $7,
+            octet_length($1) + octet_length($2) + octet_length($3) + 150
+              + (SELECT COALESCE(sum(octet_length(p) + octet_length(n) + 50), 0)
+                   FROM unnest($8::text[], $9::text[]) AS item (p, n)))
     RETURNING id)
   INSERT INTO order_items (order_id, position, product_id, product_name, quantity, price_cents)
   SELECT inserted.id, item.position - 1, item.product_id, item.product_name, item.quantity, item.price_cents

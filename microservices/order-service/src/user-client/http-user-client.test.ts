@@ -3,9 +3,10 @@ import { captureLogger } from '@microservices/service-kit/testing';
 import { Agent, MockAgent } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { metricValue } from '../test-app.js';
-import { createHttpUserClient, type ResilienceOptions, userPath } from './http-user-client.js';
+import { createHttpUserClient, type ResilienceOptions } from './http-user-client.js';
 import { InvalidUserIdError, UserServiceUnavailableError } from './user-client.js';
 import { createUserClientMetrics } from './user-client-metrics.js';
+import { userPath } from './user-service-transport.js';
 
 const ORIGIN = 'http://user-service.test';
 const USER = {
@@ -306,6 +307,17 @@ describe('getUser: circuit breaker', () => {
     expect(await t.outcome('circuit_open')).toBe(1);
   });
 
+  it('when the breaker refuses lookups, then they are counted as circuit_open and never timed as latency', async () => {
+    const t = setup();
+    await openBreaker(t);
+    for (let i = 0; i < 4; i++) await unavailable(lookUp(t.client));
+    expect(await t.outcome('circuit_open')).toBe(4);
+    const text = await t.registry.getSingleMetricAsString('user_service_request_duration_seconds');
+    expect(text).not.toContain('outcome="circuit_open"');
+    // Only the three attempts actually sent have a duration.
+    expect(text).toContain('user_service_request_duration_seconds_count{outcome="server_error"} 3');
+  });
+
   it('when the breaker is open, then Retry-After is at least 1 s and no more than the half-open delay', async () => {
     const t = setup({ halfOpenAfterMs: 5_000 });
     await openBreaker(t);
@@ -422,17 +434,6 @@ describe('checkReady', () => {
   });
 });
 
-describe('userPath', () => {
-  it('when the id is plain, then it is appended as is', () => {
-    expect(userPath('3f0c2d3e-5a4b')).toBe('/api/v1/users/3f0c2d3e-5a4b');
-  });
-
-  it('when the id contains dots, then every dot is encoded', () => {
-    expect(userPath('a.b..c')).toBe('/api/v1/users/a%2Eb%2E%2Ec');
-    expect(userPath('..')).toBe('/api/v1/users/%2E%2E');
-  });
-});
-
 describe('getUser: breaker accounting of requests that cannot be sent', () => {
   it.each([
     ['a lone high surrogate', '\ud800'],
@@ -483,6 +484,15 @@ describe('getUser: breaker accounting of requests that cannot be sent', () => {
     } finally {
       await dispatcher.close();
     }
+  });
+
+  it('when attempt timeouts open the breaker, then the log line names timeout as the cause', async () => {
+    const captured = captureLogger('warn');
+    const t = setup({ attemptTimeoutMs: 20 }, ORIGIN, captured.logger);
+    t.userRoute().reply(200, USER).delay(200).times(3);
+    await unavailable(lookUp(t.client));
+    const opened = captured.lines().find((l) => String(l.msg).includes('circuit breaker opened'));
+    expect(opened).toMatchObject({ cause: 'timeout', consecutive_failures: 3 });
   });
 
   it('when the breaker opens, then the log line names the cause of the failures', async () => {

@@ -1,7 +1,7 @@
 import { LATENCY_BUCKETS_SECONDS } from '@microservices/service-kit';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Outcome of one attempt (or of a call refused by the open breaker). */
+/** Outcome of one attempt: a request that was sent, or could not be (a refused call is `circuit_open`, see recordRefusal). */
 export type AttemptOutcome =
   | 'found'
   | 'not_found'
@@ -10,11 +10,11 @@ export type AttemptOutcome =
   | 'connection_error'
   | 'bad_response'
   /** The request could not be built or sent for a reason that is not user-service's (never retried). */
-  | 'request_error'
-  | 'circuit_open';
+  | 'request_error';
 
 export interface UserClientMetrics {
   requests: Counter<'outcome'>;
+  /** Attempts only: a refusal by the open breaker sends nothing, so it has no duration to observe. */
   duration: Histogram<'outcome'>;
   /** 0 closed, 1 open, 2 half-open, 3 isolated. */
   breakerState: Gauge;
@@ -30,7 +30,7 @@ export function createUserClientMetrics(registry: Registry): UserClientMetrics {
     }),
     duration: new Histogram({
       name: 'user_service_request_duration_seconds',
-      help: 'Duration of each attempt to call user-service.',
+      help: 'Duration of each attempt to call user-service (calls refused by the open breaker are not attempts).',
       labelNames: ['outcome'] as const,
       buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
@@ -41,4 +41,18 @@ export function createUserClientMetrics(registry: Registry): UserClientMetrics {
       registers: [registry],
     }),
   };
+}
+
+/** One attempt: counted, and its duration observed. */
+export function recordAttempt(metrics: UserClientMetrics, outcome: AttemptOutcome, seconds: number): void {
+  metrics.requests.inc({ outcome });
+  metrics.duration.observe({ outcome }, seconds);
+}
+
+/**
+ * A call the open breaker refused: counted as `circuit_open`, never observed as a latency. Nothing was
+ * sent, and a stream of zero-length "durations" would drag every latency quantile towards 0 in an outage.
+ */
+export function recordRefusal(metrics: UserClientMetrics): void {
+  metrics.requests.inc({ outcome: 'circuit_open' });
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { swaggerUI } from '@hono/swagger-ui';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../edge/app-env.js';
 import { problemResponse } from '../problems/problem-schemas.js';
@@ -37,22 +38,28 @@ export function defaultSwaggerAssetsDir(): string {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-function renderPage(title: string): string {
-  return `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>${escapeHtml(title)}</title>
-    <link rel="stylesheet" href="${ASSETS_BASE}/swagger-ui-dist/swagger-ui.css" />
-  </head>
-  <body>
-    <div id="swagger-ui"></div>
-    <script src="${ASSETS_BASE}/swagger-ui-dist/swagger-ui-bundle.js"></script>
-    <script src="${INITIALIZER_PATH}"></script>
-  </body>
-</html>
-`;
+/**
+ * The page's body, given the asset URLs @hono/swagger-ui derives from its `baseUrl`
+ * (`/docs/assets/swagger-ui-dist/swagger-ui.css` and `…/swagger-ui-bundle.js`). Written by hand because the
+ * middleware's own body starts Swagger UI with an inline script, which the docs CSP forbids: here the
+ * bootstrap is a separate file, {@link INITIALIZER_PATH}.
+ */
+function renderBody(asset: { css: string[]; js: string[] }): string {
+  const styles = asset.css.map((url) => `<link rel="stylesheet" href="${escapeHtml(url)}" />`);
+  const scripts = [...asset.js, INITIALIZER_PATH].map((url) => `<script src="${escapeHtml(url)}"></script>`);
+  return [...styles, '<div id="swagger-ui"></div>', ...scripts].join('\n');
+}
+
+/** The `/docs` handler: @hono/swagger-ui's page, pointed at this process's own copy of swagger-ui-dist. */
+function docsPage(title: string) {
+  return swaggerUI<AppEnv>({
+    title: escapeHtml(title),
+    // Served by this process (assetRoute below), never a CDN: the page works offline.
+    baseUrl: ASSETS_BASE,
+    // Ignored by the middleware once manuallySwaggerUIHtml is set; the initializer names the document.
+    url: '/openapi.json',
+    manuallySwaggerUIHtml: renderBody,
+  });
 }
 
 const docsRoute = createRoute({
@@ -95,7 +102,7 @@ const assetRoute = createRoute({
  * `/docs/assets/swagger-ui-dist/*`, which this process serves from local files.
  */
 export function registerDocs(app: OpenAPIHono<AppEnv>, options: { title: string; assetsDir: string }): void {
-  const page = renderPage(options.title);
+  const page = docsPage(options.title);
   const cache = new Map<DistAssetName, Promise<Buffer>>();
   const load = (name: DistAssetName) => {
     let pending = cache.get(name);
@@ -107,7 +114,9 @@ export function registerDocs(app: OpenAPIHono<AppEnv>, options: { title: string;
     return pending;
   };
 
-  app.openapi(docsRoute, (c) => c.html(page, 200));
+  // The middleware always answers and never calls next; a route handler must return a Response, hence the
+  // fallback, which no request reaches.
+  app.openapi(docsRoute, async (c) => (await page(c, async () => {})) ?? c.notFound());
   app.openapi(initializerRoute, (c) =>
     c.body(INITIALIZER, 200, {
       'Content-Type': 'text/javascript; charset=utf-8',

@@ -4,10 +4,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 /**
  * The kit's layers in the order a request meets them, lowest first. A file may import its own layer and
  * the ones before it, never one after: what a request's answer is built from never depends on how the
- * process starts. `index.ts` (the public exports) and `testing/` sit above all of them; tests
+ * process starts. `index.ts` (the public exports), `bin/` (the process entry points) and `testing/` sit
+ * above all of them; tests
  * (`*.test.ts`) may import any layer, since they exercise a layer through the app it is part of.
  */
-export const LAYERS = ['base', 'problems', 'data', 'edge', 'routes', 'app', 'boot', 'bin'] as const;
+export const LAYERS = ['base', 'problems', 'data', 'edge', 'routes', 'app', 'boot'] as const;
 
 export interface LayerViolation {
   file: string;

@@ -15,6 +15,8 @@ const MAX_CONNECTIONS = 200;
 /** What the server may add to a timeout: its 1 s check interval, plus scheduling on 2 busy cores. */
 const CHECK_SLACK_MS = 1_000 + 1_000;
 const SEEDED_USERS = 1_000;
+/** MAX_UNSENT_RESPONSE_BYTES as the services ship it. */
+const UNSENT_BUDGET = 16_777_216;
 /** Legitimate traffic must keep succeeding at this rate beside every attack here. */
 const LEGIT_MIN_PCT = 99;
 
@@ -30,8 +32,12 @@ async function metrics(): Promise<Sample[]> {
 const count = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
   metricValue(samples, name, labels);
 
+/** How much a counter grew between two scrapes. */
+const increase = (before: Sample[], after: Sample[], name: string, labels: Record<string, string> = {}) =>
+  count(after, name, labels) - count(before, name, labels);
+
 /** Users of the largest valid size, so one `?limit=1000` list answer is about 560 KB. */
-async function seedUsers(): Promise<string> {
+async function seedUsers(service: RunningService): Promise<string> {
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const post = (i: number) =>
     new Promise<string>((resolve, reject) => {
@@ -42,7 +48,7 @@ async function seedUsers(): Promise<string> {
       const req = request(
         {
           host: LOOPBACK,
-          port: users.port,
+          port: service.port,
           path: '/api/v1/users',
           method: 'POST',
           agent,
@@ -122,7 +128,7 @@ beforeAll(async () => {
     // unread connection's send moving.
     MAX_CONCURRENT_LISTS: '10000',
   });
-  knownId = await seedUsers();
+  knownId = await seedUsers(users);
 }, 60_000);
 
 afterAll(async () => {
@@ -149,15 +155,10 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     });
     expectWithstood(result, LEGIT_MIN_PCT);
     const after = await metrics();
-    const built =
-      count(after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' }) -
-      count(before, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
+    const built = increase(before, after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
     // At most MAX_PIPELINED_REQUESTS (4) per connection are ever handed to the app before the cut.
     expect(built).toBeLessThanOrEqual(5 * 4);
-    expect(
-      count(after, 'http_connections_cut_total', { reason: 'pipeline_overflow' }) -
-        count(before, 'http_connections_cut_total', { reason: 'pipeline_overflow' }),
-    ).toBe(5);
+    expect(increase(before, after, 'http_connections_cut_total', { reason: 'pipeline_overflow' })).toBe(5);
   });
 
   it('when 5 connections pipeline 100 list requests (under the queue bound) and never read, then the send stalls and the connection is cut after SEND_TIMEOUT_MS', async () => {
@@ -184,14 +185,9 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     });
     expectWithstood(result, LEGIT_MIN_PCT);
     const after = await metrics();
-    const built =
-      count(after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' }) -
-      count(before, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
+    const built = increase(before, after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
     expect(built, 'answers built for 500 requests').toBeLessThan(500 / 4);
-    expect(
-      count(after, 'http_connections_cut_total', { reason: 'send_timeout' }) -
-        count(before, 'http_connections_cut_total', { reason: 'send_timeout' }),
-    ).toBe(5);
+    expect(increase(before, after, 'http_connections_cut_total', { reason: 'send_timeout' })).toBe(5);
     result.row.outcome += `; ${built} of 500 answers built`;
   });
 
@@ -298,9 +294,7 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     });
     expectWithstood(result, LEGIT_MIN_PCT);
     const after = await metrics();
-    const evicted =
-      count(after, 'http_connections_cut_total', { reason: 'evicted_at_cap' }) -
-      count(before, 'http_connections_cut_total', { reason: 'evicted_at_cap' });
+    const evicted = increase(before, after, 'http_connections_cut_total', { reason: 'evicted_at_cap' });
     expect(evicted).toBeGreaterThanOrEqual(100);
     const capLines = jsonLogs(users.logs().slice(linesBefore)).filter((l) =>
       String(l.msg).startsWith('MAX_CONNECTIONS open'),
@@ -370,4 +364,48 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     expect(byStatus(after, '499') - byStatus(before, '499')).toBe(200);
     expect(byStatus(after, '500')).toBe(byStatus(before, '500'));
   });
+});
+
+describe('cost: slow readers of large lists (user-service as the chart ships it)', () => {
+  it('when 64 connections each pipeline 8 large list requests and never read, then the unsent answers stay within MAX_UNSENT_RESPONSE_BYTES, probes and legitimate traffic are served, and the pod lives', async () => {
+    // As the chart ships it (MAX_CONCURRENT_LISTS on): the list slots bound the CPU the lists take, the
+    // unsent-answer budget what their answers hold.
+    const shipped = await startCostService('user-service');
+    await seedUsers(shipped);
+    const scrape = async () => parseMetrics(await (await fetch(`${shipped.url}/metrics`)).text());
+    const before = await scrape();
+    let peakUnsent = 0;
+    const result = await runCostCase({
+      service: shipped,
+      attack: 'many slow readers of large lists',
+      rate: '64 connections × 8 `GET ?limit=1000` (560 KB answers) in one write each, never read',
+      legit: (i) =>
+        i % 10 === 9 ? legit(i) : { method: 'GET', path: '/api/v1/users?limit=10', expect: 200 },
+      run: async () => {
+        const held = await openSockets(64, shipped.port, () => listRequests(8), { read: false });
+        const until = performance.now() + 3_000;
+        while (performance.now() < until) {
+          peakUnsent = Math.max(peakUnsent, count(await scrape(), 'http_unsent_response_bytes'));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await closeAll(held);
+        return `held 3 s, then closed; unsent answers peaked at ${(peakUnsent / 1_048_576).toFixed(1)} MiB`;
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    // 64 × 8 = 512 requests of 560 KB answers (287 MB): a 128 MiB heap ran out before the budget. Answers
+    // reserve their size before they are built, so what is held unsent stays within the budget plus the
+    // small answers (503s, 4xx) that are never reserved.
+    expect(peakUnsent).toBeLessThanOrEqual(UNSENT_BUDGET + 1_048_576);
+    const after = await scrape();
+    const built = increase(before, after, 'http_requests_total', {
+      method: 'GET',
+      route: '/api/v1/users',
+      status_code: '200',
+    });
+    expect(
+      increase(before, after, 'http_requests_total', { route: '/api/v1/users', status_code: '500' }),
+    ).toBe(0);
+    result.row.outcome = `${built} of 512 answers built, ${result.row.outcome}`;
+  }, 120_000);
 });

@@ -8,7 +8,7 @@ import { checkRecords, contractOf } from './support/contract-check.js';
 import { isWrite, orderWriters, userWriters } from './support/ledger-writers.js';
 import { type LoadRecord, startLoad } from './support/load-driver.js';
 import { describeRecords, isSuccess, summarise } from './support/load-summary.js';
-import { reportFigures } from './support/report.js';
+import { reportFigures } from './support/resilience-report.js';
 import { usePostgresForFile } from './support/test-postgres.js';
 import { type Verdict, WriteLedger } from './support/write-ledger.js';
 

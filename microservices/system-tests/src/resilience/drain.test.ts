@@ -9,7 +9,7 @@ import { checkRecords, contractOf } from './support/contract-check.js';
 import { type LoadRecord, startLoad, type WorkerSend } from './support/load-driver.js';
 import { describeRecords, isSuccess, summarise } from './support/load-summary.js';
 import { type ReadinessProbe, watchReadiness } from './support/readiness-watch.js';
-import { reportFigures } from './support/report.js';
+import { reportFigures } from './support/resilience-report.js';
 
 const SHUTDOWN_DELAY_MS = 500;
 const SHUTDOWN_TIMEOUT_MS = 3_000;

@@ -13,10 +13,10 @@ import { LOOPBACK, type RunningService, stopAll } from '../support/processes.js'
 import {
   type FuzzRequest,
   type Hints,
-  OpenApiArbitraries,
   type Operation,
-} from './support/openapi-arbitraries.js';
-import { reportFigures } from './support/report.js';
+  RequestArbitraries,
+} from './support/request-arbitraries.js';
+import { reportFigures } from './support/resilience-report.js';
 import { usePostgresForFile } from './support/test-postgres.js';
 
 afterEach(stopAll);
@@ -181,7 +181,7 @@ async function expectHealthy(service: RunningService): Promise<void> {
 }
 
 /** Real resources were reached, not only 400s and 404s: every API operation answered some valid request with a 2xx. */
-function expectEveryApiOperationSucceeded(arbitraries: OpenApiArbitraries, result: FuzzResult): void {
+function expectEveryApiOperationSucceeded(arbitraries: RequestArbitraries, result: FuzzResult): void {
   const api = arbitraries.operations.filter((op) => op.template.startsWith('/api/'));
   expect(api.length).toBeGreaterThan(0);
   const never = api.map((op) => `${op.method} ${op.template}`).filter((name) => !result.succeeded.has(name));
@@ -202,7 +202,7 @@ async function fuzzApi(
   hints: Hints,
   afterEach: (request: FuzzRequest, response: CheckedResponse) => void,
 ): Promise<void> {
-  const requests = new OpenApiArbitraries(await documentOf(client), hints);
+  const requests = new RequestArbitraries(await documentOf(client), hints);
   const result = await fuzz(group, client, requests.requests(apiFirst), afterEach);
   expect(result.sent).toBeGreaterThanOrEqual(RUNS);
   expectEveryApiOperationSucceeded(requests, result);

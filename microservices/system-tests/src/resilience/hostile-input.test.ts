@@ -11,7 +11,7 @@ import { LOOPBACK, type RunningService, startService, stopAll } from '../support
 import { metricValue, parseMetrics } from '../support/prometheus.js';
 import { contractOf } from './support/contract-check.js';
 import { type RawResponse, rawRequest, sendRaw } from './support/raw-http.js';
-import { reportFigures } from './support/report.js';
+import { reportFigures } from './support/resilience-report.js';
 import { usePostgresForFile } from './support/test-postgres.js';
 
 // Both services on a real PostgreSQL: SQL-looking input must be stored verbatim or refused, never run.

@@ -11,7 +11,7 @@ import { startPair } from '../support/pair.js';
 import { LOOPBACK, type RunningService, startService, stopAll } from '../support/processes.js';
 import { metricValue, parseMetrics } from '../support/prometheus.js';
 import { type FlapPhase, type FlapWindow, flap } from './support/flap.js';
-import { reportFigures } from './support/report.js';
+import { reportFigures } from './support/resilience-report.js';
 import { type Attempt, type RetryOutcome, retryUntilSuccess } from './support/retrying-client.js';
 import { usePostgresForFile } from './support/test-postgres.js';
 

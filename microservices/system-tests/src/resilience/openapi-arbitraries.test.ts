@@ -3,12 +3,8 @@ import addFormatsPlugin from 'ajv-formats';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOOPBACK, type RunningService, startService, stopAll } from '../support/processes.js';
-import {
-  type JsonSchema,
-  OpenApiArbitraries,
-  type OpenApiDocumentLike,
-  SchemaArbitraries,
-} from './support/openapi-arbitraries.js';
+import { type OpenApiDocumentLike, RequestArbitraries } from './support/request-arbitraries.js';
+import { type JsonSchema, SchemaArbitraries } from './support/schema-arbitraries.js';
 
 const addFormats = addFormatsPlugin as unknown as (ajv: Ajv2020) => void;
 const SEED = 20_260_707;
@@ -169,7 +165,7 @@ describe("OpenAPI arbitraries, on the services' own documents", () => {
       const document = documents[name];
       if (!document) throw new Error(`${name} served no document`);
       const validator = validatorOf(document);
-      const requests = new OpenApiArbitraries(document);
+      const requests = new RequestArbitraries(document);
       expect(requests.operations.length).toBeGreaterThan(5);
       for (const op of requests.operations) {
         const base = `#/paths/${escapePointer(op.template)}/${op.method.toLowerCase()}`;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleUser, type Order, type User } from '../support/fixtures.js';
 import { LOOPBACK, type RunningService, startService, stopAll } from '../support/processes.js';
 import { metricValue } from '../support/prometheus.js';
-import { reportFigures } from './support/report.js';
+import { reportFigures } from './support/resilience-report.js';
 import {
   DEFAULT_RESILIENCE,
   p99,

@@ -4,7 +4,7 @@ import { exampleOrder, exampleUser, type Order, type User } from '../support/fix
 import { startPair } from '../support/pair.js';
 import { startService, stopAll } from '../support/processes.js';
 import { metricValue } from '../support/prometheus.js';
-import { reportFigures } from './support/report.js';
+import { reportFigures } from './support/resilience-report.js';
 import {
   DEFAULT_RESILIENCE,
   type PlacedOrder,

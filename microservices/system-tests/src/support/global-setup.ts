@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { repoRoot } from './paths.js';
+import { repoRoot } from './service-paths.js';
 
 /**
  * Builds both services once before any system test runs, so every test starts the same bundled

@@ -4,10 +4,10 @@ import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ExitResult, freePort, watchExit } from '@microservices/service-kit/testing';
-import { repoRoot, type ServiceName, serviceEntry } from './paths.js';
+import { repoRoot, type ServiceName, serviceEntry } from './service-paths.js';
 
 export type { ExitResult } from '@microservices/service-kit/testing';
-export { type ServiceName, serviceEntry } from './paths.js';
+export { type ServiceName, serviceEntry } from './service-paths.js';
 
 /** Every address the system tests use; nothing leaves this machine. */
 export const LOOPBACK = '127.0.0.1';

@@ -11,7 +11,7 @@ import {
   stringBytes,
 } from '@microservices/service-kit';
 import { emailKey, type User } from '../domain/user.js';
-import { applyUserPatch, EmailTakenError, type UserPatch, type UserStore } from './user-store.js';
+import { EmailTakenError, type UserStore } from './user-store.js';
 
 /** What one user costs the memory budget: its strings and the object around them. */
 const userBytes = (user: User) =>
@@ -87,11 +87,13 @@ export class MemoryUserStore implements UserStore {
     return memoryPage(this.#users.values(), request, (user) => ({ ...user }));
   }
 
-  async update(id: string, patch: UserPatch): Promise<User | null> {
+  async update(id: string, change: (current: User) => User): Promise<User | null> {
     const entry = this.#users.get(id);
     if (!entry) return null;
     const current = entry.value;
-    const next = applyUserPatch(current, patch);
+    // The caller gets a copy to change; only the writable fields are taken back, as PostgreSQL does.
+    const { name, email, age } = change({ ...current });
+    const next: User = { ...current, name, email, age };
     const oldKey = emailKey(current.email);
     const newKey = emailKey(next.email);
     if (newKey !== oldKey && this.#idsByEmail.has(newKey)) throw new EmailTakenError(next.email);

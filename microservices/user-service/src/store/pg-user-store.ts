@@ -11,7 +11,7 @@ import {
   type StoredIdempotencyKey,
 } from '@microservices/service-kit';
 import type { User } from '../domain/user.js';
-import { applyUserPatch, EmailTakenError, type UserPatch, type UserStore } from './user-store.js';
+import { EmailTakenError, type UserStore } from './user-store.js';
 
 interface UserRow {
   id: string;
@@ -79,7 +79,8 @@ export class PgUserStore implements UserStore {
     return rows.map((row) => ({ position: Number(row.seq), value: toUser(row) }));
   }
 
-  async update(id: string, patch: UserPatch): Promise<User | null> {
+  async update(id: string, change: (current: User) => User): Promise<User | null> {
+    let email = '';
     try {
       // Read-modify-write in one transaction with the row locked, so concurrent PUTs apply one after the other.
       return await this.db.transaction('users.update', async (client) => {
@@ -88,7 +89,8 @@ export class PgUserStore implements UserStore {
           [id],
         );
         if (!rows[0]) return null;
-        const next = applyUserPatch(toUser(rows[0]), patch);
+        const next = change(toUser(rows[0]));
+        email = next.email;
         const updated = await client.query<UserRow>(
           `UPDATE users SET name = $2, email = $3, age = $4 WHERE id = $1 RETURNING ${COLUMNS}`,
           [id, next.name, next.email, next.age],
@@ -96,7 +98,7 @@ export class PgUserStore implements UserStore {
         return updated.rows[0] ? toUser(updated.rows[0]) : null;
       });
     } catch (err) {
-      if (isEmailClash(err)) throw new EmailTakenError(patch.email ?? '');
+      if (isEmailClash(err)) throw new EmailTakenError(email);
       throw err;
     }
   }

@@ -1,6 +1,7 @@
 import { idempotencyRequest } from '@microservices/service-kit';
 import { describe, expect, it } from 'vitest';
 import type { User } from '../domain/user.js';
+import { patchUser, type UserPatch } from '../domain/user-patch.js';
 import { STORES } from './store-fixtures.js';
 import { EmailTakenError, type UserStore } from './user-store.js';
 
@@ -16,6 +17,9 @@ const pageOf = async (store: UserStore, query: { skip: number; limit: number }) 
   (await store.list({ ...query, maxBytes: Number.MAX_SAFE_INTEGER }))
     .slice(0, query.limit)
     .map((row) => row.value);
+
+/** The change a PUT with `patch` makes, as the handler passes it to `update`. */
+const patched = (patch: UserPatch) => (user: User) => patchUser(user, patch);
 
 let sequence = 0;
 const aUser = (overrides: Partial<User> = {}): User => {
@@ -165,21 +169,45 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
   describe('UserStore.update', () => {
     it('when the id is unknown, then it returns null', async () => {
       const { store } = await storeWith(makeStore, 1);
-      expect(await store.update('nonexistent-id', { age: 3 })).toBeNull();
+      expect(await store.update('nonexistent-id', patched({ age: 3 }))).toBeNull();
     });
 
     it('when a patch is applied, then get returns the patched user', async () => {
       const { store, users, user } = await storeWith(makeStore, 1);
       const id = user(0).id;
-      const updated = await store.update(id, { name: 'New Name', age: 40 });
+      const updated = await store.update(id, patched({ name: 'New Name', age: 40 }));
       expect(updated).toEqual({ ...users[0], name: 'New Name', age: 40 });
       expect(await store.get(id)).toEqual(updated);
+    });
+
+    it('when the change is computed, then it is given the stored user', async () => {
+      const { store, users, user } = await storeWith(makeStore, 1);
+      const seen: User[] = [];
+      await store.update(user(0).id, (current) => {
+        seen.push(current);
+        return current;
+      });
+      expect(seen).toEqual([users[0]]);
+    });
+
+    it('when the change alters id or created_at, then only name, email and age are written', async () => {
+      const { store, users, user } = await storeWith(makeStore, 1);
+      const id = user(0).id;
+      const updated = await store.update(id, (current) => ({
+        ...current,
+        id: 'another-id',
+        created_at: '2000-01-01T00:00:00.000Z',
+        age: 7,
+      }));
+      expect(updated).toEqual({ ...users[0], age: 7 });
+      expect(await store.get(id)).toEqual(updated);
+      expect(await store.get('another-id')).toBeNull();
     });
 
     it('when the email changes, then the old one is free and the new one taken', async () => {
       const { store, user } = await storeWith(makeStore, 1);
       const old = user(0).email;
-      await store.update(user(0).id, { email: 'moved@example.com' });
+      await store.update(user(0).id, patched({ email: 'moved@example.com' }));
       await expect(createUser(store, aUser({ email: old }))).resolves.toBeDefined();
       await expect(createUser(store, aUser({ email: 'MOVED@example.com' }))).rejects.toBeInstanceOf(
         EmailTakenError,
@@ -189,14 +217,14 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
     it('when only the case of the user’s own email changes, then it is allowed and stored', async () => {
       const { store } = await storeWith(makeStore, 0);
       const user = await createUser(store, aUser({ email: 'me@example.com' }));
-      const updated = await store.update(user.id, { email: 'ME@Example.com' });
+      const updated = await store.update(user.id, patched({ email: 'ME@Example.com' }));
       expect(updated?.email).toBe('ME@Example.com');
     });
 
     it('when only the case of the user’s own email changed, then the address stays taken for others', async () => {
       const { store } = await storeWith(makeStore, 0);
       const user = await createUser(store, aUser({ email: 'me@example.com' }));
-      await store.update(user.id, { email: 'ME@Example.com' });
+      await store.update(user.id, patched({ email: 'ME@Example.com' }));
       await expect(createUser(store, aUser({ email: 'me@example.com' }))).rejects.toBeInstanceOf(
         EmailTakenError,
       );
@@ -206,7 +234,7 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
       const { store, user } = await storeWith(makeStore, 2);
       const [first, second] = [user(0), user(1)];
       await expect(
-        store.update(first.id, { name: 'Changed', email: second.email.toUpperCase() }),
+        store.update(first.id, patched({ name: 'Changed', email: second.email.toUpperCase() })),
       ).rejects.toBeInstanceOf(EmailTakenError);
       expect(await store.get(first.id)).toEqual(first);
     });
@@ -214,7 +242,7 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
     it('when an email change is refused, then the user keeps their old email reserved', async () => {
       const { store, user } = await storeWith(makeStore, 2);
       const [first, second] = [user(0), user(1)];
-      await store.update(first.id, { email: second.email }).catch(() => undefined);
+      await store.update(first.id, patched({ email: second.email })).catch(() => undefined);
       await expect(createUser(store, aUser({ email: first.email }))).rejects.toBeInstanceOf(EmailTakenError);
     });
   });
@@ -338,7 +366,7 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
       for (const id of ['x'.repeat(2_000), "'; DROP TABLE users; --", 'ü/../%00', '']) {
         expect(await store.get(id)).toBeNull();
         expect(await store.delete(id)).toBe(false);
-        expect(await store.update(id, { name: 'x' })).toBeNull();
+        expect(await store.update(id, patched({ name: 'x' }))).toBeNull();
       }
     });
 

@@ -12,23 +12,6 @@ export class EmailTakenError extends Error {
   override readonly name = 'EmailTakenError';
 }
 
-/** Fields to change; absent or undefined fields stay as they are. */
-export interface UserPatch {
-  name?: string | undefined;
-  email?: string | undefined;
-  age?: number | null | undefined;
-}
-
-/** Applies a patch, ignoring fields the client did not send. */
-export function applyUserPatch(user: User, patch: UserPatch): User {
-  return {
-    ...user,
-    name: patch.name ?? user.name,
-    email: patch.email ?? user.email,
-    age: patch.age === undefined ? user.age : patch.age,
-  };
-}
-
 /** Persistence for users. Implementations must agree on every behaviour in the contract tests. */
 export interface UserStore {
   /**
@@ -46,8 +29,13 @@ export interface UserStore {
    * `limit + 1` rows, and fewer once those already taken could fill `maxBytes` of JSON.
    */
   list(request: PageRequest & { maxBytes: number }): Promise<Array<Positioned<User>>>;
-  /** Null when the user does not exist; throws EmailTakenError if the new email belongs to someone else. */
-  update(id: string, patch: UserPatch): Promise<User | null>;
+  /**
+   * Persists what `change` makes of the current user, with no other update in between (the domain decides
+   * the new user, e.g. `patchUser`; the store only writes it). Only name, email and age are written: id and
+   * created_at never change. Null when the user does not exist; throws EmailTakenError if the new email
+   * belongs to someone else, and then changes nothing.
+   */
+  update(id: string, change: (current: User) => User): Promise<User | null>;
   /** False when the user did not exist. */
   delete(id: string): Promise<boolean>;
   /** Resolves when the store can serve; used by readiness. */

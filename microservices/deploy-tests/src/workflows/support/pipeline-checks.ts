@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { repoRoot } from '../../support/deploy-paths.js';
 import { isObject } from '../../support/manifests.js';
-import { repoRoot } from '../../support/paths.js';
 import { choiceOptions, type Job, runScripts, type Step, stepsUsing, type Workflow } from './workflows.js';
 
 const indexOf = (job: Job | undefined, predicate: (step: Step) => boolean) =>
@@ -281,8 +281,14 @@ export function checkE2eWorkflow(workflow: Workflow): string[] {
   const kindAt = indexOf(job, uses('helm/kind-action'));
   expect(kindAt >= 0, 'no kind cluster (helm/kind-action)');
   for (const [pattern, what] of [
-    [/docker build -f microservices\/user-service\/Dockerfile/, 'build the user-service image'],
-    [/docker build -f microservices\/order-service\/Dockerfile/, 'build the order-service image'],
+    [
+      /docker build -f microservices\/Dockerfile -t ghcr\.io\/e2e\/user-service:e2e \\\s+--build-arg SERVICE=user-service /,
+      'build the user-service image',
+    ],
+    [
+      /docker build -f microservices\/Dockerfile -t ghcr\.io\/e2e\/order-service:e2e \\\s+--build-arg SERVICE=order-service /,
+      'build the order-service image',
+    ],
     [/kind load docker-image ghcr\.io\/e2e\/user-service:e2e/, 'kind load the user-service image'],
     [/kubectl -n "\$NAMESPACE" apply -f \.github\/e2e\/postgres\.yaml/, 'install PostgreSQL'],
     [

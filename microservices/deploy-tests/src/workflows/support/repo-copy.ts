@@ -4,7 +4,7 @@ import { appendFile, copyFile, mkdir, mkdtemp, rm, stat, symlink } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from '../../support/paths.js';
+import { repoRoot } from '../../support/deploy-paths.js';
 import { type RunResult, runCommand } from '../../support/tools.js';
 
 const exec = promisify(execFile);

@@ -2,8 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { repoRoot } from '../../support/deploy-paths.js';
 import { isObject } from '../../support/manifests.js';
-import { repoRoot } from '../../support/paths.js';
 
 export const githubDir = join(repoRoot, '.github');
 export const workflowsDir = join(githubDir, 'workflows');

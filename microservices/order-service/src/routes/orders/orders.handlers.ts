@@ -10,11 +10,10 @@ import {
   reply,
   replyJson,
 } from '@microservices/service-kit';
-import { fromCents, totalCents } from '../../domain/money.js';
-import type { Order, UpdateOrder } from '../../domain/order.js';
-import { addressEditable, allowedMovesFrom, canMoveTo } from '../../domain/order-status.js';
+import { newOrder } from '../../domain/new-order.js';
+import { planOrderUpdate } from '../../domain/order-update.js';
 import type { OrderMetrics } from '../../metrics.js';
-import type { OrderChanges, OrderStore } from '../../store/order-store.js';
+import type { OrderStore } from '../../store/order-store.js';
 import type { UserVerifier } from '../../user-client/user-verifier.js';
 import type * as routes from './orders.routes.js';
 
@@ -29,32 +28,8 @@ export interface OrderHandlerDeps {
 }
 
 const ORDER_NOT_FOUND = 'Order not found';
-/** A concurrent writer can win the compare-and-set; re-planning a couple of times settles it. */
+/** A concurrent writer can win the compare-and-set; planning again a couple of times settles it. */
 const MAX_UPDATE_ATTEMPTS = 3;
-
-/** What a PUT should change, or the 409 explaining why it may not. Null when nothing changes. */
-function planChanges(order: Order, patch: UpdateOrder, now: string): OrderChanges | null {
-  const status = patch.status ?? order.status;
-  if (!canMoveTo(order.status, status)) {
-    const allowed = allowedMovesFrom(order.status);
-    const hint = allowed.length ? `allowed: ${allowed.join(', ')}` : 'it is final';
-    throw conflict(
-      `Cannot move an order from ${order.status} to ${status} (${hint})`,
-      'invalid-status-transition',
-    );
-  }
-  const address = patch.shipping_address;
-  const addressChanges = address !== undefined && address !== order.shipping_address;
-  if (addressChanges && !addressEditable(order.status)) {
-    throw conflict(`The shipping address cannot change once an order is ${order.status}`, 'address-locked');
-  }
-  if (status === order.status && !addressChanges) return null;
-  return {
-    ...(status !== order.status ? { status } : {}),
-    ...(addressChanges ? { shipping_address: address } : {}),
-    updated_at: now,
-  };
-}
 
 export function createOrderHandlers({ store, users, clock, metrics, generateId, pager }: OrderHandlerDeps) {
   const create: Handler<typeof routes.createOrder> = async (c) => {
@@ -69,17 +44,7 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId, 
       return replyJson(c, stored.value, 201, IDEMPOTENT_REPLAY_HEADERS);
     }
     await users.ensureUserExists(input.user_id, c.get('requestId'), c.get('logger'));
-    const order: Order = {
-      id: generateId(),
-      user_id: input.user_id,
-      items: input.items,
-      shipping_address: input.shipping_address,
-      total_amount: fromCents(totalCents(input.items)),
-      status: 'pending',
-      created_at: now.toISOString(),
-      updated_at: now.toISOString(),
-    };
-    const result = await store.create(order, idempotency);
+    const result = await store.create(newOrder(input, { id: generateId(), now }), idempotency);
     if (result.outcome === 'key_reused') throw idempotencyKeyReused();
     if (result.outcome === 'created') metrics.ordersCreated.inc({ status: result.value.status });
     return replyJson(
@@ -108,12 +73,14 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId, 
 
   const update: Handler<typeof routes.updateOrder> = async (c) => {
     const { order_id } = c.req.valid('param');
-    const patch = c.req.valid('json');
+    const request = c.req.valid('json');
     for (let attempt = 1; ; attempt++) {
       const current = await store.get(order_id);
       if (!current) throw notFound(ORDER_NOT_FOUND);
-      const changes = planChanges(current, patch, clock.now().toISOString());
-      if (!changes) return replyJson(c, current, 200);
+      const plan = planOrderUpdate(current, request, clock.now());
+      if (plan.kind === 'refused') throw conflict(plan.detail, plan.reason);
+      if (plan.kind === 'unchanged') return replyJson(c, current, 200);
+      const { changes } = plan;
       const result = await store.update(order_id, current.status, changes);
       if (result.outcome === 'not_found') throw notFound(ORDER_NOT_FOUND);
       if (result.outcome === 'updated') {

@@ -116,6 +116,128 @@ describe('startHttpServer: bounded work per connection', () => {
   });
 });
 
+describe('startHttpServer: process-wide budget of unsent answer bytes', () => {
+  /** Larger than loopback's socket buffers take from a client that does not read (~4 MB send, ~128 KB receive). */
+  const BIG = 'x'.repeat(8 * 1_048_576);
+
+  /** `/big` answers BIG, `/hold` answers when released, `/small` at once; each counts its requests. */
+  function bigApp() {
+    const seen = { big: 0, hold: 0, small: 0 };
+    const waiters: Array<() => void> = [];
+    const app = new Hono();
+    app.get('/big', (c) => {
+      seen.big += 1;
+      return c.text(BIG);
+    });
+    app.get('/hold', async (c) => {
+      seen.hold += 1;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+      return c.text('held');
+    });
+    app.get('/small', (c) => {
+      seen.small += 1;
+      return c.text('small');
+    });
+    const releaseAll = () => {
+      for (const w of waiters.splice(0)) w();
+    };
+    return { app, seen, releaseAll };
+  }
+
+  const gauge = (text: string) => Number(/^http_unsent_response_bytes (\d+)/m.exec(text)?.[1]);
+
+  it('when clients that do not read hold MAX_UNSENT_RESPONSE_BYTES, then a connection with a request in flight gets no further one until it has nothing held, and every answer arrives once they read', async () => {
+    const big = bigApp();
+    const { port, registry } = await start(big.app.fetch, {
+      limits: { maxUnsentResponseBytes: 1_048_576, maxPipelinedRequests: 4 },
+    });
+    const slow = open(port);
+    slow.socket.pause();
+    slow.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil(
+      'the answer held unsent',
+      async () => gauge(await registry.metrics()) >= 1_048_576 || undefined,
+    );
+
+    // Without the budget, /small would reach the app at once: maxPipelinedRequests allows four.
+    const busy = open(port);
+    busy.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil('the held request in the app', () => big.seen.hold === 1 || undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(big.seen.small).toBe(0);
+    expect(await registry.metrics()).toContain('http_unsent_budget_waits_total 1');
+
+    // A client with nothing held is still served, one request at a time, while the budget is spent.
+    const other = await fetch(`http://127.0.0.1:${port}/small`);
+    expect(await other.text()).toBe('small');
+    expect(big.seen.small).toBe(1);
+
+    // Once its held request is answered, the busy connection has nothing held and is fed its next one.
+    big.releaseAll();
+    await pollUntil('both busy answers', () => statuses(busy.text()).length === 2 || undefined);
+    expect(statuses(busy.text())).toEqual([200, 200]);
+
+    slow.socket.resume();
+    await pollUntil('the big answer', () => slow.text().length >= BIG.length || undefined, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
+    await pollUntil('nothing held', async () => gauge(await registry.metrics()) === 0 || undefined);
+  });
+
+  it('when a connection waits because the budget is spent, then it is fed as soon as the held bytes drain', async () => {
+    const big = bigApp();
+    const { port } = await start(big.app.fetch, {
+      limits: { maxUnsentResponseBytes: 1_048_576, maxPipelinedRequests: 4 },
+    });
+    const slow = open(port);
+    slow.socket.pause();
+    slow.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    const busy = open(port);
+    await pollUntil('the big answer built', () => big.seen.big === 1 || undefined);
+    busy.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil('the held request in the app', () => big.seen.hold === 1 || undefined);
+    // The slow client reads: the budget frees while /hold is still in flight, and /small goes in.
+    slow.socket.resume();
+    await pollUntil('the waiting request fed', () => big.seen.small === 1 || undefined, {
+      timeoutMs: 10_000,
+    });
+    big.releaseAll();
+    await pollUntil('both busy answers', () => statuses(busy.text()).length === 2 || undefined);
+  });
+
+  it('when answers are ended but not yet read, then they no longer count against MAX_INFLIGHT_REQUESTS', async () => {
+    const big = bigApp();
+    const { port, registry } = await start(big.app.fetch, {
+      limits: { maxInflightRequests: 2, maxUnsentResponseBytes: 64 * 1_048_576 },
+    });
+    const readers = [open(port), open(port)];
+    for (const r of readers) {
+      r.socket.pause();
+      r.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    }
+    await pollUntil(
+      'both answers held unsent',
+      async () => gauge(await registry.metrics()) >= 2 * BIG.length || undefined,
+    );
+    expect(await registry.metrics()).toContain('http_server_requests_in_flight 0');
+    const other = await fetch(`http://127.0.0.1:${port}/small`);
+    expect(other.status).toBe(200);
+  });
+
+  it('when a client that does not read goes away, then the bytes its answers held are freed', async () => {
+    const big = bigApp();
+    const { port, registry } = await start(big.app.fetch, { limits: { maxUnsentResponseBytes: 1_048_576 } });
+    const slow = open(port);
+    slow.socket.pause();
+    slow.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2));
+    await pollUntil('an answer held unsent', async () => gauge(await registry.metrics()) > 0 || undefined);
+    slow.socket.destroy();
+    await pollUntil('nothing held', async () => gauge(await registry.metrics()) === 0 || undefined);
+    expect(big.seen.big).toBe(1);
+  });
+});
+
 describe('startHttpServer: process-wide in-flight limit', () => {
   it('when MAX_INFLIGHT_REQUESTS are in the app, then the next API request gets a 503 problem with Retry-After, while probes and /metrics are answered', async () => {
     const hold = holdingApp();

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../base/logger.js';
+import { chargedResponseClass, UnsentAnswerBytes } from '../../edge/unsent-answers.js';
 import { answerClientErrorsWithProblems } from './client-errors.js';
 import {
   CONNECTION_CHECK_INTERVAL_MS,
@@ -50,13 +51,16 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
   const logger = options.logger ?? silentLogger();
   const metrics = createServerMetrics(options.registry ?? new Registry());
   const warn = throttledWarn(logger, WARN_INTERVAL_MS);
-  const admission = new RequestAdmission({ limits, metrics, warn });
+  const unsentAnswers = new UnsentAnswerBytes(limits.maxUnsentResponseBytes, metrics.unsentBytes);
+  const admission = new RequestAdmission({ limits, metrics, warn, unsentAnswers });
   return new Promise((resolve, reject) => {
     const server = serve({
       fetch: options.fetch,
       port: options.port,
       hostname: options.host,
       serverOptions: {
+        // Every answer charges its body bytes to the process's unsent-answer budget until it is sent.
+        ServerResponse: chargedResponseClass(unsentAnswers),
         // Node checks headersTimeout and requestTimeout only this often (30 s by default): part of the bound.
         connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
         maxHeaderSize: MAX_HEADER_BYTES,

@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_UNSENT_RESPONSE_BYTES } from '../../edge/unsent-answers.js';
+
 /**
  * The bounds the HTTP server puts on connections and requests before the app sees them (issue 13: no cheap
  * request may crash a pod). Every one has an environment variable (config/env.ts) and a line in the
@@ -20,6 +22,12 @@ export interface ServerLimits {
    * stops reading that connection until answers drain.
    */
   maxPipelinedRequests: number;
+  /**
+   * Answer bytes held for clients that have not read them, across all connections (UnsentAnswerBytes);
+   * while at it, connections with an answer in flight or unsent get no further request, and large pages
+   * are answered `503`.
+   */
+  maxUnsentResponseBytes: number;
   /** From the first byte of a request (or the connection) until its headers are complete. */
   headersTimeoutMs: number;
   /** From the first byte of a request until its body is complete. */
@@ -34,6 +42,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxConnections: 768,
   maxInflightRequests: 256,
   maxPipelinedRequests: 4,
+  maxUnsentResponseBytes: DEFAULT_MAX_UNSENT_RESPONSE_BYTES,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   minBodyBytesPerSecond: 1_024,

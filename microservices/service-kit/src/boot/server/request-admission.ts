@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { recordConnectionCut } from '../../edge/connection-verdict.js';
+import { ChargedResponse, type UnsentAnswerBytes } from '../../edge/unsent-answers.js';
 import {
   BODY_RATE_GRACE_MS,
   CONNECTION_CHECK_INTERVAL_MS,
@@ -47,6 +48,8 @@ export interface RequestAdmissionOptions {
   limits: ServerLimits;
   metrics: ServerMetrics;
   warn: ThrottledLog;
+  /** The process's answer bytes not yet sent; its responses are ChargedResponses charging it. */
+  unsentAnswers: UnsentAnswerBytes;
   now?: () => number;
 }
 
@@ -92,6 +95,9 @@ const hasBody = (req: IncomingMessage): boolean => {
  *   pipelined list requests used to have the app build 400 answers and exhaust the heap; now the rest
  *   wait (cheaply, as parsed requests) and the socket is no longer read until answers drain. More than
  *   MAX_QUEUED_PIPELINED_REQUESTS waiting cuts the connection;
+ * - **per process** at most `maxUnsentResponseBytes` of answers held for clients that have not read them
+ *   (UnsentAnswerBytes): while that is spent, a connection with an answer in flight or unsent gets no
+ *   further request until the bytes drain; connections with nothing held still get one at a time;
  * - **per process** at most `maxInflightRequests` in the app; past it a `503` problem with `Retry-After`
  *   is answered here, before a Fetch Request is built. Probes and `/metrics` are never shed;
  * - the strict-HTTP refusals (strict-http.ts), answered here as problems;
@@ -104,6 +110,9 @@ export class RequestAdmission {
   readonly #warn: ThrottledLog;
   readonly #now: () => number;
   readonly #connections = new Map<Socket, Connection>();
+  readonly #unsentAnswers: UnsentAnswerBytes;
+  /** Connections with requests waiting because the unsent-answer budget was spent. */
+  readonly #starved = new Set<Connection>();
   #inFlight = 0;
   #listener: RequestListener | undefined;
 
@@ -112,6 +121,8 @@ export class RequestAdmission {
     this.#metrics = options.metrics;
     this.#warn = options.warn;
     this.#now = options.now ?? (() => performance.now());
+    this.#unsentAnswers = options.unsentAnswers;
+    this.#unsentAnswers.onFreed(() => this.#feedStarved());
   }
 
   /** The server's request listener: `listener` (the app), behind the admission rules. */
@@ -189,6 +200,7 @@ export class RequestAdmission {
     socket.on('drain', () => this.#pump(connection));
     socket.once('close', () => {
       this.#connections.delete(socket);
+      this.#starved.delete(connection);
       this.#metrics.connectionsOpen.dec();
       connection.waiting = [];
       connection.bodies = [];
@@ -215,21 +227,54 @@ export class RequestAdmission {
     this.#dispatch(connection, req, res);
   }
 
+  /**
+   * Whether the connection may have one more request in the app: below maxPipelinedRequests and with
+   * room in its send buffer; and, while the process's unsent answers are at their bound, only if nothing
+   * of this connection is in flight or unsent (it is fed again when the bytes drain).
+   */
   #hasRoom(connection: Connection): boolean {
-    return connection.inFlight < this.#limits.maxPipelinedRequests && !connection.socket.writableNeedDrain;
+    const { socket } = connection;
+    if (connection.inFlight >= this.#limits.maxPipelinedRequests || socket.writableNeedDrain) return false;
+    if (!this.#unsentAnswers.spent || (connection.inFlight === 0 && socket.writableLength === 0)) return true;
+    if (!this.#starved.has(connection)) {
+      this.#starved.add(connection);
+      this.#metrics.budgetWaits.inc();
+      this.#warn(
+        'unsent',
+        { unsent_bytes: this.#unsentAnswers.held, limit: this.#unsentAnswers.max },
+        'MAX_UNSENT_RESPONSE_BYTES held for clients that have not read them: further pipelined requests wait',
+      );
+    }
+    return false;
+  }
+
+  /** Hands their waiting requests to the connections the unsent-answer budget held back, while it allows. */
+  #feedStarved(): void {
+    for (const connection of this.#starved) {
+      if (this.#unsentAnswers.spent) return;
+      this.#starved.delete(connection);
+      if (!connection.socket.destroyed) this.#pump(connection);
+    }
   }
 
   #dispatch(connection: Connection, req: IncomingMessage, res: ServerResponse): void {
     connection.inFlight += 1;
     let inApp = false;
+    // The app is done with a request once it has ended its answer: what is left to send is the unsent
+    // budget's and the send timeout's concern. Holding the slot until the client has read it let 256
+    // sockets that never read turn every other client away.
+    const leftApp = () => {
+      if (!inApp) return;
+      inApp = false;
+      this.#inFlight -= 1;
+      this.#metrics.inFlight.dec();
+    };
     const release = () => {
       if (!connection.releases.delete(release)) return;
+      if (res instanceof ChargedResponse) res.settle();
       connection.inFlight -= 1;
       if (connection.inFlight === 0) connection.quietSince = this.#now();
-      if (inApp) {
-        this.#inFlight -= 1;
-        this.#metrics.inFlight.dec();
-      }
+      leftApp();
       if (!connection.socket.destroyed) this.#pump(connection);
     };
     connection.releases.add(release);
@@ -254,6 +299,7 @@ export class RequestAdmission {
     inApp = true;
     this.#inFlight += 1;
     this.#metrics.inFlight.inc();
+    if (res instanceof ChargedResponse) res.onEnded(leftApp);
     if (hasBody(req) && !req.complete) {
       connection.bodies.push({
         req,

@@ -8,6 +8,8 @@ export interface ServerMetrics {
   refusals: Counter<'reason' | 'status_code'>;
   shed: Counter;
   inFlight: Gauge;
+  unsentBytes: Gauge;
+  budgetWaits: Counter;
 }
 
 export function createServerMetrics(registry: Registry): ServerMetrics {
@@ -43,6 +45,16 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
     inFlight: new Gauge({
       name: 'http_server_requests_in_flight',
       help: 'Requests handed to the app and not yet answered, as MAX_INFLIGHT_REQUESTS counts them.',
+      registers,
+    }),
+    unsentBytes: new Gauge({
+      name: 'http_unsent_response_bytes',
+      help: 'Answer bytes written by the app and not yet sent to clients, as MAX_UNSENT_RESPONSE_BYTES counts them.',
+      registers,
+    }),
+    budgetWaits: new Counter({
+      name: 'http_unsent_budget_waits_total',
+      help: 'Connections whose next request waited because MAX_UNSENT_RESPONSE_BYTES were held unsent.',
       registers,
     }),
   };

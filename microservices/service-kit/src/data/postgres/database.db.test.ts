@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../../base/logger.js';
 import { createMetricsRegistry } from '../../base/metrics-registry.js';
+import { captureLogger } from '../../testing/capture-logger.js';
 import { createTestDatabase } from '../../testing/postgres-server.js';
-import { Database } from './database.js';
+import { Database, DatabaseBusyError } from './database.js';
 
 const adminUrl = inject('pgAdminUrl');
 let db: Database;
@@ -85,6 +86,40 @@ describe.skipIf(!adminUrl)('Database.query', () => {
       ]);
     } finally {
       await single.close();
+      await created.drop();
+    }
+  });
+});
+
+describe.skipIf(!adminUrl)('Database: a busy pool is not an outage', () => {
+  it('when every pooled connection stays busy past DB_CONNECT_TIMEOUT_MS, then the next query is a 503 overloaded (Retry-After 1), logged as busy once, and the database is not reported unavailable', async () => {
+    const { logger, lines } = captureLogger();
+    const registry = createMetricsRegistry({ defaultMetrics: false });
+    const created = await createTestDatabase(adminUrl as string, 'database_busy');
+    const busy = new Database({
+      url: created.url,
+      applicationName: 'database-busy-test',
+      poolMax: 1,
+      connectTimeoutMs: 300,
+      statementTimeoutMs: 5_000,
+      logger,
+      registry,
+    });
+    try {
+      const holding = busy.query('test.hold', 'SELECT pg_sleep(1)');
+      const waited = busy.query('test.waited', 'SELECT 1');
+      await expect(waited).rejects.toBeInstanceOf(DatabaseBusyError);
+      await expect(waited).rejects.toMatchObject({ status: 503, type: 'overloaded' });
+      await holding;
+      expect((await busy.query<{ n: number }>('test.after', 'SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+      const messages = lines().map((l) => String(l.msg));
+      expect(messages.filter((m) => m.startsWith('database pool busy'))).toHaveLength(1);
+      expect(messages.filter((m) => m.startsWith('database unavailable'))).toHaveLength(0);
+      expect(await registry.metrics()).toMatch(
+        /db_query_duration_seconds_count\{operation="test.waited",outcome="busy"\} 1/,
+      );
+    } finally {
+      await busy.close();
       await created.drop();
     }
   });

@@ -30,6 +30,28 @@ export class DatabaseUnavailableError extends AppError {
   }
 }
 
+/**
+ * Every pooled connection was busy for DB_CONNECT_TIMEOUT_MS: this pod has more database work than its
+ * pool, while PostgreSQL itself is fine. A 503 `overloaded` that the caller may retry at once, not
+ * `database-unavailable`: a burst of list requests must neither be reported nor logged as an outage.
+ */
+export class DatabaseBusyError extends AppError {
+  constructor() {
+    super({
+      status: 503,
+      type: 'overloaded',
+      title: 'Service Unavailable',
+      detail: 'Every database connection of this instance is busy; retry shortly.',
+      headers: { 'Retry-After': '1' },
+    });
+  }
+}
+
+/** What pg-pool says when no connection became free (or could be opened) within connectionTimeoutMillis. */
+const POOL_TIMEOUT = /timeout exceeded when trying to connect/i;
+/** The pool-busy warning is logged at most this often. */
+const BUSY_WARN_INTERVAL_MS = 10_000;
+
 // SQLSTATE classes and codes that mean "the server is not there for us right now", as opposed to a bad query.
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-5]|57014|40001|40P01)/;
 const UNAVAILABLE_NODE_CODES = new Set([
@@ -74,10 +96,13 @@ export class Database {
   readonly pool: pg.Pool;
   readonly #logger: Logger;
   readonly #duration: Histogram<'operation' | 'outcome'>;
+  readonly #poolMax: number;
   #unavailableSince: number | null = null;
+  #busyWarnedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: DatabaseOptions) {
     this.#logger = options.logger;
+    this.#poolMax = options.poolMax;
     this.pool = new pg.Pool({
       ...pgConnection(options.url, options.sslRootCert),
       application_name: options.applicationName,
@@ -168,6 +193,10 @@ export class Database {
       this.#markAvailable();
       return result;
     } catch (err) {
+      if (this.#poolWasBusy(err)) {
+        this.#duration.observe({ operation, outcome: 'busy' }, (performance.now() - started) / 1000);
+        throw new DatabaseBusyError();
+      }
       const unavailable = isUnavailable(err);
       this.#duration.observe(
         { operation, outcome: unavailable ? 'unavailable' : 'error' },
@@ -179,6 +208,21 @@ export class Database {
       }
       throw err;
     }
+  }
+
+  /** A checkout that timed out while every connection of a full pool was in use: busy, not down. */
+  #poolWasBusy(err: unknown): boolean {
+    if (!(err instanceof Error) || !POOL_TIMEOUT.test(err.message)) return false;
+    if (this.pool.totalCount < this.#poolMax || this.pool.idleCount > 0) return false;
+    const now = performance.now();
+    if (now - this.#busyWarnedAt >= BUSY_WARN_INTERVAL_MS) {
+      this.#busyWarnedAt = now;
+      this.#logger.warn(
+        { pool_max: this.#poolMax, waiting: this.pool.waitingCount },
+        'database pool busy: every connection in use for DB_CONNECT_TIMEOUT_MS, answering 503 overloaded',
+      );
+    }
+    return true;
   }
 
   #markUnavailable(err: unknown): void {

@@ -16,6 +16,8 @@ const wholeNumber = (min: number, max: number, fallback: number) =>
 
 /** Most items one page may hold, as the seed API allowed; a page also stops at the answer's byte budget. */
 export const MAX_PAGE_SIZE = 1000;
+/** The page size when a request names none. */
+export const DEFAULT_PAGE_SIZE = 100;
 
 const CURSOR = /^[A-Za-z0-9_-]{1,32}$/;
 
@@ -34,7 +36,7 @@ export const PaginationQuerySchema = z.object({
     example: 0,
     description: 'Items to skip (not with `cursor`)',
   }),
-  limit: wholeNumber(1, MAX_PAGE_SIZE, 100).openapi({
+  limit: wholeNumber(1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE).openapi({
     param: { name: 'limit', in: 'query' },
     type: 'integer',
     minimum: 1,

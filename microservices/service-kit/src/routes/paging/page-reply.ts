@@ -20,9 +20,9 @@ const JSON_CONTENT_TYPE = 'application/json';
  * `maxBytes` bytes (the first item always, so paging never stalls). `rows` may hold one row more than the
  * limit: that row, or any the byte budget left out, means there is more, and the answer says where it
  * resumes with `Link: <…?cursor=…>; rel="next"` (relative to this request, other parameters kept). A HEAD
- * request gets the same headers without the body being built. A large page is serialised in slices of
- * YIELD_EVERY_BYTES with a turn of the event loop between them, so a burst of large lists never holds
- * probes and small requests behind it for the whole burst.
+ * request gets the same headers without the body being built. A page whose rows all fit is serialised
+ * at once; one that must be cut is measured row by row, in slices of YIELD_EVERY_BYTES with a turn of
+ * the event loop between them.
  */
 export async function replyPage<T>(
   c: Context<AppEnv>,
@@ -30,8 +30,35 @@ export async function replyPage<T>(
   request: PageRequest,
   maxBytes: number,
 ): Promise<Response & TypedResponse<JSONParsed<T[]>, 200, 'json'>> {
-  return (await buildPage(c, rows, request, maxBytes)) as Response &
-    TypedResponse<JSONParsed<T[]>, 200, 'json'>;
+  const page = wholePage(c, rows, request, maxBytes) ?? (await buildPage(c, rows, request, maxBytes));
+  return page as Response & TypedResponse<JSONParsed<T[]>, 200, 'json'>;
+}
+
+/** UTF-8 takes at most three bytes for each UTF-16 unit of a JS string. */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+
+/**
+ * The page serialised in one `JSON.stringify`, when all its rows fit the byte budget: the common case,
+ * and several times cheaper than measuring row by row (a megabyte takes a few milliseconds, and list
+ * slots bound how many are built at once). Undefined when they do not fit, where only measuring row by
+ * row can say where the page ends.
+ */
+function wholePage<T>(
+  c: Context<AppEnv>,
+  rows: ReadonlyArray<Positioned<T>>,
+  request: PageRequest,
+  maxBytes: number,
+): Response | undefined {
+  if (c.req.method === 'HEAD') return undefined;
+  const available = Math.min(rows.length, request.limit);
+  const values = new Array<T>(available);
+  for (let i = 0; i < available; i += 1) values[i] = (rows[i] as Positioned<T>).value;
+  const json = JSON.stringify(values);
+  if (json.length * MAX_UTF8_BYTES_PER_UNIT > maxBytes && Buffer.byteLength(json) > maxBytes)
+    return undefined;
+  const last = rows[available - 1];
+  const link = rows.length > available && last ? nextLink(c, last.position, request.limit) : undefined;
+  return reply(c, json, 200, JSON_CONTENT_TYPE, link);
 }
 
 /** Bytes serialised between two turns of the event loop. */

@@ -3,8 +3,9 @@ import type { Context, TypedResponse } from 'hono';
 import type { JSONParsed } from 'hono/utils/types';
 import { Counter, type Registry } from 'prom-client';
 import type { AppEnv } from '../../edge/app-env.js';
+import { reserveAnswerBytes, unsentAnswersSpent } from '../../edge/unsent-answers.js';
 import { serviceUnavailable } from '../../problems/app-error.js';
-import { type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
+import { DEFAULT_PAGE_SIZE, type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
 import { replyPage } from './page-reply.js';
 
 /**
@@ -16,6 +17,14 @@ import { replyPage } from './page-reply.js';
  * never wait for a slot.
  */
 export const DEFAULT_MAX_CONCURRENT_LISTS = 8;
+
+/**
+ * List reads that may wait for one of the MAX_CONCURRENT_LISTS read slots, per slot. Reads are bounded
+ * below the database pool (DB_POOL_MAX, 10) so a burst of listings leaves connections for everything
+ * else: 20 clients listing large orders at once held the whole pool, and the requests beside them timed
+ * out waiting for a connection.
+ */
+const QUEUED_READS_PER_SLOT = 4;
 
 /** A page whose JSON would be larger than this needs a slot; smaller ones are built at once. */
 export const LARGE_PAGE_BYTES = 65_536;
@@ -38,8 +47,11 @@ export type PageRows<T> = (request: PageRequest & { maxBytes: number }) => Promi
 export interface Pager {
   /**
    * Answers a list request: its query as a PageRequest, the rows read within the byte budget, the page
-   * replied (see replyPage). Large pages are built at most `maxConcurrentLists` at once; past that a
-   * `503 overloaded` with `Retry-After: 1`, and the rows read are let go at once.
+   * replied (see replyPage). Rows are read at most `maxConcurrentLists` at once (a few times that wait
+   * their turn, more are a `503`), so listings never hold the whole database pool. Large pages are built at most `maxConcurrentLists` at once, and not at all
+   * while the process's unsent answers are at MAX_UNSENT_RESPONSE_BYTES (then pages above the default
+   * size are refused before their rows are read); past either, a `503 overloaded` with `Retry-After: 1`,
+   * and the rows read are let go at once.
    */
   reply<T>(
     c: Context<AppEnv>,
@@ -49,29 +61,56 @@ export interface Pager {
 }
 
 export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: PagerOptions): Pager {
-  const slots = bulkhead(maxConcurrentLists, 0);
+  // A large page waits for a build slot rather than being refused while as many again are waiting; the
+  // unsent-answer budget, reserved before the wait, bounds what the waiting ones hold.
+  const slots = bulkhead(maxConcurrentLists, maxConcurrentLists);
+  const reads = bulkhead(maxConcurrentLists, maxConcurrentLists * QUEUED_READS_PER_SLOT);
   const shed = new Counter({
     name: 'http_list_requests_shed_total',
-    help: 'List requests answered 503 because MAX_CONCURRENT_LISTS were being built already.',
+    help: 'List requests answered 503 because MAX_CONCURRENT_LISTS were being read (and more waiting) or built already.',
     registers: [registry],
   });
+  const tooMany = (doing: string) => {
+    shed.inc();
+    return serviceUnavailable(
+      `More than ${maxConcurrentLists} lists are being ${doing} at once (MAX_CONCURRENT_LISTS); retry shortly.`,
+      1,
+      'overloaded',
+    );
+  };
+  const unsentShed = new Counter({
+    name: 'http_list_requests_unsent_shed_total',
+    help: 'Large list requests answered 503 because MAX_UNSENT_RESPONSE_BYTES were held unsent.',
+    registers: [registry],
+  });
+  const unsentBudgetSpent = () => {
+    unsentShed.inc();
+    return serviceUnavailable(
+      'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
+      1,
+      'overloaded',
+    );
+  };
   return {
     async reply(c, query, rows) {
       const request = pageRequestOf(query);
-      const found = await rows({ ...request, maxBytes: maxResponseBytes });
-      if (likelyPageBytes(found, request.limit) <= LARGE_PAGE_BYTES) {
+      // While the budget is spent, pages above the default size are refused before any row is read:
+      // reading a thousand rows only to refuse them was most of what slow readers cost.
+      if (request.limit > DEFAULT_PAGE_SIZE && unsentAnswersSpent(c)) throw unsentBudgetSpent();
+      const found = await reads
+        .execute(() => rows({ ...request, maxBytes: maxResponseBytes }))
+        .catch((err) => {
+          throw err instanceof BulkheadRejectedError ? tooMany('read') : err;
+        });
+      const likelyBytes = likelyPageBytes(found, request.limit);
+      if (likelyBytes <= LARGE_PAGE_BYTES) {
         return replyPage(c, found, request, maxResponseBytes);
       }
+      if (!reserveAnswerBytes(c, Math.min(likelyBytes, maxResponseBytes))) throw unsentBudgetSpent();
       try {
         return await slots.execute(() => replyPage(c, found, request, maxResponseBytes));
       } catch (err) {
-        if (!(err instanceof BulkheadRejectedError)) throw err;
-        shed.inc();
-        throw serviceUnavailable(
-          `More than ${maxConcurrentLists} lists are being built at once (MAX_CONCURRENT_LISTS); retry shortly.`,
-          1,
-          'overloaded',
-        );
+        throw err instanceof BulkheadRejectedError ? tooMany('built') : err;
       }
     },
   };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../support/paths.js';
+import { repoRoot } from '../../support/service-paths.js';
 
 /** What the cost group takes from the chart as it ships: the heap flags and the liveness probe's timeout. */
 export interface ChartRuntime {

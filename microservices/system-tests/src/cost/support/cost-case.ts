@@ -1,6 +1,6 @@
 import { percentileOf } from '@microservices/service-kit/testing';
 import { expect } from 'vitest';
-import { reportFigures } from '../../resilience/support/report.js';
+import { reportFigures } from '../../resilience/support/resilience-report.js';
 import { type RunningService, type ServiceName, startService } from '../../support/processes.js';
 import { chartRuntime } from './chart-values.js';
 import { type LegitRequest, type LoopResult, legitLoop, probeLoop } from './http-loops.js';

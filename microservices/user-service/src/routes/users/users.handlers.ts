@@ -10,7 +10,8 @@ import {
   reply,
   replyJson,
 } from '@microservices/service-kit';
-import type { User } from '../../domain/user.js';
+import { newUser } from '../../domain/new-user.js';
+import { patchUser } from '../../domain/user-patch.js';
 import type { UserMetrics } from '../../metrics.js';
 import { EmailTakenError, type UserStore } from '../../store/user-store.js';
 import type * as routes from './users.routes.js';
@@ -40,13 +41,7 @@ export function createUserHandlers({ store, clock, metrics, generateId, pager }:
   const create: Handler<typeof routes.createUser> = async (c) => {
     const input = c.req.valid('json');
     const now = clock.now();
-    const user: User = {
-      id: generateId(),
-      name: input.name,
-      email: input.email,
-      age: input.age ?? null,
-      created_at: now.toISOString(),
-    };
+    const user = newUser(input, { id: generateId(), now });
     const idempotency = idempotencyRequest(c.req.valid('header')['idempotency-key'], input);
     const result = await withEmailConflict(() => store.create(user, idempotency));
     if (result.outcome === 'key_reused') throw idempotencyKeyReused();
@@ -71,7 +66,7 @@ export function createUserHandlers({ store, clock, metrics, generateId, pager }:
   const update: Handler<typeof routes.updateUser> = async (c) => {
     const { user_id } = c.req.valid('param');
     const patch = c.req.valid('json');
-    const updated = await withEmailConflict(() => store.update(user_id, patch));
+    const updated = await withEmailConflict(() => store.update(user_id, (user) => patchUser(user, patch)));
     if (!updated) throw notFound(USER_NOT_FOUND);
     return replyJson(c, updated, 200);
   };

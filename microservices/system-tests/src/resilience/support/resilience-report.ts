@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../support/paths.js';
+import { repoRoot } from '../../support/service-paths.js';
 
 /** Where every resilience test appends its figures, one JSON object a line (gitignored). */
 export const REPORT_FILE = join(repoRoot, '.tmp', 'resilience-report.jsonl');

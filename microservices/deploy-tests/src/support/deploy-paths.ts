@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root (this file is microservices/deploy-tests/src/support/paths.ts). */
+/** The repository root (this file is microservices/deploy-tests/src/support/deploy-paths.ts). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const chartDir = join(repoRoot, 'helm', 'microservice');
 export const k8sDir = join(repoRoot, 'k8s');

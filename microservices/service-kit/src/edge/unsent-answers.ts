@@ -1,0 +1,159 @@
+import { ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+import type { Gauge } from 'prom-client';
+
+/**
+ * Default for `MAX_UNSENT_RESPONSE_BYTES`: answer bytes the process holds for clients that have not read
+ * them yet, across all connections. 16 MiB is an eighth of the chart's 128 MiB heap: sixteen of the
+ * largest list pages, while the rest of the heap serves everything else. Per connection at most
+ * MAX_PIPELINED_REQUESTS answers are held, but 64 connections × 8 pipelined 560 KB lists that are never
+ * read (session 4's attacker) held more than the heap without a bound across them.
+ */
+export const DEFAULT_MAX_UNSENT_RESPONSE_BYTES = 16_777_216;
+
+/**
+ * The process-wide count of answer bytes written by the app and not yet handed to the kernel. An answer's
+ * bytes are held from `write`/`end` until its response closes (all of it flushed, or its socket gone); a
+ * string counts its length, which is what it occupies in the heap (one byte a character for the ASCII
+ * JSON the services write, two for the rest).
+ *
+ * Large answers reserve their likely size before they are built (reserveAnswerBytes). While `spent` (at
+ * or over `max`), the server hands no further request to a connection that still has an answer in flight
+ * or unsent, and the pager answers large pages `503` before building them; `onFreed`
+ * runs once the count falls back under the bound, so the waiting connections are served again.
+ */
+export class UnsentAnswerBytes {
+  readonly max: number;
+  #held = 0;
+  readonly #gauge: Gauge | undefined;
+  #freed: (() => void) | undefined;
+
+  constructor(max: number, gauge?: Gauge) {
+    this.max = max;
+    this.#gauge = gauge;
+  }
+
+  get held(): number {
+    return this.#held;
+  }
+
+  get spent(): boolean {
+    return this.#held >= this.max;
+  }
+
+  /** Runs whenever the count falls from at-or-over the bound to under it. */
+  onFreed(listener: () => void): void {
+    this.#freed = listener;
+  }
+
+  hold(bytes: number): void {
+    this.#held += bytes;
+    this.#gauge?.inc(bytes);
+  }
+
+  free(bytes: number): void {
+    if (bytes === 0) return;
+    const wasSpent = this.spent;
+    this.#held -= bytes;
+    this.#gauge?.dec(bytes);
+    if (wasSpent && !this.spent) this.#freed?.();
+  }
+}
+
+const sizeOf = (chunk: unknown): number =>
+  typeof chunk === 'string' ? chunk.length : chunk instanceof Uint8Array ? chunk.byteLength : 0;
+
+type Write = (this: ServerResponse, ...args: unknown[]) => boolean;
+type End = (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+const baseWrite = ServerResponse.prototype.write as Write;
+const baseEnd = ServerResponse.prototype.end as End;
+
+/** A server response that charges its body bytes to the process's UnsentAnswerBytes. */
+export class ChargedResponse extends ServerResponse {
+  /** Set by the server's ServerResponse class (chargedResponseClass). */
+  unsentAnswers: UnsentAnswerBytes | undefined;
+  #held = 0;
+  /** Bytes held for an answer still being built (reserve); replaced by its real size once written. */
+  #reserved = 0;
+  #settled = false;
+  #ended: (() => void) | undefined;
+
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    this.#charge(chunk);
+    return baseWrite.call(this, chunk, ...rest);
+  }
+
+  override end(chunk?: unknown, ...rest: unknown[]): this {
+    this.#charge(chunk);
+    baseEnd.call(this, chunk, ...rest);
+    const ended = this.#ended;
+    this.#ended = undefined;
+    ended?.();
+    return this;
+  }
+
+  /** Runs once, when the app ends this answer (its last byte written, not necessarily sent). */
+  onEnded(listener: () => void): void {
+    this.#ended = listener;
+  }
+
+  #charge(chunk: unknown): void {
+    if (this.#settled || !this.unsentAnswers) return;
+    const bytes = sizeOf(chunk);
+    this.#held += bytes;
+    this.unsentAnswers.hold(bytes);
+    if (this.#reserved > 0) {
+      this.#held -= this.#reserved;
+      this.unsentAnswers.free(this.#reserved);
+      this.#reserved = 0;
+    }
+  }
+
+  /**
+   * Holds `bytes` for an answer about to be built, unless the budget is spent already (then false): a
+   * burst of large answers is bounded while they are built, not only once they are written.
+   */
+  reserve(bytes: number): boolean {
+    const budget = this.unsentAnswers;
+    if (this.#settled || !budget) return true;
+    if (budget.spent) return false;
+    this.#reserved += bytes;
+    this.#held += bytes;
+    budget.hold(bytes);
+    return true;
+  }
+
+  /**
+   * Frees this answer's bytes, once: the server calls it when the response closes or its socket does
+   * (Node never closes answers queued behind another when their socket dies). Later writes are not charged.
+   */
+  settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.unsentAnswers?.free(this.#held);
+    this.#held = 0;
+  }
+}
+
+/** The `ServerResponse` class a server passes to `http.createServer` to charge every answer to `budget`. */
+export function chargedResponseClass(budget: UnsentAnswerBytes): typeof ServerResponse {
+  return class extends ChargedResponse {
+    override unsentAnswers = budget;
+  } as unknown as typeof ServerResponse;
+}
+
+/** Whether the process holds its whole unsent-answer budget now; false outside a charged server. */
+export function unsentAnswersSpent(c: Context): boolean {
+  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  return outgoing instanceof ChargedResponse && outgoing.unsentAnswers?.spent === true;
+}
+
+/**
+ * For a handler about to build a large answer of about `bytes`: holds them in the process's unsent-answer
+ * budget until the answer is written, or says false when the budget is spent (answer 503 instead). Always
+ * true outside a charged server (in-process tests call `app.request`, where nothing is held).
+ */
+export function reserveAnswerBytes(c: Context, bytes: number): boolean {
+  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  return !(outgoing instanceof ChargedResponse) || outgoing.reserve(bytes);
+}
