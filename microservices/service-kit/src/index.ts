@@ -1,5 +1,20 @@
-export type { Clock } from './clock.js';
-export { systemClock } from './clock.js';
+export {
+  createServiceApp,
+  type ServiceAppParts,
+  type ServiceDescription,
+} from './app/create-service-app.js';
+export type { Clock } from './base/clock.js';
+export { systemClock } from './base/clock.js';
+export { createDispatcher, type DispatcherOptions } from './base/dispatcher.js';
+export { Lifecycle } from './base/lifecycle.js';
+export {
+  createLogDestination,
+  createLogger,
+  type Logger,
+  type LoggerConfig,
+  silentLogger,
+} from './base/logger.js';
+export { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from './base/metrics-registry.js';
 export {
   booleanVar,
   type CommonEnv,
@@ -12,47 +27,22 @@ export {
   numberVar,
   parseEnv,
   portVar,
-} from './config/env.js';
+} from './boot/env.js';
+export { createGracefulShutdown, type GracefulShutdownOptions } from './boot/graceful-shutdown.js';
+export { type MigrateOptions, migrate } from './boot/postgres/migrations.js';
+export { openDatabase, resolveMigrationsDir } from './boot/postgres/open-database.js';
+export { type ClosableStore, openStore, type StoreMakers } from './boot/postgres/open-store.js';
+export { exitOnSignals, loadConfigOrExit } from './boot/process-hooks.js';
+export { runMigrationsCommand } from './boot/run-migrations.js';
+export { type HttpServerOptions, type RunningServer, startHttpServer } from './boot/server/http-server.js';
 export {
-  AppError,
-  type AppErrorOptions,
-  conflict,
-  type FieldError,
-  notFound,
-  serviceUnavailable,
-  validationFailed,
-} from './errors/app-error.js';
-export { problemJson } from './errors/error-handler.js';
-export {
-  bodyProblemResponses,
-  commonProblemResponses,
-  PROBLEM_CONTENT_TYPE,
-  type Problem,
-  ProblemSchema,
-  pageResponse,
-  problemResponse,
-  problemTypeUri,
-  storeFullResponse,
-} from './errors/problem.js';
-export { FAULT_HEADER } from './faults/fault-injector.js';
-export { FAULTS_ADMIN_PATH } from './faults/fault-routes.js';
-export {
-  DEFAULT_FAULT_SETTINGS,
-  type DelayRange,
-  FAULT_MODES,
-  type FaultMode,
-  type FaultSettings,
-  MAX_FAULT_DELAY_MS,
-} from './faults/fault-settings.js';
-export { type CheckResult, type HealthCheck, runChecks } from './health/checks.js';
-export { Lifecycle } from './health/lifecycle.js';
-export type { AppEnv, AppRouteHandler } from './http/app-env.js';
-export { DEFAULT_BODY_LIMIT_BYTES } from './http/body-limit.js';
-export { MAX_JSON_DEPTH } from './http/json-body.js';
-export { addResponseHeader, reply, replyJson } from './http/reply.js';
-export { MAX_REQUEST_ID_LENGTH } from './http/request-id.js';
-export type { ResponseHeaderRecord } from './http/response-headers.js';
-export { API_CONTENT_SECURITY_POLICY, DOCS_CONTENT_SECURITY_POLICY } from './http/security-headers.js';
+  type BootParts,
+  type Resource,
+  type ServiceEnv,
+  type StartingService,
+  type StartOptions,
+  startService,
+} from './boot/start-service.js';
 export {
   hashRequest,
   IDEMPOTENCY_TTL_MS,
@@ -63,50 +53,15 @@ export {
   idempotencyKeyReused,
   idempotencyRequest,
   type StoredIdempotencyKey,
-} from './idempotency/idempotency.js';
-export { MemoryIdempotencyKeys } from './idempotency/memory-idempotency.js';
-export {
-  createLogDestination,
-  createLogger,
-  type Logger,
-  type LoggerConfig,
-  silentLogger,
-} from './logging/logger.js';
+} from './data/idempotency.js';
 export {
   DEFAULT_MEMORY_STORE_MAX_BYTES,
   MemoryBudget,
   type MemoryBudgetOptions,
   storeFull,
   stringBytes,
-} from './memory/memory-budget.js';
-export { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from './metrics/registry.js';
-export { createRouter } from './openapi/create-router.js';
-export {
-  createServiceApp,
-  type ServiceAppParts,
-  type ServiceDescription,
-} from './openapi/create-service-app.js';
-export { defaultSwaggerAssetsDir } from './openapi/docs.js';
-export { jsonContent } from './openapi/json-content.js';
-export type { ServiceInfo } from './openapi/service-routes.js';
-export { isStorableText, plainString, resourceId } from './openapi/text.js';
-export { createDispatcher, type DispatcherOptions } from './outbound/dispatcher.js';
-export { jsonBytes, memoryPage, type PagedEntry } from './paging/memory-page.js';
-export {
-  MAX_PAGE_SIZE,
-  type PageRequest,
-  PaginationQuerySchema,
-  type Positioned,
-  pageRequestOf,
-} from './paging/page-query.js';
-export { DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES, replyPage } from './paging/page-reply.js';
-export {
-  createPager,
-  DEFAULT_MAX_CONCURRENT_LISTS,
-  type PageRows,
-  type Pager,
-  type PagerOptions,
-} from './paging/pager.js';
+} from './data/memory-budget.js';
+export { MemoryIdempotencyKeys } from './data/memory-idempotency.js';
 export {
   Database,
   type DatabaseOptions,
@@ -114,18 +69,70 @@ export {
   describeDbError,
   isUnavailable,
   type Queryable,
-} from './postgres/database.js';
-export { type DatabaseEnv, databaseEnvShape, type StorageTarget } from './postgres/database-env.js';
-export { type MigrateOptions, migrate } from './postgres/migrations.js';
-export { openDatabase, resolveMigrationsDir } from './postgres/open-database.js';
-export { type ClosableStore, openStore } from './postgres/open-store.js';
+} from './data/postgres/database.js';
+export { type DatabaseEnv, databaseEnvShape, type StorageTarget } from './data/postgres/database-env.js';
 export {
   insertIdempotently,
   lookupIdempotencyKey,
   purgeExpiredIdempotencyKeys,
-} from './postgres/pg-idempotency.js';
-export { type BootedApp, type BootOptions, type BootParts, bootService } from './server/boot-service.js';
-export { createGracefulShutdown, type GracefulShutdownOptions } from './server/graceful-shutdown.js';
-export { type HttpServerOptions, type RunningServer, startHttpServer } from './server/http-server.js';
-export { exitOnSignals, loadConfigOrExit } from './server/process-hooks.js';
-export { runMigrationsCommand } from './server/run-migrations.js';
+} from './data/postgres/pg-idempotency.js';
+export type { AppEnv, AppRouteHandler } from './edge/app-env.js';
+export { DEFAULT_BODY_LIMIT_BYTES } from './edge/body-limit.js';
+export type { ResponseHeaderRecord } from './edge/envelope.js';
+export { problemJson } from './edge/error-handler.js';
+export { MAX_JSON_DEPTH } from './edge/json-body.js';
+export { reply, replyJson } from './edge/reply.js';
+export { MAX_REQUEST_ID_LENGTH } from './edge/request-id.js';
+export { API_CONTENT_SECURITY_POLICY, DOCS_CONTENT_SECURITY_POLICY } from './edge/security-headers.js';
+export {
+  AppError,
+  type AppErrorOptions,
+  conflict,
+  type FieldError,
+  notFound,
+  serviceUnavailable,
+  validationFailed,
+} from './problems/app-error.js';
+export {
+  bodyProblemResponses,
+  commonProblemResponses,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  ProblemSchema,
+  pageResponse,
+  problemResponse,
+  problemTypeUri,
+  storeFullResponse,
+} from './problems/problem-schemas.js';
+export { defaultSwaggerAssetsDir } from './routes/docs.js';
+export { FAULT_HEADER } from './routes/faults/fault-injector.js';
+export { FAULTS_ADMIN_PATH } from './routes/faults/fault-routes.js';
+export {
+  DEFAULT_FAULT_SETTINGS,
+  type DelayRange,
+  FAULT_MODES,
+  type FaultMode,
+  type FaultSettings,
+  MAX_FAULT_DELAY_MS,
+} from './routes/faults/fault-settings.js';
+export { type CheckResult, type HealthCheck, runChecks } from './routes/health/checks.js';
+export { createRouter } from './routes/openapi/create-router.js';
+export { jsonContent } from './routes/openapi/json-content.js';
+export { isStorableText, plainString, resourceId } from './routes/openapi/text.js';
+export { jsonBytes, memoryPage, type PagedEntry } from './routes/paging/memory-page.js';
+export {
+  MAX_PAGE_SIZE,
+  type PageRequest,
+  PaginationQuerySchema,
+  type Positioned,
+  pageRequestOf,
+} from './routes/paging/page-query.js';
+export { DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES, replyPage } from './routes/paging/page-reply.js';
+export {
+  createPager,
+  DEFAULT_MAX_CONCURRENT_LISTS,
+  type PageRows,
+  type Pager,
+  type PagerOptions,
+} from './routes/paging/pager.js';
+export type { ServiceInfo } from './routes/service-routes.js';

@@ -4,7 +4,6 @@ import {
   Lifecycle,
 } from '@microservices/service-kit';
 import { FakeClock } from '@microservices/service-kit/testing';
-import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryUserStore } from './store/memory-user-store.js';
 import { buildTestApp } from './test-app.js';
@@ -92,36 +91,8 @@ describe('unknown routes', () => {
   });
 });
 
+// Validity, the operations, problem+json errors and operationIds: the shared contract (contract.test.ts).
 describe('GET /openapi.json', () => {
-  it('when fetched, then it is a valid OpenAPI 3.1 document', async () => {
-    const doc = await openApiDocument();
-    expect(doc.openapi).toMatch(/^3\.1\./);
-    const result = await new Validator().validate(doc);
-    expect(result.errors).toBeUndefined();
-    expect(result.valid).toBe(true);
-  });
-
-  it('when fetched, then it documents every operation of the seed API table', async () => {
-    const seedOperations = [
-      'get /',
-      'get /version',
-      'get /health',
-      'get /health/live',
-      'get /health/ready',
-      'get /metrics',
-      'post /api/v1/users',
-      'get /api/v1/users',
-      'get /api/v1/users/{user_id}',
-      'put /api/v1/users/{user_id}',
-      'delete /api/v1/users/{user_id}',
-    ];
-    const doc = await openApiDocument();
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.keys(ops).map((method) => `${method} ${path}`),
-    );
-    expect(seedOperations.filter((op) => !documented.includes(op))).toEqual([]);
-  });
-
   it.each([
     [
       'post',
@@ -141,26 +112,6 @@ describe('GET /openapi.json', () => {
   ])('when fetched, then %s %s documents statuses %j', async (method, path, statuses) => {
     const doc = await openApiDocument();
     expect(Object.keys(doc.paths[path]?.[method]?.responses ?? {}).sort()).toEqual(statuses);
-  });
-
-  it('when fetched, then every documented 4xx/5xx of the users API is application/problem+json', async () => {
-    const doc = await openApiDocument();
-    const errorMediaTypes = Object.entries(doc.paths)
-      .filter(([path]) => path.startsWith('/api/'))
-      .flatMap(([, operations]) => Object.values(operations))
-      .flatMap((operation) => Object.entries(operation.responses))
-      .filter(([status]) => Number(status) >= 400)
-      .map(([, response]) => Object.keys(response.content ?? {}));
-    expect(errorMediaTypes.length).toBeGreaterThan(0);
-    for (const mediaTypes of errorMediaTypes) expect(mediaTypes).toEqual(['application/problem+json']);
-  });
-
-  it('when fetched, then every users operation has a unique operationId', async () => {
-    const doc = await openApiDocument();
-    const ids = Object.entries(doc.paths)
-      .filter(([path]) => path.startsWith('/api/'))
-      .flatMap(([, operations]) => Object.values(operations).map((o) => o.operationId));
-    expect(ids.sort()).toEqual(['createUser', 'deleteUser', 'getUser', 'listUsers', 'updateUser']);
   });
 });
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { createLogger } from '../logging/logger.js';
+import { createLogger } from '../base/logger.js';
 
 /** The services' real logger configuration, with its JSON lines kept in memory for assertions. */
 export function captureLogger(level = 'info'): {

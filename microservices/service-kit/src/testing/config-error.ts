@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/env.js';
+import { ConfigError } from '../boot/env.js';
 
 /** The ConfigError `parse` throws; fails the test if it throws something else or nothing. */
 export function configErrorOf(parse: () => unknown): ConfigError {

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 
 /** A clock tests move by hand. */
 export class FakeClock implements Clock {

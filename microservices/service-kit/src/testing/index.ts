@@ -11,6 +11,7 @@ export {
 export { type ExitResult, watchExit } from './child-exit.js';
 export { configErrorOf } from './config-error.js';
 export { FakeClock } from './fake-clock.js';
+export { createFixtureService, FIXTURE_SECRET_FAILURE } from './fixture-service.js';
 export { freePort } from './free-port.js';
 export { ContractChecker, type ObservedResponse, type OpenApiDocument } from './openapi-contract.js';
 export { percentile, percentileOf } from './percentile.js';
@@ -23,3 +24,4 @@ export {
   type TestPostgres,
 } from './postgres-server.js';
 export { type PostgresStoreFactoryOptions, postgresStoreFactory } from './postgres-store-factory.js';
+export { describeServiceContract, type ServiceContractTable } from './service-contract.js';

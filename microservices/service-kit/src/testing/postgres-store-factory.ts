@@ -1,8 +1,8 @@
 import { afterAll, inject } from 'vitest';
-import { silentLogger } from '../logging/logger.js';
-import { createMetricsRegistry } from '../metrics/registry.js';
-import { Database } from '../postgres/database.js';
-import { migrate } from '../postgres/migrations.js';
+import { silentLogger } from '../base/logger.js';
+import { createMetricsRegistry } from '../base/metrics-registry.js';
+import { migrate } from '../boot/postgres/migrations.js';
+import { Database } from '../data/postgres/database.js';
 import { createTestDatabase } from './postgres-server.js';
 
 export interface PostgresStoreFactoryOptions<S> {

@@ -1,0 +1,43 @@
+import { createLogger } from '../base/logger.js';
+import type { DatabaseEnv } from '../data/postgres/database-env.js';
+import { MigrationRefusedError, migrateWithRetry } from './postgres/migrations.js';
+
+/**
+ * The `migrate` command (`node dist/migrate.js`), for a Kubernetes Job or Argo CD PreSync hook: applies
+ * pending migrations under the advisory lock, with the same bounded retry as start-up (the database may
+ * still be initialising), and exits 0, or exits 1 with the reason logged.
+ */
+export async function runMigrationsCommand(options: {
+  service: string;
+  env: DatabaseEnv;
+  migrationsDir: string;
+  logLevel: string;
+}): Promise<never> {
+  const { env } = options;
+  const logger = createLogger({ level: options.logLevel, service: options.service, version: 'migrate' });
+  if (env.DATABASE_URL.kind !== 'postgres') {
+    logger.warn('DATABASE_URL is not a PostgreSQL URL: the in-memory store has nothing to migrate');
+    process.exit(0);
+  }
+  try {
+    await migrateWithRetry({
+      url: env.DATABASE_URL.url,
+      sslRootCert: env.DB_SSL_ROOT_CERT,
+      dir: options.migrationsDir,
+      logger,
+      connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+      lockTimeoutMs: env.DB_MIGRATE_LOCK_TIMEOUT_MS,
+      retryMs: env.DB_MIGRATE_RETRY_MS,
+    });
+    process.exit(0);
+  } catch (err) {
+    if (err instanceof MigrationRefusedError)
+      logger.fatal({ reason: err.message }, `migration refused: ${err.message}`);
+    else
+      logger.fatal(
+        { error: { message: err instanceof Error ? err.message : String(err) } },
+        'migration failed',
+      );
+    process.exit(1);
+  }
+}

@@ -1,0 +1,448 @@
+import { connect, Server as NetServer, type Socket } from 'node:net';
+import { createRoute, z } from '@hono/zod-openapi';
+import { Hono } from 'hono';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createServiceApp } from '../../app/create-service-app.js';
+import { createMetricsRegistry } from '../../base/metrics-registry.js';
+import { markSharedBody } from '../../edge/unsent-answers.js';
+import { captureLogger } from '../../testing/capture-logger.js';
+import { FakeClock } from '../../testing/fake-clock.js';
+import { pollUntil } from '../../testing/poll.js';
+import { type HttpServerOptions, type RunningServer, startHttpServer } from './http-server.js';
+
+const running: RunningServer[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(
+    running.splice(0).map(({ server }) => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    }),
+  );
+});
+
+async function start(
+  fetch: HttpServerOptions['fetch'],
+  options: Partial<HttpServerOptions> = {},
+): Promise<RunningServer & { registry: Registry }> {
+  const registry = options.registry ?? new Registry();
+  const started = await startHttpServer({
+    fetch,
+    port: 0,
+    host: '127.0.0.1',
+    keepAliveTimeoutMs: 5_000,
+    registry,
+    ...options,
+  });
+  running.push(started);
+  return { ...started, registry };
+}
+
+/** A raw connection that collects what the server sends and settles `closed` when it closes. */
+function open(port: number) {
+  const socket = connect({ host: '127.0.0.1', port });
+  sockets.push(socket);
+  let text = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (d: string) => {
+    text += d;
+  });
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => {
+    const started = performance.now();
+    socket.once('close', () => resolve(performance.now() - started));
+  });
+  return { socket, text: () => text, closed };
+}
+
+const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+/** An app whose `/hold` answers only when released, counting how many it holds at once. */
+function holdingApp() {
+  let holding = 0;
+  let most = 0;
+  const waiters: Array<() => void> = [];
+  const app = new Hono();
+  app.get('/hold', async (c) => {
+    holding += 1;
+    most = Math.max(most, holding);
+    await new Promise<void>((resolve) => waiters.push(resolve));
+    holding -= 1;
+    return c.text('held');
+  });
+  app.get('/health/live', (c) => c.text('alive'));
+  app.get('/metrics', (c) => c.text('metrics'));
+  return {
+    app,
+    holding: () => holding,
+    most: () => most,
+    releaseAll: () => {
+      for (const w of waiters.splice(0)) w();
+    },
+  };
+}
+
+describe('startHttpServer: bounded work per connection', () => {
+  it('when 20 requests are pipelined in one write, then at most MAX_PIPELINED_REQUESTS reach the app at once and all are answered in order', async () => {
+    const hold = holdingApp();
+    const { port } = await start(hold.app.fetch, { limits: { maxPipelinedRequests: 2 } });
+    const client = open(port);
+    client.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(20));
+    await pollUntil('two requests in the app', () => hold.holding() === 2 || undefined);
+    // Released in rounds: each round lets the next two in.
+    await pollUntil(
+      'twenty answers',
+      () => {
+        hold.releaseAll();
+        return statuses(client.text()).length === 20 || undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 5 },
+    );
+    expect(hold.most()).toBe(2);
+    expect(statuses(client.text())).toEqual(Array.from({ length: 20 }, () => 200));
+  });
+
+  it('when more than 128 requests are pipelined and waiting, then the connection is cut and counted', async () => {
+    const hold = holdingApp();
+    const { port, registry } = await start(hold.app.fetch, { limits: { maxPipelinedRequests: 1 } });
+    const client = open(port);
+    client.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(200));
+    await client.closed;
+    expect(hold.most()).toBe(1);
+    expect(await registry.metrics()).toContain('http_connections_cut_total{reason="pipeline_overflow"} 1');
+    hold.releaseAll();
+  });
+});
+
+describe('startHttpServer: process-wide budget of unsent answer bytes', () => {
+  /** Larger than loopback's socket buffers take from a client that does not read (~4 MB send, ~128 KB receive). */
+  const BIG = 'x'.repeat(8 * 1_048_576);
+
+  /** `/big` answers BIG, `/hold` answers when released, `/small` at once; each counts its requests. */
+  function bigApp() {
+    const seen = { big: 0, hold: 0, small: 0 };
+    const waiters: Array<() => void> = [];
+    const app = new Hono();
+    app.get('/big', (c) => {
+      seen.big += 1;
+      return c.text(BIG);
+    });
+    app.get('/hold', async (c) => {
+      seen.hold += 1;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+      return c.text('held');
+    });
+    app.get('/small', (c) => {
+      seen.small += 1;
+      return c.text('small');
+    });
+    const releaseAll = () => {
+      for (const w of waiters.splice(0)) w();
+    };
+    return { app, seen, releaseAll };
+  }
+
+  const gauge = (text: string) => Number(/^http_unsent_response_bytes (\d+)/m.exec(text)?.[1]);
+
+  it('when clients that do not read hold MAX_UNSENT_RESPONSE_BYTES, then a connection with a request in flight gets no further one until it has nothing held, and every answer arrives once they read', async () => {
+    const big = bigApp();
+    const { port, registry } = await start(big.app.fetch, {
+      limits: { maxUnsentResponseBytes: 1_048_576, maxPipelinedRequests: 4 },
+    });
+    const slow = open(port);
+    slow.socket.pause();
+    slow.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil(
+      'the answer held unsent',
+      async () => gauge(await registry.metrics()) >= 1_048_576 || undefined,
+    );
+
+    // Without the budget, /small would reach the app at once: maxPipelinedRequests allows four.
+    const busy = open(port);
+    busy.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil('the held request in the app', () => big.seen.hold === 1 || undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(big.seen.small).toBe(0);
+    expect(await registry.metrics()).toContain('http_unsent_budget_waits_total 1');
+
+    // A client with nothing held is still served, one request at a time, while the budget is spent.
+    const other = await fetch(`http://127.0.0.1:${port}/small`);
+    expect(await other.text()).toBe('small');
+    expect(big.seen.small).toBe(1);
+
+    // Once its held request is answered, the busy connection has nothing held and is fed its next one.
+    big.releaseAll();
+    await pollUntil('both busy answers', () => statuses(busy.text()).length === 2 || undefined);
+    expect(statuses(busy.text())).toEqual([200, 200]);
+
+    slow.socket.resume();
+    await pollUntil('the big answer', () => slow.text().length >= BIG.length || undefined, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
+    await pollUntil('nothing held', async () => gauge(await registry.metrics()) === 0 || undefined);
+  });
+
+  it('when a connection waits because the budget is spent, then it is fed as soon as the held bytes drain', async () => {
+    const big = bigApp();
+    const { port } = await start(big.app.fetch, {
+      limits: { maxUnsentResponseBytes: 1_048_576, maxPipelinedRequests: 4 },
+    });
+    const slow = open(port);
+    slow.socket.pause();
+    slow.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    const busy = open(port);
+    await pollUntil('the big answer built', () => big.seen.big === 1 || undefined);
+    busy.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil('the held request in the app', () => big.seen.hold === 1 || undefined);
+    // The slow client reads: the budget frees while /hold is still in flight, and /small goes in.
+    slow.socket.resume();
+    await pollUntil('the waiting request fed', () => big.seen.small === 1 || undefined, {
+      timeoutMs: 10_000,
+    });
+    big.releaseAll();
+    await pollUntil('both busy answers', () => statuses(busy.text()).length === 2 || undefined);
+  });
+
+  it('when answers are ended but not yet read, then they no longer count against MAX_INFLIGHT_REQUESTS', async () => {
+    const big = bigApp();
+    const { port, registry } = await start(big.app.fetch, {
+      limits: { maxInflightRequests: 2, maxUnsentResponseBytes: 64 * 1_048_576 },
+    });
+    const readers = [open(port), open(port)];
+    for (const r of readers) {
+      r.socket.pause();
+      r.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    }
+    await pollUntil(
+      'both answers held unsent',
+      async () => gauge(await registry.metrics()) >= 2 * BIG.length || undefined,
+    );
+    expect(await registry.metrics()).toContain('http_server_requests_in_flight 0');
+    const other = await fetch(`http://127.0.0.1:${port}/small`);
+    expect(other.status).toBe(200);
+  });
+
+  it('when a shared static body is sent to clients that do not read, then it is not charged to the budget', async () => {
+    const shared = new Uint8Array(Buffer.from(BIG));
+    markSharedBody(shared);
+    const own = new Uint8Array(Buffer.from(BIG));
+    const app = new Hono();
+    app.get('/shared', (c) => c.body(shared, 200, { 'Content-Type': 'text/plain' }));
+    app.get('/own', (c) => c.body(own, 200, { 'Content-Type': 'text/plain' }));
+    const { port, registry } = await start(app.fetch, { limits: { maxUnsentResponseBytes: 1_048_576 } });
+    const reader = open(port);
+    reader.socket.pause();
+    reader.socket.write('GET /shared HTTP/1.1\r\nHost: x\r\n\r\n');
+    const control = open(port);
+    control.socket.pause();
+    control.socket.write('GET /own HTTP/1.1\r\nHost: x\r\n\r\n');
+    // The unshared one is charged in full; the shared one adds nothing.
+    await pollUntil(
+      'the unshared answer charged',
+      async () => gauge(await registry.metrics()) > 0 || undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(gauge(await registry.metrics())).toBe(BIG.length);
+  });
+
+  it('when a client that does not read goes away, then the bytes its answers held are freed', async () => {
+    const big = bigApp();
+    const { port, registry } = await start(big.app.fetch, { limits: { maxUnsentResponseBytes: 1_048_576 } });
+    const slow = open(port);
+    slow.socket.pause();
+    slow.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2));
+    await pollUntil('an answer held unsent', async () => gauge(await registry.metrics()) > 0 || undefined);
+    slow.socket.destroy();
+    await pollUntil('nothing held', async () => gauge(await registry.metrics()) === 0 || undefined);
+    expect(big.seen.big).toBe(1);
+  });
+});
+
+describe('startHttpServer: process-wide in-flight limit', () => {
+  it('when MAX_INFLIGHT_REQUESTS are in the app, then the next API request gets a 503 problem with Retry-After, while probes and /metrics are answered', async () => {
+    const hold = holdingApp();
+    const { port, registry } = await start(hold.app.fetch, { limits: { maxInflightRequests: 2 } });
+    const held = [open(port), open(port)];
+    for (const h of held) h.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil('two requests in the app', () => hold.holding() === 2 || undefined);
+
+    const shed = await fetch(`http://127.0.0.1:${port}/hold`);
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('1');
+    expect(shed.headers.get('content-type')).toBe('application/problem+json');
+    expect(await shed.json()).toMatchObject({
+      type: 'urn:problem-type:overloaded',
+      status: 503,
+      instance: '/hold',
+    });
+    for (const exempt of ['/health/live', '/metrics']) {
+      expect((await fetch(`http://127.0.0.1:${port}${exempt}`)).status).toBe(200);
+    }
+    const text = await registry.metrics();
+    expect(text).toContain('http_requests_shed_total 1');
+    expect(text).toContain('http_server_requests_in_flight 2');
+    hold.releaseAll();
+    await pollUntil(
+      'the held answers',
+      () => held.every((h) => statuses(h.text()).length === 1) || undefined,
+    );
+    // Once they are answered, the slots are free again.
+    const next = fetch(`http://127.0.0.1:${port}/hold`);
+    await pollUntil('the next request in the app', () => hold.holding() === 1 || undefined);
+    hold.releaseAll();
+    expect((await next).status).toBe(200);
+  });
+});
+
+describe('startHttpServer: timeouts fire when documented', () => {
+  it('when headers never complete, then a 408 problem arrives within HEADERS_TIMEOUT_MS plus the 1 s check interval', async () => {
+    const { port } = await start(new Hono().fetch, { limits: { headersTimeoutMs: 1_000 } });
+    const client = open(port);
+    client.socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    const after = await client.closed;
+    expect(statuses(client.text())).toEqual([408]);
+    expect(client.text()).toContain('urn:problem-type:request-timeout');
+    expect(after).toBeGreaterThanOrEqual(950);
+    expect(after).toBeLessThan(1_000 + 1_000 + 500);
+  });
+
+  it('when a keep-alive connection is idle longer than HEADERS_TIMEOUT_MS, then it is not cut: headers are timed from a request’s first byte, so headersTimeout need not exceed keepAliveTimeout', async () => {
+    const app = new Hono().get('/', (c) => c.text('ok'));
+    const { port } = await start(app.fetch, {
+      keepAliveTimeoutMs: 5_000,
+      limits: { headersTimeoutMs: 1_000 },
+    });
+    const client = open(port);
+    client.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil('the first answer', () => statuses(client.text()).length === 1 || undefined);
+    // Idle for more than twice the headers timeout (plus its check interval): time passing is the point.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    client.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil('the second answer', () => statuses(client.text()).length === 2 || undefined);
+    expect(statuses(client.text())).toEqual([200, 200]);
+  });
+});
+
+const echoRoute = createRoute({
+  method: 'post',
+  path: '/api/echo',
+  request: {
+    body: { content: { 'application/json': { schema: z.object({ name: z.string() }) } }, required: true },
+  },
+  responses: {
+    200: { description: 'echo', content: { 'application/json': { schema: z.object({ name: z.string() }) } } },
+  },
+});
+
+function serviceApp() {
+  const log = captureLogger('info');
+  const registry = createMetricsRegistry({ defaultMetrics: false });
+  const app = createServiceApp(
+    {
+      info: { service: 'kit-test', version: '1.0.0', commit: 'abc' },
+      logger: log.logger,
+      registry,
+      clock: new FakeClock('2026-12-02T10:00:00.000Z'),
+    },
+    { title: 'kit-test', description: 'test', checks: [] },
+  );
+  app.openapi(echoRoute, (c) => c.json(c.req.valid('json'), 200));
+  app.get('/api/things/:id', (c) => c.notFound());
+  return { app, log, registry };
+}
+
+describe('startHttpServer with a service app: what a dropped upload is', () => {
+  it('when a client sends half a body and goes away, then it is logged at info as "client closed request" and counted 499, not 500', async () => {
+    const { app, log, registry } = serviceApp();
+    const { port } = await start(app.fetch);
+    const client = open(port);
+    client.socket.write(
+      'POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name": "ab',
+    );
+    await pollUntil(
+      'the request in the app',
+      async () => (await registry.metrics()).includes('http_requests_in_flight 1') || undefined,
+    );
+    client.socket.resetAndDestroy();
+    const line = await pollUntil('the access line', () =>
+      log.lines().find((l) => l.msg === 'client closed request'),
+    );
+    expect(line).toMatchObject({ level: 'info', status: 499, route: '/api/echo' });
+    expect(log.lines().filter((l) => l.level === 'error')).toEqual([]);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain('http_requests_total{method="POST",route="/api/echo",status_code="499"} 1');
+    expect(metrics).not.toMatch(/status_code="5\d\d"/);
+  });
+
+  it('when a path is called with a method its routes do not have, then 405 with Allow from the registered routes', async () => {
+    const { app } = serviceApp();
+    const res = await app.request('/api/echo', { method: 'GET' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(await res.json()).toMatchObject({ type: 'urn:problem-type:method-not-allowed', status: 405 });
+    expect((await app.request('/api/nothing-here', { method: 'GET' })).status).toBe(404);
+    // A route that matched and answers "not found" itself stays a 404, not a 405 for its own method.
+    expect((await app.request('/api/things/42', { method: 'GET' })).status).toBe(404);
+  });
+});
+
+describe('startHttpServer on a host without IPv6', () => {
+  /** Makes listening on `::` fail the way a kernel with IPv6 turned off does; other hosts listen normally. */
+  function withoutIpv6(code: string) {
+    const original = NetServer.prototype.listen;
+    const hosts: unknown[] = [];
+    const spy = vi.spyOn(NetServer.prototype, 'listen').mockImplementation(function (
+      this: NetServer,
+      ...args: unknown[]
+    ) {
+      hosts.push(args[1]);
+      if (args[1] === '::') {
+        const err = Object.assign(new Error(`listen ${code}: address family not supported :::0`), {
+          code,
+          syscall: 'listen',
+        });
+        process.nextTick(() => this.emit('error', err));
+        return this;
+      }
+      return (original as (...a: unknown[]) => NetServer).apply(this, args);
+    });
+    return { hosts, restore: () => spy.mockRestore() };
+  }
+
+  it.each(['EAFNOSUPPORT', 'EADDRNOTAVAIL'])(
+    'when listening on :: fails with %s, then it listens on 0.0.0.0 and logs one warning',
+    async (code) => {
+      const log = captureLogger('info');
+      const ipv6 = withoutIpv6(code);
+      try {
+        const { port } = await start(() => new Response('ok'), { host: '::', logger: log.logger });
+        expect(ipv6.hosts).toEqual(['::', '0.0.0.0']);
+        const res = await fetch(`http://127.0.0.1:${port}/`);
+        expect(await res.text()).toBe('ok');
+      } finally {
+        ipv6.restore();
+      }
+      const warnings = log.lines().filter((l) => l.level === 'warn');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatchObject({ host: '::', code, fallback_host: '0.0.0.0' });
+      expect(String(warnings[0]?.msg)).toMatch(/cannot listen on :: .*listening on 0\.0\.0\.0, IPv4 only/);
+    },
+  );
+
+  it('when another host fails, or :: fails otherwise (EADDRINUSE), then start-up still fails', async () => {
+    const ipv6 = withoutIpv6('EAFNOSUPPORT');
+    try {
+      await expect(start(() => new Response('ok'), { host: '127.0.0.2.invalid' })).rejects.toThrow();
+    } finally {
+      ipv6.restore();
+    }
+    const busy = await start(() => new Response('ok'), { host: '::' });
+    await expect(start(() => new Response('ok'), { host: '::', port: busy.port })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+  });
+});

@@ -1,0 +1,406 @@
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { recordConnectionCut } from '../../edge/connection-verdict.js';
+import { ChargedResponse, type UnsentAnswerBytes } from '../../edge/unsent-answers.js';
+import {
+  BODY_RATE_GRACE_MS,
+  CONNECTION_CHECK_INTERVAL_MS,
+  MAX_HEADER_FIELDS,
+  MAX_QUEUED_PIPELINED_REQUESTS,
+  type ServerLimits,
+} from './limits.js';
+import { answerRequest, answerSocket, type ServerRefusal, targetPath } from './server-answers.js';
+import type { ServerMetrics } from './server-metrics.js';
+import { strictHttpRefusal } from './strict-http.js';
+import type { ThrottledLog } from './throttled-log.js';
+
+/** A dispatched request whose body is still arriving, for the minimum-rate check. */
+interface BodyWatch {
+  req: IncomingMessage;
+  res: ServerResponse;
+  startedAt: number;
+  bytesAtStart: number;
+}
+
+interface Connection {
+  socket: Socket;
+  /** Requests of this connection handed on (to the app or a server answer) whose response has not closed. */
+  inFlight: number;
+  /** Parsed, waiting for their turn (maxPipelinedRequests, or a full send buffer). */
+  waiting: Array<[IncomingMessage, ServerResponse]>;
+  pausedHere: boolean;
+  bodies: BodyWatch[];
+  /**
+   * Releases of the requests handed on: each runs once, on its response's `close` or the socket's, since
+   * Node never closes the answers still queued behind another when the socket dies.
+   */
+  releases: Set<() => void>;
+  /** Bytes that had left the send buffer when the sweep last saw it move, and since when it has not. */
+  sentMark: number;
+  stalledSince: number | undefined;
+  /** Since when nothing of this connection is in flight (its opening, or its last answer's close). */
+  quietSince: number;
+  /** When the server ended this connection; a peer that never closes its side is destroyed after a grace. */
+  endedAt: number | undefined;
+}
+
+export interface RequestAdmissionOptions {
+  limits: ServerLimits;
+  metrics: ServerMetrics;
+  warn: ThrottledLog;
+  /** The process's answer bytes not yet sent; its responses are ChargedResponses charging it. */
+  unsentAnswers: UnsentAnswerBytes;
+  now?: () => number;
+}
+
+/** How long an ended connection may stay half-open before it is destroyed. */
+const END_GRACE_MS = 2_000;
+
+const SHED: ServerRefusal = {
+  status: 503,
+  title: 'Service Unavailable',
+  slug: 'overloaded',
+  detail: 'The server is at its in-flight request limit; retry after the time in Retry-After.',
+  reason: 'shed',
+};
+
+const SLOW_BODY = (minRate: number): ServerRefusal => ({
+  status: 408,
+  title: 'Request Timeout',
+  slug: 'request-timeout',
+  detail: `The request body arrived slower than ${minRate} bytes per second.`,
+  reason: 'slow_body',
+});
+
+/** Probes and the metrics scrape are answered even while shedding: a shedding pod is alive, and must say so. */
+const exemptFromShedding = (url: string | undefined): boolean => {
+  if (url === undefined) return false;
+  if (url.startsWith('/health')) {
+    const next = url.charAt(7);
+    return next === '' || next === '/' || next === '?';
+  }
+  return targetPath(url) === '/metrics';
+};
+
+const hasBody = (req: IncomingMessage): boolean => {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+};
+
+/**
+ * Admits parsed requests to the app within the server's bounds (issue 13):
+ *
+ * - **per connection** at most `maxPipelinedRequests` at once, and none while the socket's send buffer is
+ *   full. Node parses every request of a socket chunk before any answer exists, and a 19 KB write of 400
+ *   pipelined list requests used to have the app build 400 answers and exhaust the heap; now the rest
+ *   wait (cheaply, as parsed requests) and the socket is no longer read until answers drain. More than
+ *   MAX_QUEUED_PIPELINED_REQUESTS waiting cuts the connection;
+ * - **per process** at most `maxUnsentResponseBytes` of answers held for clients that have not read them
+ *   (UnsentAnswerBytes): while that is spent, a connection with an answer in flight or unsent gets no
+ *   further request until the bytes drain; connections with nothing held still get one at a time;
+ * - **per process** at most `maxInflightRequests` in the app; past it a `503` problem with `Retry-After`
+ *   is answered here, before a Fetch Request is built. Probes and `/metrics` are never shed;
+ * - the strict-HTTP refusals (strict-http.ts), answered here as problems;
+ * - every CONNECTION_CHECK_INTERVAL_MS: bodies slower than `minBodyBytesPerSecond` are cut with a `408`,
+ *   connections whose answer has not moved out of the send buffer for `sendTimeoutMs` are cut.
+ */
+export class RequestAdmission {
+  readonly #limits: ServerLimits;
+  readonly #metrics: ServerMetrics;
+  readonly #warn: ThrottledLog;
+  readonly #now: () => number;
+  readonly #connections = new Map<Socket, Connection>();
+  readonly #unsentAnswers: UnsentAnswerBytes;
+  /** Connections with requests waiting because the unsent-answer budget was spent. */
+  readonly #starved = new Set<Connection>();
+  #inFlight = 0;
+  #listener: RequestListener | undefined;
+
+  constructor(options: RequestAdmissionOptions) {
+    this.#limits = options.limits;
+    this.#metrics = options.metrics;
+    this.#warn = options.warn;
+    this.#now = options.now ?? (() => performance.now());
+    this.#unsentAnswers = options.unsentAnswers;
+    this.#unsentAnswers.onFreed(() => this.#feedStarved());
+  }
+
+  /** The server's request listener: `listener` (the app), behind the admission rules. */
+  wrap(listener: RequestListener): RequestListener {
+    this.#listener = listener;
+    return (req, res) => this.#admit(req, res);
+  }
+
+  /** Tracks the server's connections and runs the periodic checks until it closes. */
+  attach(server: Server): void {
+    server.on('connection', (socket: Socket) => this.#connected(socket));
+    const sweep = setInterval(() => this.sweep(), CONNECTION_CHECK_INTERVAL_MS);
+    sweep.unref();
+    server.once('close', () => clearInterval(sweep));
+  }
+
+  /** Requests in the app right now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * The connection cap, `maxConnections`: a connection past it takes the place of the one that has been
+   * quiet (nothing in flight) the longest: an idle keep-alive connection, whose client reconnects at once,
+   * or one still holding back its headers, as a slowloris does. Refusing the newcomer instead would let
+   * whoever holds the slots first (1,100 slow sockets did) lock every later client out, probes included.
+   * Only when every connection has a request in flight is the newcomer closed.
+   */
+  #connected(socket: Socket): void {
+    if (this.#connections.size >= this.#limits.maxConnections) {
+      const quietest = this.#quietest();
+      if (quietest) {
+        quietest.socket.destroy();
+        this.#metrics.connectionsCut.inc({ reason: 'evicted_at_cap' });
+      } else {
+        this.#metrics.connectionsDropped.inc();
+        socket.destroy();
+      }
+      this.#warn(
+        'cap',
+        { max_connections: this.#limits.maxConnections, evicted: quietest !== undefined },
+        'MAX_CONNECTIONS open: closing the quietest connection (or, if none is quiet, the new one)',
+      );
+      if (!quietest) return;
+    }
+    this.#track(socket);
+  }
+
+  #quietest(): Connection | undefined {
+    let quietest: Connection | undefined;
+    for (const connection of this.#connections.values()) {
+      if (connection.inFlight > 0 || connection.waiting.length > 0 || connection.socket.destroyed) continue;
+      if (!quietest || connection.quietSince < quietest.quietSince) quietest = connection;
+    }
+    return quietest;
+  }
+
+  #track(socket: Socket): Connection {
+    const existing = this.#connections.get(socket);
+    if (existing) return existing;
+    const connection: Connection = {
+      socket,
+      inFlight: 0,
+      waiting: [],
+      pausedHere: false,
+      bodies: [],
+      releases: new Set(),
+      sentMark: 0,
+      stalledSince: undefined,
+      quietSince: this.#now(),
+      endedAt: undefined,
+    };
+    this.#connections.set(socket, connection);
+    this.#metrics.connectionsOpen.inc();
+    socket.on('drain', () => this.#pump(connection));
+    socket.once('close', () => {
+      this.#connections.delete(socket);
+      this.#starved.delete(connection);
+      this.#metrics.connectionsOpen.dec();
+      connection.waiting = [];
+      connection.bodies = [];
+      for (const release of connection.releases) release();
+    });
+    return connection;
+  }
+
+  #admit(req: IncomingMessage, res: ServerResponse): void {
+    const connection = this.#track(req.socket as Socket);
+    if (connection.socket.destroyed) return;
+    if (connection.waiting.length > 0 || !this.#hasRoom(connection)) {
+      if (connection.waiting.length >= MAX_QUEUED_PIPELINED_REQUESTS) {
+        this.#cut(connection, 'pipeline_overflow', { waiting: connection.waiting.length });
+        return;
+      }
+      connection.waiting.push([req, res]);
+      if (!connection.pausedHere) {
+        connection.pausedHere = true;
+        connection.socket.pause();
+      }
+      return;
+    }
+    this.#dispatch(connection, req, res);
+  }
+
+  /**
+   * Whether the connection may have one more request in the app: below maxPipelinedRequests and with
+   * room in its send buffer; and, while the process's unsent answers are at their bound, only if nothing
+   * of this connection is in flight or unsent (it is fed again when the bytes drain).
+   */
+  #hasRoom(connection: Connection): boolean {
+    const { socket } = connection;
+    if (connection.inFlight >= this.#limits.maxPipelinedRequests || socket.writableNeedDrain) return false;
+    if (!this.#unsentAnswers.spent || (connection.inFlight === 0 && socket.writableLength === 0)) return true;
+    if (!this.#starved.has(connection)) {
+      this.#starved.add(connection);
+      this.#metrics.budgetWaits.inc();
+      this.#warn(
+        'unsent',
+        { unsent_bytes: this.#unsentAnswers.held, limit: this.#unsentAnswers.max },
+        'MAX_UNSENT_RESPONSE_BYTES held for clients that have not read them: further pipelined requests wait',
+      );
+    }
+    return false;
+  }
+
+  /** Hands their waiting requests to the connections the unsent-answer budget held back, while it allows. */
+  #feedStarved(): void {
+    for (const connection of this.#starved) {
+      if (this.#unsentAnswers.spent) return;
+      this.#starved.delete(connection);
+      if (!connection.socket.destroyed) this.#pump(connection);
+    }
+  }
+
+  #dispatch(connection: Connection, req: IncomingMessage, res: ServerResponse): void {
+    connection.inFlight += 1;
+    let inApp = false;
+    // The app is done with a request once it has ended its answer: what is left to send is the unsent
+    // budget's and the send timeout's concern. Holding the slot until the client has read it let 256
+    // sockets that never read turn every other client away.
+    const leftApp = () => {
+      if (!inApp) return;
+      inApp = false;
+      this.#inFlight -= 1;
+      this.#metrics.inFlight.dec();
+    };
+    const release = () => {
+      if (!connection.releases.delete(release)) return;
+      if (res instanceof ChargedResponse) res.settle();
+      connection.inFlight -= 1;
+      if (connection.inFlight === 0) connection.quietSince = this.#now();
+      leftApp();
+      if (!connection.socket.destroyed) this.#pump(connection);
+    };
+    connection.releases.add(release);
+    res.once('close', release);
+
+    const strict = strictHttpRefusal(req, MAX_HEADER_FIELDS);
+    if (strict) {
+      this.#refused(strict.refusal);
+      answerRequest(req, res, strict.refusal, { close: strict.close });
+      return;
+    }
+    if (this.#inFlight >= this.#limits.maxInflightRequests && !exemptFromShedding(req.url)) {
+      this.#metrics.shed.inc();
+      this.#warn(
+        'shed',
+        { in_flight: this.#inFlight, limit: this.#limits.maxInflightRequests },
+        'shedding load: MAX_INFLIGHT_REQUESTS reached, answering 503',
+      );
+      answerRequest(req, res, SHED, { close: false, retryAfterSeconds: 1 });
+      return;
+    }
+    inApp = true;
+    this.#inFlight += 1;
+    this.#metrics.inFlight.inc();
+    if (res instanceof ChargedResponse) res.onEnded(leftApp);
+    if (hasBody(req) && !req.complete) {
+      connection.bodies.push({
+        req,
+        res,
+        startedAt: this.#now(),
+        bytesAtStart: connection.socket.bytesRead,
+      });
+    }
+    (this.#listener as RequestListener)(req, res);
+  }
+
+  /** Hands waiting requests on while there is room, and reads the socket again once none wait. */
+  #pump(connection: Connection): void {
+    while (connection.waiting.length > 0 && this.#hasRoom(connection)) {
+      const [req, res] = connection.waiting.shift() as [IncomingMessage, ServerResponse];
+      this.#dispatch(connection, req, res);
+    }
+    if (connection.waiting.length === 0 && connection.pausedHere) {
+      connection.pausedHere = false;
+      // Node pauses a socket itself while queued answers exceed the send buffer (`_paused`) and resumes
+      // it on drain; resuming it here as well would override that.
+      if (!(connection.socket as Socket & { _paused?: boolean })._paused) connection.socket.resume();
+    }
+  }
+
+  #refused(refusal: ServerRefusal): void {
+    this.#metrics.refusals.inc({ reason: refusal.reason, status_code: String(refusal.status) });
+    this.#warn(
+      `refused:${refusal.reason}`,
+      { reason: refusal.reason, status: refusal.status },
+      `request refused by the server: ${refusal.detail}`,
+    );
+  }
+
+  #cut(connection: Connection, reason: string, fields: Record<string, unknown>): void {
+    this.#metrics.connectionsCut.inc({ reason });
+    this.#warn(`cut:${reason}`, { reason, ...fields }, `connection cut: ${reason}`);
+    connection.waiting = [];
+    connection.socket.destroy();
+  }
+
+  /** The periodic checks; public for tests that drive time themselves. */
+  sweep(): void {
+    const now = this.#now();
+    for (const connection of this.#connections.values()) {
+      const { socket } = connection;
+      if (connection.endedAt !== undefined) {
+        if (now - connection.endedAt >= END_GRACE_MS) socket.destroy();
+        continue;
+      }
+      this.#checkBodies(connection, now);
+      if (connection.endedAt === undefined) this.#checkSend(connection, now);
+    }
+  }
+
+  #checkBodies(connection: Connection, now: number): void {
+    if (connection.bodies.length === 0 || this.#limits.minBodyBytesPerSecond === 0) return;
+    connection.bodies = connection.bodies.filter((w) => !w.req.complete && !w.req.destroyed);
+    const minRate = this.#limits.minBodyBytesPerSecond;
+    for (const watch of connection.bodies) {
+      const elapsed = now - watch.startedAt;
+      if (elapsed < BODY_RATE_GRACE_MS) continue;
+      const received = connection.socket.bytesRead - watch.bytesAtStart;
+      if ((received * 1000) / elapsed >= minRate) continue;
+      // Bytes that arrived and wait unread in the request are the app's delay, not the client's.
+      if (watch.req.readableLength > 0) continue;
+      const refusal = SLOW_BODY(minRate);
+      this.#metrics.connectionsCut.inc({ reason: refusal.reason });
+      this.#warn(
+        'cut:slow_body',
+        { reason: refusal.reason, received_bytes: received, elapsed_ms: Math.round(elapsed) },
+        `connection cut: request body slower than ${minRate} B/s`,
+      );
+      recordConnectionCut(connection.socket, 408);
+      answerSocket(connection.socket, refusal, watch.res.headersSent);
+      connection.endedAt = now;
+      connection.bodies = [];
+      return;
+    }
+  }
+
+  #checkSend(connection: Connection, now: number): void {
+    const { socket } = connection;
+    if (socket.writableLength === 0) {
+      connection.stalledSince = undefined;
+      return;
+    }
+    const sent = socket.bytesWritten - socket.writableLength;
+    if (connection.stalledSince === undefined || sent !== connection.sentMark) {
+      connection.sentMark = sent;
+      connection.stalledSince = now;
+      return;
+    }
+    if (now - connection.stalledSince >= this.#limits.sendTimeoutMs) {
+      this.#cut(connection, 'send_timeout', { unsent_bytes: socket.writableLength });
+    }
+  }
+
+  /** Marks a connection the server has ended (after a parser refusal or timeout), for the grace above. */
+  ended(socket: Socket): void {
+    const connection = this.#connections.get(socket);
+    if (connection) connection.endedAt = this.#now();
+  }
+}

@@ -1,0 +1,85 @@
+import type { MiddlewareHandler } from 'hono';
+import { LRUCache } from 'lru-cache';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { AppError } from '../problems/app-error.js';
+import type { AppEnv } from './app-env.js';
+import { peerAddress, quotaKey, type TrustedProxies } from './client-address.js';
+
+export interface RateLimitSettings {
+  /** Tokens a client earns per second: its sustained request rate. */
+  ratePerSecond: number;
+  /** The bucket's size: how many requests a quiet client may send at once. */
+  burst: number;
+  /** Clients remembered at once; the least recently seen are forgotten first. */
+  maxClients: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * A token bucket per client on the API surfaces: each request takes a token, tokens come back at
+ * `ratePerSecond` up to `burst`, and a request finding none is a 429 problem with `Retry-After`. Every
+ * answer carries the IETF `RateLimit-Policy` and `RateLimit` headers so well-behaved clients can pace
+ * themselves. The client is the authenticated subject when there is one, else the address (see
+ * TrustedProxies). Buckets live in a bounded LRU, so a flood of new addresses costs memory it cannot grow.
+ */
+export function rateLimit(options: {
+  settings: RateLimitSettings;
+  proxies: TrustedProxies;
+  registry: Registry;
+  now?: () => number;
+}): MiddlewareHandler<AppEnv> {
+  const { settings, proxies } = options;
+  const now = options.now ?? (() => performance.now());
+  const buckets = new LRUCache<string, Bucket>({ max: settings.maxClients });
+  const limited = new Counter({
+    name: 'http_requests_rate_limited_total',
+    help: 'Requests refused with 429 by the per-client rate limit.',
+    registers: [options.registry],
+  });
+  new Gauge({
+    name: 'rate_limit_clients',
+    help: 'Clients whose token bucket is remembered (at most RATE_LIMIT_MAX_CLIENTS).',
+    registers: [options.registry],
+    collect() {
+      this.set(buckets.size);
+    },
+  });
+  const windowSeconds = Math.max(1, Math.ceil(settings.burst / settings.ratePerSecond));
+  const policy = `"default";q=${settings.burst};w=${windowSeconds}`;
+
+  return async (c, next) => {
+    const client =
+      c.get('subject') ?? quotaKey(proxies.clientOf(peerAddress(c), c.req.header('x-forwarded-for')));
+    const at = now();
+    const bucket = buckets.get(client) ?? { tokens: settings.burst, at };
+    bucket.tokens = Math.min(
+      settings.burst,
+      bucket.tokens + ((at - bucket.at) / 1000) * settings.ratePerSecond,
+    );
+    bucket.at = at;
+    buckets.set(client, bucket);
+    if (bucket.tokens < 1) {
+      limited.inc();
+      const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / settings.ratePerSecond));
+      throw new AppError({
+        status: 429,
+        type: 'rate-limited',
+        detail: `More than ${settings.burst} requests at once or ${settings.ratePerSecond} per second from this client; retry after ${retryAfter} s.`,
+        headers: {
+          'Retry-After': String(retryAfter),
+          'RateLimit-Policy': policy,
+          RateLimit: `"default";r=0;t=${retryAfter}`,
+        },
+      });
+    }
+    bucket.tokens -= 1;
+    const refillSeconds = Math.ceil((settings.burst - bucket.tokens) / settings.ratePerSecond);
+    c.header('RateLimit-Policy', policy);
+    c.header('RateLimit', `"default";r=${Math.floor(bucket.tokens)};t=${refillSeconds}`);
+    await next();
+  };
+}

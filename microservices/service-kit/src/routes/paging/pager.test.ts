@@ -1,0 +1,140 @@
+import { connect, type Socket } from 'node:net';
+import { Hono } from 'hono';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningServer, startHttpServer } from '../../boot/server/http-server.js';
+import type { AppEnv } from '../../edge/app-env.js';
+import { errorHandler } from '../../edge/error-handler.js';
+import { pollUntil } from '../../testing/poll.js';
+import { createPager } from './pager.js';
+
+const running: RunningServer[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(
+    running.splice(0).map(({ server }) => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    }),
+  );
+});
+
+/** Larger than loopback's socket buffers take from a client that does not read. */
+const BIG = 'x'.repeat(8 * 1_048_576);
+/** 200 rows of about 1 KB: a page larger than LARGE_PAGE_BYTES, so it needs a slot. */
+const ROWS = Array.from({ length: 200 }, (_, i) => {
+  const value = { id: i, text: 't'.repeat(1_000) };
+  return { position: i + 1, value, minJsonBytes: JSON.stringify(value).length };
+});
+
+async function listingServer({
+  gate,
+  maxConcurrentLists = 100,
+}: {
+  gate?: Promise<void>;
+  maxConcurrentLists?: number;
+} = {}) {
+  const registry = new Registry();
+  const pager = createPager({ maxResponseBytes: 1_048_576, maxConcurrentLists, registry });
+  const reads = { count: 0 };
+  const app = new Hono<AppEnv>();
+  app.onError(errorHandler);
+  app.get('/big', (c) => c.text(BIG));
+  app.get('/list', (c) => {
+    const limit = Number(c.req.query('limit'));
+    return pager.reply(c, { skip: 0, limit }, async () => {
+      reads.count += 1;
+      await gate;
+      return ROWS.slice(0, limit + 1);
+    });
+  });
+  const started = await startHttpServer({
+    fetch: app.fetch,
+    port: 0,
+    host: '127.0.0.1',
+    keepAliveTimeoutMs: 5_000,
+    registry,
+    limits: { maxUnsentResponseBytes: 1_048_576 },
+  });
+  running.push(started);
+  return { ...started, registry, reads };
+}
+
+describe('createPager: large pages and the unsent-answer budget', () => {
+  it('when MAX_UNSENT_RESPONSE_BYTES are held for a client that does not read, then a large page is a 503 overloaded before it is built, and a small page is still served', async () => {
+    const { port, registry, reads } = await listingServer();
+    const url = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${url}/list?limit=150`)).status).toBe(200);
+
+    const slow = connect({ host: '127.0.0.1', port });
+    sockets.push(slow);
+    slow.pause();
+    slow.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil(
+      'the big answer held unsent',
+      async () => /^http_unsent_response_bytes [1-9]/m.test(await registry.metrics()) || undefined,
+    );
+
+    const readsBefore = reads.count;
+    const refused = await fetch(`${url}/list?limit=150`);
+    expect(refused.status).toBe(503);
+    // A page above the default size is refused before its rows are read.
+    expect(reads.count).toBe(readsBefore);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ type: 'urn:problem-type:overloaded', status: 503 });
+    const small = await fetch(`${url}/list?limit=10`);
+    expect(small.status).toBe(200);
+    expect(((await small.json()) as unknown[]).length).toBe(10);
+    expect(await registry.metrics()).toContain('http_list_requests_unsent_shed_total 1');
+
+    slow.destroy();
+    await pollUntil(
+      'the budget free again',
+      async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
+    );
+    expect((await fetch(`${url}/list?limit=150`)).status).toBe(200);
+  });
+
+  it('when 20 large pages are asked for at once, then only as many as MAX_UNSENT_RESPONSE_BYTES holds are built and the rest are 503 before building', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { port, registry } = await listingServer({ gate });
+    // Each page of 150 rows is about 150 KB: seven fit in the 1 MiB budget.
+    const answers = Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/list?limit=150`));
+    await pollUntil(
+      '20 requests in the app',
+      async () => /^http_server_requests_in_flight 20$/m.test(await registry.metrics()) || undefined,
+    );
+    open();
+    const statuses = await Promise.all(answers.map(async (a) => (await a).status));
+    const built = statuses.filter((s) => s === 200).length;
+    const refused = statuses.filter((s) => s === 503).length;
+    expect(built + refused).toBe(20);
+    expect(built).toBeGreaterThanOrEqual(1);
+    expect(built).toBeLessThanOrEqual(7);
+    expect(await registry.metrics()).toContain(`http_list_requests_unsent_shed_total ${refused}`);
+  });
+
+  it('when more lists are read at once than MAX_CONCURRENT_LISTS, then four per slot wait their turn and the rest are 503 before reading', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { port, registry, reads } = await listingServer({ gate, maxConcurrentLists: 1 });
+    const answers = Array.from({ length: 7 }, () => fetch(`http://127.0.0.1:${port}/list?limit=10`));
+    await pollUntil(
+      'the refused ones answered',
+      async () => /^http_list_requests_shed_total 2$/m.test(await registry.metrics()) || undefined,
+    );
+    // One reads (held at the gate), four wait: the store saw one read only.
+    expect(reads.count).toBe(1);
+    open();
+    const statuses = (await Promise.all(answers)).map((a) => a.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 503, 503]);
+    expect(reads.count).toBe(5);
+  });
+});

@@ -1,0 +1,122 @@
+import { BulkheadRejectedError, bulkhead } from 'cockatiel';
+import type { Context, TypedResponse } from 'hono';
+import type { JSONParsed } from 'hono/utils/types';
+import { Counter, type Registry } from 'prom-client';
+import type { AppEnv } from '../../edge/app-env.js';
+import { reserveAnswerBytes, unsentAnswersSpent } from '../../edge/unsent-answers.js';
+import { serviceUnavailable } from '../../problems/app-error.js';
+import { DEFAULT_PAGE_SIZE, type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
+import { replyPage } from './page-reply.js';
+
+/**
+ * Default for `MAX_CONCURRENT_LISTS`: large list answers (over LARGE_PAGE_BYTES) being built at once per
+ * process. A page of large orders is up to a megabyte parsed and serialised, a hundred times a single
+ * resource's work: 20 clients listing at once held the event loop long enough for small requests beside
+ * them to time out, and every one holds its page in the heap while it is built. Eight keep both cores
+ * busy with large pages and at most ~8 MiB of them in the heap. Ordinary pages (100 users are ~15 KB)
+ * never wait for a slot.
+ */
+export const DEFAULT_MAX_CONCURRENT_LISTS = 8;
+
+/**
+ * List reads that may wait for one of the MAX_CONCURRENT_LISTS read slots, per slot. Reads are bounded
+ * below the database pool (DB_POOL_MAX, 10) so a burst of listings leaves connections for everything
+ * else: 20 clients listing large orders at once held the whole pool, and the requests beside them timed
+ * out waiting for a connection.
+ */
+const QUEUED_READS_PER_SLOT = 4;
+
+/** A page whose JSON would be larger than this needs a slot; smaller ones are built at once. */
+export const LARGE_PAGE_BYTES = 65_536;
+
+/**
+ * About the JSON size of the page `rows` make (at most `limit` of them), from the sizes the store gives
+ * each row: never judged from one row, so a small first row cannot pass a page of large ones as small.
+ */
+function likelyPageBytes<T>(rows: ReadonlyArray<Positioned<T>>, limit: number): number {
+  let bytes = 2;
+  const count = Math.min(rows.length, limit);
+  for (let i = 0; i < count; i += 1) bytes += (rows[i] as Positioned<T>).minJsonBytes + 1;
+  return bytes;
+}
+
+export interface PagerOptions {
+  maxResponseBytes: number;
+  maxConcurrentLists: number;
+  registry: Registry;
+}
+
+/** Reads the rows of one page: what a store's `list` does for the request. */
+export type PageRows<T> = (request: PageRequest & { maxBytes: number }) => Promise<Array<Positioned<T>>>;
+
+export interface Pager {
+  /**
+   * Answers a list request: its query as a PageRequest, the rows read within the byte budget, the page
+   * replied (see replyPage). Rows are read at most `maxConcurrentLists` at once (a few times that wait
+   * their turn, more are a `503`), so listings never hold the whole database pool. Large pages are built at most `maxConcurrentLists` at once, and not at all
+   * while the process's unsent answers are at MAX_UNSENT_RESPONSE_BYTES (then pages above the default
+   * size are refused before their rows are read); past either, a `503 overloaded` with `Retry-After: 1`,
+   * and the rows read are let go at once.
+   */
+  reply<T>(
+    c: Context<AppEnv>,
+    query: { skip: number; limit: number; cursor?: string | undefined },
+    rows: PageRows<T>,
+  ): Promise<Response & TypedResponse<JSONParsed<T[]>, 200, 'json'>>;
+}
+
+export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: PagerOptions): Pager {
+  // A large page waits for a build slot rather than being refused while as many again are waiting; the
+  // unsent-answer budget, reserved before the wait, bounds what the waiting ones hold.
+  const slots = bulkhead(maxConcurrentLists, maxConcurrentLists);
+  const reads = bulkhead(maxConcurrentLists, maxConcurrentLists * QUEUED_READS_PER_SLOT);
+  const shed = new Counter({
+    name: 'http_list_requests_shed_total',
+    help: 'List requests answered 503 because MAX_CONCURRENT_LISTS were being read (and more waiting) or built already.',
+    registers: [registry],
+  });
+  const tooMany = (doing: string) => {
+    shed.inc();
+    return serviceUnavailable(
+      `More than ${maxConcurrentLists} lists are being ${doing} at once (MAX_CONCURRENT_LISTS); retry shortly.`,
+      1,
+      'overloaded',
+    );
+  };
+  const unsentShed = new Counter({
+    name: 'http_list_requests_unsent_shed_total',
+    help: 'Large list requests answered 503 because MAX_UNSENT_RESPONSE_BYTES were held unsent.',
+    registers: [registry],
+  });
+  const unsentBudgetSpent = () => {
+    unsentShed.inc();
+    return serviceUnavailable(
+      'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
+      1,
+      'overloaded',
+    );
+  };
+  return {
+    async reply(c, query, rows) {
+      const request = pageRequestOf(query);
+      // While the budget is spent, pages above the default size are refused before any row is read:
+      // reading a thousand rows only to refuse them was most of what slow readers cost.
+      if (request.limit > DEFAULT_PAGE_SIZE && unsentAnswersSpent(c)) throw unsentBudgetSpent();
+      const found = await reads
+        .execute(() => rows({ ...request, maxBytes: maxResponseBytes }))
+        .catch((err) => {
+          throw err instanceof BulkheadRejectedError ? tooMany('read') : err;
+        });
+      const likelyBytes = likelyPageBytes(found, request.limit);
+      if (likelyBytes <= LARGE_PAGE_BYTES) {
+        return replyPage(c, found, request, maxResponseBytes);
+      }
+      if (!reserveAnswerBytes(c, Math.min(likelyBytes, maxResponseBytes))) throw unsentBudgetSpent();
+      try {
+        return await slots.execute(() => replyPage(c, found, request, maxResponseBytes));
+      } catch (err) {
+        throw err instanceof BulkheadRejectedError ? tooMany('built') : err;
+      }
+    },
+  };
+}

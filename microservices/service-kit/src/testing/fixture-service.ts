@@ -1,0 +1,70 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createServiceApp, type ServiceAppParts } from '../app/create-service-app.js';
+import { silentLogger } from '../base/logger.js';
+import { createMetricsRegistry } from '../base/metrics-registry.js';
+import { replyJson } from '../edge/reply.js';
+import { notFound } from '../problems/app-error.js';
+import {
+  bodyProblemResponses,
+  commonProblemResponses,
+  problemResponse,
+} from '../problems/problem-schemas.js';
+import { inProcessClient } from './checked-client.js';
+import { FakeClock } from './fake-clock.js';
+
+/** What the fixture's GET throws for the id `boom`: a message no client may ever see. */
+export const FIXTURE_SECRET_FAILURE = 'db password is hunter2';
+
+const ThingSchema = z.strictObject({ name: z.string().min(1) }).openapi('Thing');
+const json = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ThingSchema } },
+});
+const body = { body: { content: { 'application/json': { schema: ThingSchema } }, required: true } };
+const ThingId = z.object({ id: z.string() });
+
+const createThing = createRoute({
+  method: 'post',
+  path: '/api/v1/things',
+  request: body,
+  responses: { 201: json('Created'), ...bodyProblemResponses },
+});
+const getThing = createRoute({
+  method: 'get',
+  path: '/api/v1/things/{id}',
+  request: { params: ThingId },
+  responses: { 200: json('The thing'), 404: problemResponse(404), ...commonProblemResponses },
+});
+const putThing = createRoute({
+  method: 'put',
+  path: '/api/v1/things/{id}',
+  request: { params: ThingId, ...body },
+  responses: { 200: json('Replaced'), ...bodyProblemResponses },
+});
+
+/**
+ * The smallest service built with createServiceApp: one resource with a JSON body, a lookup that can be
+ * missing (`missing`) or fail unexpectedly (`boom`). Kit behaviour is tested over it, not over a real
+ * service's domain.
+ */
+export function createFixtureService(overrides: Partial<ServiceAppParts> = {}) {
+  const app = createServiceApp(
+    {
+      info: { service: 'fixture-service', version: '1.0.0', commit: 'abc1234' },
+      logger: silentLogger(),
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+      clock: new FakeClock(),
+      ...overrides,
+    },
+    { title: 'fixture-service', description: 'The kit’s test fixture.', checks: [] },
+  );
+  app.openapi(createThing, (c) => replyJson(c, c.req.valid('json'), 201));
+  app.openapi(getThing, (c) => {
+    const { id } = c.req.valid('param');
+    if (id === 'boom') throw new Error(FIXTURE_SECRET_FAILURE);
+    if (id === 'missing') throw notFound('No such thing.');
+    return replyJson(c, { name: id }, 200);
+  });
+  app.openapi(putThing, (c) => replyJson(c, c.req.valid('json'), 200));
+  return { app, client: inProcessClient(app) };
+}
