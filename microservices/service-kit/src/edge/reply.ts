@@ -1,8 +1,10 @@
 import type { Context, TypedResponse } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { InvalidJSONValue, JSONParsed, JSONValue } from 'hono/utils/types';
+import { serviceUnavailable } from '../problems/app-error.js';
 import type { AppEnv } from './app-env.js';
 import { answerHeaders, type ResponseHeaderRecord } from './envelope.js';
+import { LARGE_ANSWER_BYTES, reserveAnswerBytes } from './unsent-answers.js';
 
 /** Answers built here already carry the envelope's headers; requestEdge adds them to any other answer. */
 const builtHere = new WeakSet<Response>();
@@ -15,7 +17,9 @@ const JSON_CONTENT_TYPE = 'application/json';
  * An answer with the standard headers, those middleware set with `c.header()` before it, `contentType`
  * (unless the body is empty) and `extra` headers, in a header record of its own (see answerHeaders), built
  * without a Fetch `Headers` object. Use it, or replyJson, for every answer: a check fails on `c.json`,
- * `c.body` or `c.text` in a service's handlers (see testing/source-checks.ts).
+ * `c.body` or `c.text` in a service's handlers (see testing/source-checks.ts). A body over
+ * LARGE_ANSWER_BYTES reserves its size in the process's unsent-answer budget, and is a `503 overloaded`
+ * instead while that is spent.
  */
 export function reply(
   c: Context<AppEnv>,
@@ -24,6 +28,13 @@ export function reply(
   contentType?: string,
   extra?: Readonly<ResponseHeaderRecord>,
 ): Response {
+  if (typeof body === 'string' && body.length > LARGE_ANSWER_BYTES && !reserveAnswerBytes(c, body.length)) {
+    throw serviceUnavailable(
+      'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
+      1,
+      'overloaded',
+    );
+  }
   const headers = answerHeaders(c, body === null ? undefined : contentType, extra);
   const res = new Response(body, { status, headers });
   builtHere.add(res);

@@ -12,6 +12,12 @@ import type { Gauge } from 'prom-client';
 export const DEFAULT_MAX_UNSENT_RESPONSE_BYTES = 16_777_216;
 
 /**
+ * Answers larger than this reserve their size in the budget before they are sent, and are a `503` while
+ * it is spent: one large order (~390 KB) asked for by 300 sockets that never read ran a 128 MiB heap out.
+ */
+export const LARGE_ANSWER_BYTES = 65_536;
+
+/**
  * The process-wide count of answer bytes written by the app and not yet handed to the kernel. An answer's
  * bytes are held from `write`/`end` until its response closes (all of it flushed, or its socket gone); a
  * string counts its length, which is what it occupies in the heap (one byte a character for the ASCII
@@ -130,7 +136,9 @@ export class ChargedResponse extends ServerResponse {
    */
   reserve(bytes: number): boolean {
     const budget = this.unsentAnswers;
-    if (this.#settled || !budget) return true;
+    // An answer reserves once: the pager reserves a large page before building it, and the reply that
+    // then carries it is already accounted for.
+    if (this.#settled || !budget || this.#reserved > 0) return true;
     if (budget.spent) return false;
     this.#reserved += bytes;
     this.#held += bytes;

@@ -4,12 +4,15 @@ import { usePostgresForFile } from '../resilience/support/test-postgres.js';
 import { LOOPBACK, type RunningService, stopAll } from '../support/processes.js';
 import { metricValue, parseMetrics } from '../support/prometheus.js';
 import { expectWithstood, printCostTable, runCostCase, startCostService } from './support/cost-case.js';
+import { runTinyWindowReaders } from './support/tiny-window-readers.js';
 
 // Issue 13's findings about what answers, stores and error bodies cost, and about what a caller's bad
 // input may do to everyone else: each attack runs against the built services as the chart runs them
 // (its heap flags, its defaults), with legitimate traffic and the liveness probe beside it.
 const LEGIT_MIN_PCT = 99;
 const MAX_RESPONSE_BYTES = 1_048_576;
+/** MAX_UNSENT_RESPONSE_BYTES as the services ship it. */
+const UNSENT_BUDGET = 16_777_216;
 const runId = `${process.pid}-${Date.now()}`;
 const postgres = usePostgresForFile();
 
@@ -177,6 +180,63 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
         metricValue(after, 'db_query_duration_seconds_count', { outcome: 'busy' }) -
         metricValue(before, 'db_query_duration_seconds_count', { outcome: 'busy' }),
     ).toBe(statuses.filter((s) => s === 503).length);
+  });
+
+  it('when 200 clients with a tiny receive window each ask once for the largest order and never read, then the answers held stay within MAX_UNSENT_RESPONSE_BYTES, the rest are 503 overloaded, and the pod lives', async () => {
+    // The largest order the API accepts, in characters JSON escapes six-fold: about 390 KB on the wire.
+    const control = '\u0001';
+    const escaped = {
+      user_id: userId,
+      items: Array.from({ length: 100 }, (_, i) => ({
+        product_id: `p${i}-`.padEnd(128, control),
+        product_name: control.repeat(500),
+        quantity: 10_000,
+        price: 1_000_000,
+      })),
+      shipping_address: control.repeat(1000),
+    };
+    const created = await send(orders.port, new Agent(), 'POST', '/api/v1/orders', JSON.stringify(escaped));
+    expect(created.status).toBe(201);
+    const id = (JSON.parse(created.text) as { id: string }).id;
+    // Legitimate traffic reads an ordinary order: large answers are what the budget refuses while spent.
+    const small = await send(
+      orders.port,
+      new Agent(),
+      'POST',
+      '/api/v1/orders',
+      JSON.stringify({
+        user_id: userId,
+        items: [{ product_id: 'p1', product_name: 'Pen', quantity: 1, price: 2 }],
+        shipping_address: '1 Road',
+      }),
+    );
+    const smallId = (JSON.parse(small.text) as { id: string }).id;
+    let peakUnsent = 0;
+    let readers = '';
+    const result = await runCostCase({
+      service: orders,
+      attack: 'one largest order, never read',
+      rate: '200 connections × 1 `GET` of a 390 KB order, 2 KB receive window, held 4 s',
+      legit: () => ({ method: 'GET', path: `/api/v1/orders/${smallId}`, expect: 200 }),
+      run: async () => {
+        const attack = runTinyWindowReaders(orders.port, 200, 4, `/api/v1/orders/${id}`);
+        const until = performance.now() + 4_000;
+        while (performance.now() < until) {
+          const samples = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
+          peakUnsent = Math.max(peakUnsent, metricValue(samples, 'http_unsent_response_bytes'));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        readers = await attack;
+        return `${readers}; unsent answers peaked at ${(peakUnsent / 1_048_576).toFixed(1)} MiB`;
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    const { opened, statuses } = JSON.parse(readers) as { opened: number; statuses: Record<string, number> };
+    expect(opened).toBe(200);
+    // 200 × 390 KB would be 78 MB held: what is held stays within the budget (plus one answer), and the
+    // answers it had no room for are refused.
+    expect(peakUnsent).toBeLessThanOrEqual(UNSENT_BUDGET + 1_048_576);
+    expect(statuses['503'] ?? 0).toBeGreaterThan(0);
   });
 
   it('when the pages are followed by their Link headers, then all 300 orders come back once each', async () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startHttpServer } from '../../boot/server/http-server.js';
 import type { AppEnv } from '../../edge/app-env.js';
 import { errorHandler } from '../../edge/error-handler.js';
+import { replyJson } from '../../edge/reply.js';
 import { pollUntil } from '../../testing/poll.js';
 import { createPager } from './pager.js';
 
@@ -42,6 +43,8 @@ async function listingServer({
   const app = new Hono<AppEnv>();
   app.onError(errorHandler);
   app.get('/big', (c) => c.text(BIG));
+  app.get('/one-large', (c) => replyJson(c, { text: 'x'.repeat(200_000) }, 200));
+  app.get('/one-small', (c) => replyJson(c, { text: 'x' }, 200));
   app.get('/list', (c) => {
     const limit = Number(c.req.query('limit'));
     return pager.reply(c, { skip: 0, limit }, async () => {
@@ -136,5 +139,30 @@ describe('createPager: large pages and the unsent-answer budget', () => {
     const statuses = (await Promise.all(answers)).map((a) => a.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 503, 503]);
     expect(reads.count).toBe(5);
+  });
+
+  it('when the budget is spent, then any single answer over 64 KB is a 503 overloaded instead of being held, and small ones are served', async () => {
+    const { port, registry } = await listingServer();
+    const url = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${url}/one-large`)).status).toBe(200);
+    const slow = connect({ host: '127.0.0.1', port });
+    sockets.push(slow);
+    slow.pause();
+    slow.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil(
+      'the big answer held unsent',
+      async () => /^http_unsent_response_bytes [1-9]/m.test(await registry.metrics()) || undefined,
+    );
+    const refused = await fetch(`${url}/one-large`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ type: 'urn:problem-type:overloaded' });
+    expect((await fetch(`${url}/one-small`)).status).toBe(200);
+    slow.destroy();
+    await pollUntil(
+      'the budget free again',
+      async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
+    );
+    expect((await fetch(`${url}/one-large`)).status).toBe(200);
   });
 });
