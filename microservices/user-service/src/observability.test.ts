@@ -1,4 +1,4 @@
-import type { Problem } from '@microservices/service-kit';
+import { DatabaseUnavailableError, type Problem } from '@microservices/service-kit';
 import { captureLogger } from '@microservices/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import type { User } from './domain/user.js';
@@ -9,6 +9,12 @@ import { buildTestApp } from './test-app.js';
 class BrokenStore extends MemoryUserStore {
   override async get(): Promise<User | null> {
     throw new Error('db password is hunter2');
+  }
+}
+
+class UnreachableStore extends MemoryUserStore {
+  override async get(): Promise<User | null> {
+    throw new DatabaseUnavailableError();
   }
 }
 
@@ -275,6 +281,12 @@ describe('access log', () => {
     const { client, accessLines } = await appWithCapturedLogs({ store: new BrokenStore() });
     await client.get('/api/v1/users/x');
     expect(accessLines()).toEqual([expect.objectContaining({ level: 'error', status: 500 })]);
+  });
+
+  it('when a request is refused with 503 (shed, or a dependency down), then its access line is at warn, not error', async () => {
+    const { client, accessLines } = await appWithCapturedLogs({ store: new UnreachableStore() });
+    await client.get('/api/v1/users/x');
+    expect(accessLines()).toEqual([expect.objectContaining({ level: 'warn', status: 503 })]);
   });
 
   it('when a request fails with 500, then the cause is logged for operators with the request id', async () => {

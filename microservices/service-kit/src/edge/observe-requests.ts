@@ -59,10 +59,21 @@ export class RequestObserver {
     return labels;
   }
 
-  /** Kubernetes calls the probes every few seconds per pod: their successes are logged at debug, not info. */
+  /**
+   * Kubernetes calls the probes every few seconds per pod: their successes are logged at debug, not info.
+   * A `503` is a refusal to retry (shedding, a dependency down, whose cause is logged once on its own):
+   * `warn`, so a flood of sheds cannot pass for a flood of failures.
+   */
   #log(request: ObservedRequest, method: string, seconds: number): void {
     const { route, status } = request;
-    const level = status >= 500 ? 'error' : status < 400 && PROBE_PATHS.has(route) ? 'debug' : 'info';
+    const level =
+      status === 503
+        ? 'warn'
+        : status >= 500
+          ? 'error'
+          : status < 400 && PROBE_PATHS.has(route)
+            ? 'debug'
+            : 'info';
     if (!this.#accessLog.isLevelEnabled(level)) return;
     const entry = {
       req_id: request.requestId,
