@@ -84,6 +84,7 @@ export { MAX_JSON_DEPTH } from './edge/json-body.js';
 export { reply, replyJson } from './edge/reply.js';
 export { MAX_REQUEST_ID_LENGTH } from './edge/request-id.js';
 export { API_CONTENT_SECURITY_POLICY, DOCS_CONTENT_SECURITY_POLICY } from './edge/security-headers.js';
+export { reserveAnswerOrRefuse, unsentAnswersSpent } from './edge/unsent-answers.js';
 export {
   AppError,
   type AppErrorOptions,

@@ -89,6 +89,10 @@ export class MemoryOrderStore implements OrderStore {
     return entry ? copy(entry.value) : null;
   }
 
+  async jsonBytes(id: string): Promise<number | null> {
+    return this.#orders.get(id)?.minJsonBytes ?? null;
+  }
+
   async list(query: OrderListQuery): Promise<Array<Positioned<Order>>> {
     return memoryPage(this.#entries(query.userId), query, copy);
   }

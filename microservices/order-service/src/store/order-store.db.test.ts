@@ -54,6 +54,15 @@ describe.each(STORES)('%s order store', (_name, makeStore) => {
       const store = await storeWith(order('a'));
       expect(await store.get('nonexistent-id')).toBeNull();
     });
+
+    it('when asked for the size of an order, then it is a close lower bound of its JSON, and null for an unknown id', async () => {
+      const store = await storeWith(order('a', { shipping_address: '\u0001'.repeat(500) }));
+      const json = Buffer.byteLength(JSON.stringify(await store.get('a')));
+      const size = (await store.jsonBytes('a')) as number;
+      expect(size).toBeLessThanOrEqual(json);
+      expect(size).toBeGreaterThan(json * 0.9);
+      expect(await store.jsonBytes('nonexistent-id')).toBeNull();
+    });
   });
 
   describe('OrderStore.list', () => {

@@ -35,6 +35,11 @@ export interface OrderStore {
   purgeExpiredKeys(): Promise<number>;
   get(id: string): Promise<Order | null>;
   /**
+   * About the bytes of the order's JSON (a close lower bound), without reading the order: null when there
+   * is none. Asked only while the unsent-answer budget is spent, to refuse a large answer before reading it.
+   */
+  jsonBytes(id: string): Promise<number | null>;
+  /**
    * Oldest first, stable across calls, optionally only one user's orders, each with its position (a
    * cursor resumes after it): at most `limit + 1` rows, and fewer once those already taken could fill
    * `maxBytes` of JSON, so a page of large orders is never read in full.

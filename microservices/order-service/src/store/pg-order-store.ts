@@ -149,6 +149,15 @@ export class PgOrderStore implements OrderStore {
     }));
   }
 
+  async jsonBytes(id: string): Promise<number | null> {
+    const { rows } = await this.db.query<{ min_json_bytes: number }>(
+      'orders.json_bytes',
+      'SELECT min_json_bytes FROM orders WHERE id = $1',
+      [id],
+    );
+    return rows[0]?.min_json_bytes ?? null;
+  }
+
   async update(id: string, expectedStatus: OrderStatus, changes: OrderChanges): Promise<UpdateResult> {
     // Compare-and-set on the status: a concurrent move from the same state makes this update match no row.
     const { rowCount } = await this.db.query(

@@ -32,3 +32,8 @@ export function surfaceOf(path: string): Surface {
 
 /** The surfaces whose routes read bodies, are rate-limited and refuse a bad `X-Request-Id`. */
 export const isCallerSurface = (surface: Surface): boolean => surface === 'api' || surface === 'admin';
+
+/** Paths answered even while the process sheds load: a shedding pod is alive and must say so. */
+const NEVER_SHED: ReadonlySet<string> = new Set([...PROBE_PATHS, SURFACES.service.metrics]);
+
+export const isNeverShed = (path: string): boolean => NEVER_SHED.has(path);

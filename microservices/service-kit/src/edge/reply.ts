@@ -1,10 +1,10 @@
 import type { Context, TypedResponse } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { InvalidJSONValue, JSONParsed, JSONValue } from 'hono/utils/types';
-import { serviceUnavailable } from '../problems/app-error.js';
+import { isNeverShed } from '../base/surfaces.js';
 import type { AppEnv } from './app-env.js';
 import { answerHeaders, type ResponseHeaderRecord } from './envelope.js';
-import { LARGE_ANSWER_BYTES, reserveAnswerBytes } from './unsent-answers.js';
+import { isSafeMethod, LARGE_ANSWER_BYTES, reserveAnswerOrRefuse } from './unsent-answers.js';
 
 /** Answers built here already carry the envelope's headers; requestEdge adds them to any other answer. */
 const builtHere = new WeakSet<Response>();
@@ -12,6 +12,11 @@ const builtHere = new WeakSet<Response>();
 export const carriesStandardHeaders = (res: Response): boolean => builtHere.has(res);
 
 const JSON_CONTENT_TYPE = 'application/json';
+
+/** Over LARGE_ANSWER_BYTES in UTF-8; measured only when its length leaves any doubt. */
+const isLargeAnswer = (body: string): boolean =>
+  body.length > LARGE_ANSWER_BYTES ||
+  (body.length * 3 > LARGE_ANSWER_BYTES && Buffer.byteLength(body) > LARGE_ANSWER_BYTES);
 
 /**
  * An answer with the standard headers, those middleware set with `c.header()` before it, `contentType`
@@ -28,12 +33,15 @@ export function reply(
   contentType?: string,
   extra?: Readonly<ResponseHeaderRecord>,
 ): Response {
-  if (typeof body === 'string' && body.length > LARGE_ANSWER_BYTES && !reserveAnswerBytes(c, body.length)) {
-    throw serviceUnavailable(
-      'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
-      1,
-      'overloaded',
-    );
+  // Only a read is refused here, never a probe or the metrics scrape: a write has happened by the time its
+  // answer exists, so handlers that write reserve before writing (reserveAnswerOrRefuse).
+  if (
+    typeof body === 'string' &&
+    isSafeMethod(c.req.method) &&
+    isLargeAnswer(body) &&
+    !isNeverShed(c.req.path)
+  ) {
+    reserveAnswerOrRefuse(c, Buffer.byteLength(body));
   }
   const headers = answerHeaders(c, body === null ? undefined : contentType, extra);
   const res = new Response(body, { status, headers });

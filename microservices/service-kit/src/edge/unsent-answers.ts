@@ -1,6 +1,7 @@
 import { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import type { Gauge } from 'prom-client';
+import { serviceUnavailable } from '../problems/app-error.js';
 
 /**
  * Default for `MAX_UNSENT_RESPONSE_BYTES`: answer bytes the process holds for clients that have not read
@@ -14,14 +15,15 @@ export const DEFAULT_MAX_UNSENT_RESPONSE_BYTES = 16_777_216;
 /**
  * Answers larger than this reserve their size in the budget before they are sent, and are a `503` while
  * it is spent: one large order (~390 KB) asked for by 300 sockets that never read ran a 128 MiB heap out.
+ * Small enough that MAX_CONNECTIONS (768) answers just under it stay within 12 MiB: a page of 100
+ * ordinary users (~15 KB) is under it.
  */
-export const LARGE_ANSWER_BYTES = 65_536;
+export const LARGE_ANSWER_BYTES = 16_384;
 
 /**
  * The process-wide count of answer bytes written by the app and not yet handed to the kernel. An answer's
  * bytes are held from `write`/`end` until its response closes (all of it flushed, or its socket gone); a
- * string counts its length, which is what it occupies in the heap (one byte a character for the ASCII
- * JSON the services write, two for the rest).
+ * string counts its UTF-8 bytes, what it occupies once written.
  *
  * Large answers reserve their likely size before they are built (reserveAnswerBytes). While `spent` (at
  * or over `max`), the server hands no further request to a connection that still has an answer in flight
@@ -77,9 +79,10 @@ export function markSharedBody(body: Uint8Array): void {
   sharedBodies.add(body.buffer);
 }
 
+/** UTF-8 bytes: what the answer occupies once written (a CJK character is one unit but three bytes). */
 const sizeOf = (chunk: unknown): number =>
   typeof chunk === 'string'
-    ? chunk.length
+    ? Buffer.byteLength(chunk)
     : chunk instanceof Uint8Array && !sharedBodies.has(chunk.buffer)
       ? chunk.byteLength
       : 0;
@@ -179,4 +182,25 @@ export function unsentAnswersSpent(c: Context): boolean {
 export function reserveAnswerBytes(c: Context, bytes: number): boolean {
   const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
   return !(outgoing instanceof ChargedResponse) || outgoing.reserve(bytes);
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Whether a request may not change anything: its answer can be refused late without losing a write. */
+export const isSafeMethod = (method: string): boolean => SAFE_METHODS.has(method);
+
+/**
+ * Holds an answer of about `bytes` (over LARGE_ANSWER_BYTES) in the unsent-answer budget, or refuses the
+ * request with `503 overloaded` while the budget is spent. A handler that writes calls it before writing,
+ * with the size its answer will have: refusing the answer afterwards would leave a saved change behind a
+ * "retry", and a retried POST would create it twice. Reads are checked by reply() itself.
+ */
+export function reserveAnswerOrRefuse(c: Context, bytes: number): void {
+  if (bytes > LARGE_ANSWER_BYTES && !reserveAnswerBytes(c, bytes)) {
+    throw serviceUnavailable(
+      'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
+      1,
+      'overloaded',
+    );
+  }
 }

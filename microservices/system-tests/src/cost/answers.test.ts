@@ -182,6 +182,26 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
     ).toBe(statuses.filter((s) => s === 503).length);
   });
 
+  it('when the pages are followed by their Link headers, then all 300 orders come back once each', async () => {
+    const agent = new Agent({ keepAlive: true });
+    const seen = new Set<string>();
+    let path: string | undefined = '/api/v1/orders?limit=1000';
+    let pages = 0;
+    try {
+      while (path !== undefined && pages < 100) {
+        const res = await send(orders.port, agent, 'GET', path);
+        expect(res.status).toBe(200);
+        for (const order of JSON.parse(res.text) as Array<{ id: string }>) seen.add(order.id);
+        path = /^<([^>]+)>; rel="next"$/.exec(res.link ?? '')?.[1];
+        pages++;
+      }
+    } finally {
+      agent.destroy();
+    }
+    expect(seen.size).toBe(300);
+    expect(pages).toBeGreaterThan(1);
+  });
+
   it('when 200 clients with a tiny receive window each ask once for the largest order and never read, then the answers held stay within MAX_UNSENT_RESPONSE_BYTES, the rest are 503 overloaded, and the pod lives', async () => {
     // The largest order the API accepts, in characters JSON escapes six-fold: about 390 KB on the wire.
     const control = '\u0001';
@@ -213,6 +233,8 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
     const smallId = (JSON.parse(small.text) as { id: string }).id;
     let peakUnsent = 0;
     let readers = '';
+    const writer = await createUser(users, 2);
+    let writeWhileSpent: number | undefined;
     const result = await runCostCase({
       service: orders,
       attack: 'one largest order, never read',
@@ -223,7 +245,14 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
         const until = performance.now() + 4_000;
         while (performance.now() < until) {
           const samples = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
-          peakUnsent = Math.max(peakUnsent, metricValue(samples, 'http_unsent_response_bytes'));
+          const unsent = metricValue(samples, 'http_unsent_response_bytes');
+          peakUnsent = Math.max(peakUnsent, unsent);
+          if (unsent >= UNSENT_BUDGET && writeWhileSpent === undefined) {
+            // A large write while the budget is spent is refused before it is saved, never after.
+            writeWhileSpent = (
+              await send(orders.port, new Agent(), 'POST', '/api/v1/orders', largestOrder(writer))
+            ).status;
+          }
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         readers = await attack;
@@ -237,26 +266,9 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
     // answers it had no room for are refused.
     expect(peakUnsent).toBeLessThanOrEqual(UNSENT_BUDGET + 1_048_576);
     expect(statuses['503'] ?? 0).toBeGreaterThan(0);
-  });
-
-  it('when the pages are followed by their Link headers, then all 300 orders come back once each', async () => {
-    const agent = new Agent({ keepAlive: true });
-    const seen = new Set<string>();
-    let path: string | undefined = '/api/v1/orders?limit=1000';
-    let pages = 0;
-    try {
-      while (path !== undefined && pages < 100) {
-        const res = await send(orders.port, agent, 'GET', path);
-        expect(res.status).toBe(200);
-        for (const order of JSON.parse(res.text) as Array<{ id: string }>) seen.add(order.id);
-        path = /^<([^>]+)>; rel="next"$/.exec(res.link ?? '')?.[1];
-        pages++;
-      }
-    } finally {
-      agent.destroy();
-    }
-    expect(seen.size).toBe(300);
-    expect(pages).toBeGreaterThan(1);
+    expect(writeWhileSpent).toBe(503);
+    const written = await send(orders.port, new Agent(), 'GET', `/api/v1/orders/user/${writer}`);
+    expect(JSON.parse(written.text)).toEqual([]);
   });
 });
 

@@ -5,10 +5,13 @@ import {
   IDEMPOTENT_REPLAY_HEADERS,
   idempotencyKeyReused,
   idempotencyRequest,
+  jsonBytes,
   notFound,
   type Pager,
   reply,
   replyJson,
+  reserveAnswerOrRefuse,
+  unsentAnswersSpent,
 } from '@microservices/service-kit';
 import { newOrder } from '../../domain/new-order.js';
 import { planOrderUpdate } from '../../domain/order-update.js';
@@ -41,10 +44,14 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId, 
     const stored = idempotency && (await store.findIdempotencyKey(idempotency.key));
     if (stored) {
       if (stored.requestHash !== idempotency.requestHash) throw idempotencyKeyReused();
+      reserveAnswerOrRefuse(c, jsonBytes(stored.value));
       return replyJson(c, stored.value, 201, IDEMPOTENT_REPLAY_HEADERS);
     }
+    const order = newOrder(input, { id: generateId(), now });
+    // A large answer is held in the unsent-answer budget before anything is written (or refused: 503).
+    reserveAnswerOrRefuse(c, jsonBytes(order));
     await users.ensureUserExists(input.user_id, c.get('requestId'), c.get('logger'));
-    const result = await store.create(newOrder(input, { id: generateId(), now }), idempotency);
+    const result = await store.create(order, idempotency);
     if (result.outcome === 'key_reused') throw idempotencyKeyReused();
     if (result.outcome === 'created') metrics.ordersCreated.inc({ status: result.value.status });
     return replyJson(
@@ -66,7 +73,10 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId, 
   };
 
   const get: Handler<typeof routes.getOrder> = async (c) => {
-    const order = await store.get(c.req.valid('param').order_id);
+    const { order_id } = c.req.valid('param');
+    // While answers pile up unsent, a large order is refused before it is read, not after.
+    if (unsentAnswersSpent(c)) reserveAnswerOrRefuse(c, (await store.jsonBytes(order_id)) ?? 0);
+    const order = await store.get(order_id);
     if (!order) throw notFound(ORDER_NOT_FOUND);
     return replyJson(c, order, 200);
   };
@@ -77,6 +87,7 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId, 
     for (let attempt = 1; ; attempt++) {
       const current = await store.get(order_id);
       if (!current) throw notFound(ORDER_NOT_FOUND);
+      reserveAnswerOrRefuse(c, jsonBytes(current));
       const plan = planOrderUpdate(current, request, clock.now());
       if (plan.kind === 'refused') throw conflict(plan.detail, plan.reason);
       if (plan.kind === 'unchanged') return replyJson(c, current, 200);

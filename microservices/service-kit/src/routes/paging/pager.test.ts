@@ -6,6 +6,7 @@ import { type RunningServer, startHttpServer } from '../../boot/server/http-serv
 import type { AppEnv } from '../../edge/app-env.js';
 import { errorHandler } from '../../edge/error-handler.js';
 import { replyJson } from '../../edge/reply.js';
+import { reserveAnswerOrRefuse } from '../../edge/unsent-answers.js';
 import { pollUntil } from '../../testing/poll.js';
 import { createPager } from './pager.js';
 
@@ -40,11 +41,20 @@ async function listingServer({
   const registry = new Registry();
   const pager = createPager({ maxResponseBytes: 1_048_576, maxConcurrentLists, registry });
   const reads = { count: 0 };
+  const writes = { count: 0 };
   const app = new Hono<AppEnv>();
   app.onError(errorHandler);
   app.get('/big', (c) => c.text(BIG));
   app.get('/one-large', (c) => replyJson(c, { text: 'x'.repeat(200_000) }, 200));
   app.get('/one-small', (c) => replyJson(c, { text: 'x' }, 200));
+  // 10,000 characters but 30,000 bytes: large by its UTF-8 size, not by its length.
+  app.get('/cjk', (c) => replyJson(c, { text: '中'.repeat(10_000) }, 200));
+  app.post('/write', (c) => {
+    const answer = { text: 'x'.repeat(200_000) };
+    reserveAnswerOrRefuse(c, 200_020);
+    writes.count += 1;
+    return replyJson(c, answer, 201);
+  });
   app.get('/list', (c) => {
     const limit = Number(c.req.query('limit'));
     return pager.reply(c, { skip: 0, limit }, async () => {
@@ -62,7 +72,7 @@ async function listingServer({
     limits: { maxUnsentResponseBytes: 1_048_576 },
   });
   running.push(started);
-  return { ...started, registry, reads };
+  return { ...started, registry, reads, writes };
 }
 
 describe('createPager: large pages and the unsent-answer budget', () => {
@@ -164,5 +174,34 @@ describe('createPager: large pages and the unsent-answer budget', () => {
       async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
     );
     expect((await fetch(`${url}/one-large`)).status).toBe(200);
+  });
+
+  it('when the budget is spent, then an answer large by its UTF-8 bytes is refused too, and a write is refused before it changes anything', async () => {
+    const { port, registry, writes } = await listingServer();
+    const url = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${url}/cjk`)).status).toBe(200);
+    expect((await fetch(`${url}/write`, { method: 'POST' })).status).toBe(201);
+    expect(writes.count).toBe(1);
+    const slow = connect({ host: '127.0.0.1', port });
+    sockets.push(slow);
+    slow.pause();
+    slow.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil(
+      'the big answer held unsent',
+      async () => /^http_unsent_response_bytes [1-9]/m.test(await registry.metrics()) || undefined,
+    );
+    expect((await fetch(`${url}/cjk`)).status).toBe(503);
+    const write = await fetch(`${url}/write`, { method: 'POST' });
+    expect(write.status).toBe(503);
+    expect(await write.json()).toMatchObject({ type: 'urn:problem-type:overloaded' });
+    // Refused before the handler: nothing was written behind the 503.
+    expect(writes.count).toBe(1);
+    slow.destroy();
+    await pollUntil(
+      'the budget free again',
+      async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
+    );
+    expect((await fetch(`${url}/write`, { method: 'POST' })).status).toBe(201);
+    expect(writes.count).toBe(2);
   });
 });

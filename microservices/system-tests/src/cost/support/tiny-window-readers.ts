@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 const SCRIPT = fileURLToPath(new URL('./tiny-window-readers.py', import.meta.url));
 
 /**
- * `conns` clients with a 2 KB receive window, each sending one GET of `path` and never reading for
+ * `conns` clients with a 2 KB receive window, each sending `pipeline` GETs of `path` and never reading for
  * `holdS` seconds (tiny-window-readers.py: Node cannot set a TCP socket's receive buffer). Resolves with
  * the script's JSON line: `{"opened": n, "statuses": {"200": n, "503": n, "none": n}}`.
  */
@@ -13,11 +13,12 @@ export function runTinyWindowReaders(
   conns: number,
   holdS: number,
   path: string,
+  pipeline = 1,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'python3',
-      [SCRIPT, String(port), String(conns), String(holdS), path],
+      [SCRIPT, String(port), String(conns), String(holdS), path, String(pipeline)],
       { timeout: (holdS + 60) * 1000 },
       (err, stdout, stderr) =>
         err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim()),
