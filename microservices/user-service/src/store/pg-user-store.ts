@@ -31,15 +31,14 @@ const UNIQUE_VIOLATION = '23505';
  * name is all control characters is ~3 KB of JSON, so 1,001 of them would be 3 MB.
  */
 const LIST_USERS = `
-  WITH measured AS (
-    SELECT c.seq, c.bytes, sum(c.bytes) OVER (ORDER BY c.seq) - c.bytes AS bytes_before
-      FROM (SELECT seq, octet_length(to_json(id)::text) + octet_length(to_json(name)::text)
-                        + octet_length(to_json(email)::text) + 60 AS bytes
-              FROM users WHERE seq > $3 ORDER BY seq LIMIT $1 OFFSET $2) c)
-  SELECT u.seq, m.bytes AS min_json_bytes, u.id, u.name, u.email, u.age, u.created_at
-    FROM measured m JOIN users u ON u.seq = m.seq
-   WHERE m.bytes_before < $4
-   ORDER BY u.seq`;
+  SELECT seq, id, name, email, age, created_at, min_json_bytes
+    FROM (SELECT c.*, sum(c.min_json_bytes) OVER (ORDER BY c.seq) - c.min_json_bytes AS bytes_before
+            FROM (SELECT seq, id, name, email, age, created_at,
+                         octet_length(to_json(id)::text) + octet_length(to_json(name)::text)
+                           + octet_length(to_json(email)::text) + 60 AS min_json_bytes
+                    FROM users WHERE seq > $3 ORDER BY seq LIMIT $1 OFFSET $2) c) w
+   WHERE bytes_before < $4
+   ORDER BY seq`;
 
 const toUser = (row: UserRow): User => ({
   id: row.id,

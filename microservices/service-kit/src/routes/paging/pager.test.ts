@@ -132,23 +132,23 @@ describe('createPager: large pages and the unsent-answer budget', () => {
     expect(await registry.metrics()).toContain(`http_list_requests_unsent_shed_total ${refused}`);
   });
 
-  it('when more lists are read at once than MAX_CONCURRENT_LISTS, then four per slot wait their turn and the rest are 503 before reading', async () => {
+  it('when more lists are read at once than MAX_CONCURRENT_LISTS, then 32 per slot wait their turn and the rest are 503 before reading', async () => {
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
       open = resolve;
     });
     const { port, registry, reads } = await listingServer({ gate, maxConcurrentLists: 1 });
-    const answers = Array.from({ length: 7 }, () => fetch(`http://127.0.0.1:${port}/list?limit=10`));
+    const answers = Array.from({ length: 35 }, () => fetch(`http://127.0.0.1:${port}/list?limit=10`));
     await pollUntil(
       'the refused ones answered',
       async () => /^http_list_requests_shed_total 2$/m.test(await registry.metrics()) || undefined,
     );
-    // One reads (held at the gate), four wait: the store saw one read only.
+    // One reads (held at the gate), 32 wait: the store saw one read only.
     expect(reads.count).toBe(1);
     open();
     const statuses = (await Promise.all(answers)).map((a) => a.status).sort();
-    expect(statuses).toEqual([200, 200, 200, 200, 200, 503, 503]);
-    expect(reads.count).toBe(5);
+    expect(statuses).toEqual([...Array.from({ length: 33 }, () => 200), 503, 503]);
+    expect(reads.count).toBe(33);
   });
 
   it('when the budget is spent, then any single answer over 64 KB is a 503 overloaded instead of being held, and small ones are served', async () => {

@@ -19,12 +19,14 @@ import { replyPage } from './page-reply.js';
 export const DEFAULT_MAX_CONCURRENT_LISTS = 8;
 
 /**
- * List reads that may wait for one of the MAX_CONCURRENT_LISTS read slots, per slot. Reads are bounded
+ * List reads that may wait for one of the MAX_CONCURRENT_LISTS read slots, per slot: as many as the
+ * default MAX_INFLIGHT_REQUESTS (256) in all, so ordinary listings wait their turn rather than being
+ * refused (a queue of 32 refused a third of 64 concurrent `GET /users` on PostgreSQL). Reads are bounded
  * below the database pool (DB_POOL_MAX, 10) so a burst of listings leaves connections for everything
  * else: 20 clients listing large orders at once held the whole pool, and the requests beside them timed
  * out waiting for a connection.
  */
-const QUEUED_READS_PER_SLOT = 4;
+const QUEUED_READS_PER_SLOT = 32;
 
 /** A page whose JSON would be larger than this needs a slot; smaller ones are built at once. */
 export const LARGE_PAGE_BYTES = 65_536;
