@@ -1,50 +1,20 @@
-import { connect, Server as NetServer, type Socket } from 'node:net';
+import { Server as NetServer } from 'node:net';
 import { createRoute, z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
-import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createServiceApp } from '../../app/create-service-app.js';
 import { createMetricsRegistry } from '../../base/metrics-registry.js';
 import { markSharedBody } from '../../edge/unsent-answers.js';
 import { captureLogger } from '../../testing/capture-logger.js';
 import { FakeClock } from '../../testing/fake-clock.js';
+import { useLoopbackServers } from '../../testing/loopback-servers.js';
 import { pollUntil } from '../../testing/poll.js';
-import { type HttpServerOptions, type RunningServer, startHttpServer } from './http-server.js';
 
-const running: RunningServer[] = [];
-const sockets: Socket[] = [];
-
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await Promise.all(
-    running.splice(0).map(({ server }) => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    }),
-  );
-});
-
-async function start(
-  fetch: HttpServerOptions['fetch'],
-  options: Partial<HttpServerOptions> = {},
-): Promise<RunningServer & { registry: Registry }> {
-  const registry = options.registry ?? new Registry();
-  const started = await startHttpServer({
-    fetch,
-    port: 0,
-    host: '127.0.0.1',
-    keepAliveTimeoutMs: 5_000,
-    registry,
-    ...options,
-  });
-  running.push(started);
-  return { ...started, registry };
-}
+const { start, connect } = useLoopbackServers();
 
 /** A raw connection that collects what the server sends and settles `closed` when it closes. */
 function open(port: number) {
-  const socket = connect({ host: '127.0.0.1', port });
-  sockets.push(socket);
+  const socket = connect(port);
   let text = '';
   socket.setEncoding('latin1');
   socket.on('data', (d: string) => {

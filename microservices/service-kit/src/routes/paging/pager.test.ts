@@ -1,27 +1,17 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startHttpServer } from '../../boot/server/http-server.js';
+import { describe, expect, it } from 'vitest';
+
 import type { AppEnv } from '../../edge/app-env.js';
 import { errorHandler } from '../../edge/error-handler.js';
 import { replyJson } from '../../edge/reply.js';
 import { reserveAnswerOrRefuse } from '../../edge/unsent-answers.js';
+import { useLoopbackServers } from '../../testing/loopback-servers.js';
 import { pollUntil } from '../../testing/poll.js';
 import { createPager } from './pager.js';
 
-const running: RunningServer[] = [];
-const sockets: Socket[] = [];
-
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await Promise.all(
-    running.splice(0).map(({ server }) => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    }),
-  );
-});
+const servers = useLoopbackServers();
 
 /** Larger than loopback's socket buffers take from a client that does not read. */
 const BIG = 'x'.repeat(8 * 1_048_576);
@@ -63,17 +53,27 @@ async function listingServer({
       return ROWS.slice(0, limit + 1);
     });
   });
-  const started = await startHttpServer({
-    fetch: app.fetch,
-    port: 0,
-    host: '127.0.0.1',
-    keepAliveTimeoutMs: 5_000,
-    registry,
-    limits: { maxUnsentResponseBytes: 1_048_576 },
-  });
-  running.push(started);
-  return { ...started, registry, reads, writes };
+  const started = await servers.start(app.fetch, { registry, limits: { maxUnsentResponseBytes: 1_048_576 } });
+  return { ...started, reads, writes };
 }
+
+/** A client that asks for BIG and never reads: it holds the whole unsent-answer budget until destroyed. */
+async function holdTheBudget(port: number, registry: Registry): Promise<Socket> {
+  const slow = servers.connect(port);
+  slow.pause();
+  slow.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+  await pollUntil(
+    'the big answer held unsent',
+    async () => /^http_unsent_response_bytes [1-9]/m.test(await registry.metrics()) || undefined,
+  );
+  return slow;
+}
+
+const budgetFreed = (registry: Registry) =>
+  pollUntil(
+    'the budget free again',
+    async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
+  );
 
 describe('createPager: large pages and the unsent-answer budget', () => {
   it('when MAX_UNSENT_RESPONSE_BYTES are held for a client that does not read, then a large page is a 503 overloaded before it is built, and a small page is still served', async () => {
@@ -81,14 +81,7 @@ describe('createPager: large pages and the unsent-answer budget', () => {
     const url = `http://127.0.0.1:${port}`;
     expect((await fetch(`${url}/list?limit=150`)).status).toBe(200);
 
-    const slow = connect({ host: '127.0.0.1', port });
-    sockets.push(slow);
-    slow.pause();
-    slow.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
-    await pollUntil(
-      'the big answer held unsent',
-      async () => /^http_unsent_response_bytes [1-9]/m.test(await registry.metrics()) || undefined,
-    );
+    const slow = await holdTheBudget(port, registry);
 
     const readsBefore = reads.count;
     const refused = await fetch(`${url}/list?limit=150`);
@@ -103,10 +96,7 @@ describe('createPager: large pages and the unsent-answer budget', () => {
     expect(await registry.metrics()).toContain('http_list_requests_unsent_shed_total 1');
 
     slow.destroy();
-    await pollUntil(
-      'the budget free again',
-      async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
-    );
+    await budgetFreed(registry);
     expect((await fetch(`${url}/list?limit=150`)).status).toBe(200);
   });
 
@@ -155,24 +145,14 @@ describe('createPager: large pages and the unsent-answer budget', () => {
     const { port, registry } = await listingServer();
     const url = `http://127.0.0.1:${port}`;
     expect((await fetch(`${url}/one-large`)).status).toBe(200);
-    const slow = connect({ host: '127.0.0.1', port });
-    sockets.push(slow);
-    slow.pause();
-    slow.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
-    await pollUntil(
-      'the big answer held unsent',
-      async () => /^http_unsent_response_bytes [1-9]/m.test(await registry.metrics()) || undefined,
-    );
+    const slow = await holdTheBudget(port, registry);
     const refused = await fetch(`${url}/one-large`);
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(await refused.json()).toMatchObject({ type: 'urn:problem-type:overloaded' });
     expect((await fetch(`${url}/one-small`)).status).toBe(200);
     slow.destroy();
-    await pollUntil(
-      'the budget free again',
-      async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
-    );
+    await budgetFreed(registry);
     expect((await fetch(`${url}/one-large`)).status).toBe(200);
   });
 
@@ -182,14 +162,7 @@ describe('createPager: large pages and the unsent-answer budget', () => {
     expect((await fetch(`${url}/cjk`)).status).toBe(200);
     expect((await fetch(`${url}/write`, { method: 'POST' })).status).toBe(201);
     expect(writes.count).toBe(1);
-    const slow = connect({ host: '127.0.0.1', port });
-    sockets.push(slow);
-    slow.pause();
-    slow.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
-    await pollUntil(
-      'the big answer held unsent',
-      async () => /^http_unsent_response_bytes [1-9]/m.test(await registry.metrics()) || undefined,
-    );
+    const slow = await holdTheBudget(port, registry);
     expect((await fetch(`${url}/cjk`)).status).toBe(503);
     const write = await fetch(`${url}/write`, { method: 'POST' });
     expect(write.status).toBe(503);
@@ -197,10 +170,7 @@ describe('createPager: large pages and the unsent-answer budget', () => {
     // Refused before the handler: nothing was written behind the 503.
     expect(writes.count).toBe(1);
     slow.destroy();
-    await pollUntil(
-      'the budget free again',
-      async () => /^http_unsent_response_bytes 0$/m.test(await registry.metrics()) || undefined,
-    );
+    await budgetFreed(registry);
     expect((await fetch(`${url}/write`, { method: 'POST' })).status).toBe(201);
     expect(writes.count).toBe(2);
   });
