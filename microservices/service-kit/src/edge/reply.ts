@@ -13,10 +13,9 @@ export const carriesStandardHeaders = (res: Response): boolean => builtHere.has(
 
 const JSON_CONTENT_TYPE = 'application/json';
 
-/** Over LARGE_ANSWER_BYTES in UTF-8; measured only when its length leaves any doubt. */
-const isLargeAnswer = (body: string): boolean =>
-  body.length > LARGE_ANSWER_BYTES ||
-  (body.length * 3 > LARGE_ANSWER_BYTES && Buffer.byteLength(body) > LARGE_ANSWER_BYTES);
+/** A body's UTF-8 bytes when it may be over LARGE_ANSWER_BYTES; 0 when its length alone rules that out. */
+const bytesIfLarge = (body: string): number =>
+  body.length * 3 > LARGE_ANSWER_BYTES ? Buffer.byteLength(body) : 0;
 
 /**
  * An answer with the standard headers, those middleware set with `c.header()` before it, `contentType`
@@ -35,13 +34,8 @@ export function reply(
 ): Response {
   // Only a read is refused here, never a probe or the metrics scrape: a write has happened by the time its
   // answer exists, so handlers that write reserve before writing (reserveAnswerOrRefuse).
-  if (
-    typeof body === 'string' &&
-    isSafeMethod(c.req.method) &&
-    isLargeAnswer(body) &&
-    !isNeverShed(c.req.path)
-  ) {
-    reserveAnswerOrRefuse(c, Buffer.byteLength(body));
+  if (typeof body === 'string' && isSafeMethod(c.req.method) && !isNeverShed(c.req.path)) {
+    reserveAnswerOrRefuse(c, bytesIfLarge(body));
   }
   const headers = answerHeaders(c, body === null ? undefined : contentType, extra);
   const res = new Response(body, { status, headers });

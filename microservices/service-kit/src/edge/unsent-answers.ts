@@ -196,11 +196,13 @@ export const isSafeMethod = (method: string): boolean => SAFE_METHODS.has(method
  * "retry", and a retried POST would create it twice. Reads are checked by reply() itself.
  */
 export function reserveAnswerOrRefuse(c: Context, bytes: number): void {
-  if (bytes > LARGE_ANSWER_BYTES && !reserveAnswerBytes(c, bytes)) {
-    throw serviceUnavailable(
-      'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
-      1,
-      'overloaded',
-    );
-  }
+  if (bytes > LARGE_ANSWER_BYTES && !reserveAnswerBytes(c, bytes)) throw unsentBudgetSpentError();
 }
+
+/** The `503 overloaded` for an answer the spent unsent-answer budget has no room for. */
+export const unsentBudgetSpentError = () =>
+  serviceUnavailable(
+    'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
+    1,
+    'overloaded',
+  );

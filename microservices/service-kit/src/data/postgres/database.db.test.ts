@@ -55,18 +55,23 @@ describe.skipIf(!adminUrl)('Database.transaction', () => {
   });
 });
 
+/** A Database on `url` with the test's settings, `overrides` applied. */
+const databaseOn = (url: string, overrides: Partial<ConstructorParameters<typeof Database>[0]> = {}) =>
+  new Database({
+    url,
+    applicationName: 'database-test',
+    poolMax: 2,
+    connectTimeoutMs: 2_000,
+    statementTimeoutMs: 2_000,
+    logger: silentLogger(),
+    registry: createMetricsRegistry({ defaultMetrics: false }),
+    ...overrides,
+  });
+
 describe.skipIf(!adminUrl)('Database.query', () => {
   it('prepares each operation once per connection, under the operation name', async () => {
     const created = await createTestDatabase(adminUrl as string, 'prepared');
-    const single = new Database({
-      url: created.url,
-      applicationName: 'database-test',
-      poolMax: 1,
-      connectTimeoutMs: 2_000,
-      statementTimeoutMs: 2_000,
-      logger: silentLogger(),
-      registry: createMetricsRegistry({ defaultMetrics: false }),
-    });
+    const single = databaseOn(created.url, { poolMax: 1 });
     try {
       for (let i = 0; i < 3; i += 1) {
         const { rows } = await single.query<{ n: number }>('test.prepared', 'SELECT $1::int AS n', [i]);
@@ -96,9 +101,7 @@ describe.skipIf(!adminUrl)('Database: a busy pool is not an outage', () => {
     const { logger, lines } = captureLogger();
     const registry = createMetricsRegistry({ defaultMetrics: false });
     const created = await createTestDatabase(adminUrl as string, 'database_busy');
-    const busy = new Database({
-      url: created.url,
-      applicationName: 'database-busy-test',
+    const busy = databaseOn(created.url, {
       poolMax: 1,
       connectTimeoutMs: 300,
       statementTimeoutMs: 5_000,

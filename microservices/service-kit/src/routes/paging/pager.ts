@@ -3,7 +3,7 @@ import type { Context, TypedResponse } from 'hono';
 import type { JSONParsed } from 'hono/utils/types';
 import { Counter, type Registry } from 'prom-client';
 import type { AppEnv } from '../../edge/app-env.js';
-import { reserveAnswerBytes, unsentAnswersSpent } from '../../edge/unsent-answers.js';
+import { reserveAnswerBytes, unsentAnswersSpent, unsentBudgetSpentError } from '../../edge/unsent-answers.js';
 import { serviceUnavailable } from '../../problems/app-error.js';
 import { DEFAULT_PAGE_SIZE, type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
 import { replyPage } from './page-reply.js';
@@ -92,11 +92,7 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
   });
   const unsentBudgetSpent = () => {
     unsentShed.inc();
-    return serviceUnavailable(
-      'The server holds as many unsent answer bytes as it may (MAX_UNSENT_RESPONSE_BYTES); retry shortly.',
-      1,
-      'overloaded',
-    );
+    return unsentBudgetSpentError();
   };
   return {
     async reply(c, query, rows) {
