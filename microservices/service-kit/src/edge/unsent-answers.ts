@@ -21,6 +21,28 @@ export const DEFAULT_MAX_UNSENT_RESPONSE_BYTES = 16_777_216;
 export const LARGE_ANSWER_BYTES = 16_384;
 
 /**
+ * What a large answer is: one `resource`, or a list `page` of many. Pages may fill at most
+ * PAGES_SHARE_OF_UNSENT of the budget; the rest is kept for single resources, or 20 clients listing pages
+ * of the largest orders left no room for a `GET` of one order beside them (a tenth of those were `503`).
+ */
+export type AnswerKind = 'resource' | 'page';
+
+/** The share of MAX_UNSENT_RESPONSE_BYTES list pages may hold: 12 of the default 16 MiB. */
+export const PAGES_SHARE_OF_UNSENT = 0.75;
+
+/**
+ * Pages that may wait for room in the pages' share before their rows are read; more are a `503` at once.
+ * A waiting page holds nothing but its request, and MAX_INFLIGHT_REQUESTS bounds those already.
+ */
+const MAX_PAGE_WAITERS = 64;
+
+/**
+ * How long a page waits for room in the pages' share before it is a `503`: 20 clients listing pages of
+ * the largest orders over loopback found it full half the time, for a few hundred milliseconds each.
+ */
+export const PAGE_ROOM_WAIT_MS = 2_000;
+
+/**
  * The process-wide count of answer bytes written by the app and not yet handed to the kernel. An answer's
  * bytes are held from `write`/`end` until its response closes (all of it flushed, or its socket gone); a
  * string counts its UTF-8 bytes, what it occupies once written.
@@ -35,6 +57,8 @@ export class UnsentAnswerBytes {
   #held = 0;
   readonly #gauge: Gauge | undefined;
   #freed: (() => void) | undefined;
+  /** Pages waiting for room in the pages' share, oldest first; each reserves as it is woken. */
+  readonly #pageWaiters: Array<() => void> = [];
 
   constructor(max: number, gauge?: Gauge) {
     this.max = max;
@@ -47,6 +71,11 @@ export class UnsentAnswerBytes {
 
   get spent(): boolean {
     return this.#held >= this.max;
+  }
+
+  /** Whether an answer of `kind` finds the budget spent: pages find it so at their share of `max`. */
+  spentFor(kind: AnswerKind): boolean {
+    return kind === 'page' ? this.#held >= this.max * PAGES_SHARE_OF_UNSENT : this.spent;
   }
 
   /** Runs whenever the count falls from at-or-over the bound to under it. */
@@ -65,6 +94,27 @@ export class UnsentAnswerBytes {
     this.#held -= bytes;
     this.#gauge?.dec(bytes);
     if (wasSpent && !this.spent) this.#freed?.();
+    while (this.#pageWaiters.length > 0 && !this.spentFor('page')) this.#pageWaiters.shift()?.();
+  }
+
+  /**
+   * Runs `reserve` once the pages' share has room, oldest waiter first, and resolves true; or resolves
+   * false after `waitMs`, or at once when MAX_PAGE_WAITERS are waiting already.
+   */
+  whenRoomForPage(reserve: () => void, waitMs: number): Promise<boolean> {
+    if (this.#pageWaiters.length >= MAX_PAGE_WAITERS) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        reserve();
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#pageWaiters.splice(this.#pageWaiters.indexOf(waiter), 1);
+        resolve(false);
+      }, waitMs);
+      this.#pageWaiters.push(waiter);
+    });
   }
 }
 
@@ -137,16 +187,38 @@ export class ChargedResponse extends ServerResponse {
    * Holds `bytes` for an answer about to be built, unless the budget is spent already (then false): a
    * burst of large answers is bounded while they are built, not only once they are written.
    */
-  reserve(bytes: number): boolean {
+  reserve(bytes: number, kind: AnswerKind): boolean {
     const budget = this.unsentAnswers;
     // An answer reserves once: the pager reserves a large page before building it, and the reply that
     // then carries it is already accounted for.
     if (this.#settled || !budget || this.#reserved > 0) return true;
-    if (budget.spent) return false;
+    if (budget.spentFor(kind)) return false;
     this.#reserved += bytes;
     this.#held += bytes;
     budget.hold(bytes);
     return true;
+  }
+
+  /**
+   * Holds `bytes` for a page about to be read and built: at once if the pages' share has room, else once
+   * it has (oldest first) within PAGE_ROOM_WAIT_MS; false if it has none by then (or the answer is
+   * settled already, its client gone). Replaced by the answer's real size once it is written.
+   */
+  async reserveWhenRoomForPage(bytes: number): Promise<boolean> {
+    const budget = this.unsentAnswers;
+    if (this.reserve(bytes, 'page')) return true;
+    if (!budget) return true;
+    const reserved = await budget.whenRoomForPage(() => this.reserve(bytes, 'page'), PAGE_ROOM_WAIT_MS);
+    return reserved && !this.#settled;
+  }
+
+  /** Lowers this answer's reservation to `bytes` when it reserved more (a page smaller than feared). */
+  lowerReservation(bytes: number): void {
+    if (this.#settled || !this.unsentAnswers || this.#reserved <= bytes) return;
+    const freed = this.#reserved - bytes;
+    this.#reserved = bytes;
+    this.#held -= freed;
+    this.unsentAnswers.free(freed);
   }
 
   /**
@@ -168,20 +240,42 @@ export function chargedResponseClass(budget: UnsentAnswerBytes): typeof ServerRe
   } as unknown as typeof ServerResponse;
 }
 
-/** Whether the process holds its whole unsent-answer budget now; false outside a charged server. */
-export function unsentAnswersSpent(c: Context): boolean {
+/** The charged response carrying `c`'s answer; undefined outside a charged server (`app.request`). */
+function chargedResponseOf(c: Context): ChargedResponse | undefined {
   const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
-  return outgoing instanceof ChargedResponse && outgoing.unsentAnswers?.spent === true;
+  return outgoing instanceof ChargedResponse ? outgoing : undefined;
+}
+
+/**
+ * Whether the process holds all the unsent-answer budget an answer of `kind` may use; false outside a
+ * charged server.
+ */
+export function unsentAnswersSpent(c: Context, kind: AnswerKind = 'resource'): boolean {
+  return chargedResponseOf(c)?.unsentAnswers?.spentFor(kind) === true;
 }
 
 /**
  * For a handler about to build a large answer of about `bytes`: holds them in the process's unsent-answer
- * budget until the answer is written, or says false when the budget is spent (answer 503 instead). Always
- * true outside a charged server (in-process tests call `app.request`, where nothing is held).
+ * budget until the answer is written, or says false when the budget is spent for its `kind` (answer 503
+ * instead). Always true outside a charged server (in-process tests call `app.request`, where nothing is
+ * held).
  */
-export function reserveAnswerBytes(c: Context, bytes: number): boolean {
-  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
-  return !(outgoing instanceof ChargedResponse) || outgoing.reserve(bytes);
+export function reserveAnswerBytes(c: Context, bytes: number, kind: AnswerKind = 'resource'): boolean {
+  return chargedResponseOf(c)?.reserve(bytes, kind) ?? true;
+}
+
+/**
+ * For a list about to read a page of up to `bytes`: holds them in the budget's pages' share, waiting up
+ * to PAGE_ROOM_WAIT_MS for room (see ChargedResponse.reserveWhenRoomForPage). Always true outside a
+ * charged server.
+ */
+export function reservePageBytesWhenRoom(c: Context, bytes: number): Promise<boolean> {
+  return chargedResponseOf(c)?.reserveWhenRoomForPage(bytes) ?? Promise.resolve(true);
+}
+
+/** Lowers a reservation made by reservePageBytesWhenRoom to the page's likely size once it is read. */
+export function lowerReservedAnswerBytes(c: Context, bytes: number): void {
+  chargedResponseOf(c)?.lowerReservation(bytes);
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -155,9 +155,10 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
         return `${tally(statuses)} (${[...refusals].map(([t, n]) => `${t} ×${n}`).join(', ')}); largest answer ${Math.max(...sizes)} B, Link on ${withLink}`;
       },
     });
-    // Every list reads its rows before it may be refused (small pages never wait for a slot), so 20
-    // concurrent large listings still cost the requests beside them a few percent: the stated rate here.
-    expectWithstood(result, 85);
+    // Pages wait their turn within three quarters of the unsent-answer budget; the rest is kept for single
+    // resources, so a GET of one large order beside 20 listings is served (a tenth were 503 when pages
+    // could fill the whole budget).
+    expectWithstood(result, 95);
     // Shedding (503 overloaded, Retry-After) is an honest answer under load; anything else is not.
     const dbLines = orders
       .logs()
@@ -167,11 +168,11 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
       JSON.stringify(dbLines.slice(0, 5)),
     ).toEqual([]);
     expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    const after = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(100);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
     expect(withLink).toBe(statuses.filter((s) => s === 200).length);
     // Each 503 is one of the counted sheds: list slots, the unsent-answer budget, in-flight, a busy pool.
-    const after = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
     const shed = (name: string) => metricValue(after, name) - metricValue(before, name);
     expect(
       shed('http_list_requests_shed_total') +

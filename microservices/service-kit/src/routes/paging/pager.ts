@@ -3,7 +3,12 @@ import type { Context, TypedResponse } from 'hono';
 import type { JSONParsed } from 'hono/utils/types';
 import { Counter, type Registry } from 'prom-client';
 import type { AppEnv } from '../../edge/app-env.js';
-import { reserveAnswerBytes, unsentAnswersSpent, unsentBudgetSpentError } from '../../edge/unsent-answers.js';
+import {
+  lowerReservedAnswerBytes,
+  reserveAnswerBytes,
+  reservePageBytesWhenRoom,
+  unsentBudgetSpentError,
+} from '../../edge/unsent-answers.js';
 import { serviceUnavailable } from '../../problems/app-error.js';
 import { DEFAULT_PAGE_SIZE, type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
 import { replyPage } from './page-reply.js';
@@ -55,10 +60,11 @@ export interface Pager {
   /**
    * Answers a list request: its query as a PageRequest, the rows read within the byte budget, the page
    * replied (see replyPage). Rows are read at most `maxConcurrentLists` at once (a few times that wait
-   * their turn, more are a `503`), so listings never hold the whole database pool. Large pages are built at most `maxConcurrentLists` at once, and not at all
-   * while the process's unsent answers are at MAX_UNSENT_RESPONSE_BYTES (then pages above the default
-   * size are refused before their rows are read); past either, a `503 overloaded` with `Retry-After: 1`,
-   * and the rows read are let go at once.
+   * their turn, more are a `503`), so listings never hold the whole database pool. Large pages are built
+   * at most `maxConcurrentLists` at once, and only within the pages' share of MAX_UNSENT_RESPONSE_BYTES
+   * (the rest is kept for single resources): pages above the default size reserve room for the largest
+   * answer before their rows are read, waiting up to PAGE_ROOM_WAIT_MS for it. Past either bound, a
+   * `503 overloaded` with `Retry-After: 1`, and the rows read are let go at once.
    */
   reply<T>(
     c: Context<AppEnv>,
@@ -97,19 +103,23 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
   return {
     async reply(c, query, rows) {
       const request = pageRequestOf(query);
-      // While the budget is spent, pages above the default size are refused before any row is read:
-      // reading a thousand rows only to refuse them was most of what slow readers cost.
-      if (request.limit > DEFAULT_PAGE_SIZE && unsentAnswersSpent(c)) throw unsentBudgetSpent();
+      // A page above the default size holds room for the largest answer before any row is read, waiting
+      // its turn while pages fill their share of the budget: reading a thousand rows only to refuse them
+      // was most of what slow readers cost.
+      if (request.limit > DEFAULT_PAGE_SIZE && !(await reservePageBytesWhenRoom(c, maxResponseBytes))) {
+        throw unsentBudgetSpent();
+      }
       const found = await reads
         .execute(() => rows({ ...request, maxBytes: maxResponseBytes }))
         .catch((err) => {
           throw err instanceof BulkheadRejectedError ? tooMany('read') : err;
         });
-      const likelyBytes = likelyPageBytes(found, request.limit);
+      const likelyBytes = Math.min(likelyPageBytes(found, request.limit), maxResponseBytes);
+      lowerReservedAnswerBytes(c, likelyBytes);
       if (likelyBytes <= LARGE_PAGE_BYTES) {
         return replyPage(c, found, request, maxResponseBytes);
       }
-      if (!reserveAnswerBytes(c, Math.min(likelyBytes, maxResponseBytes))) throw unsentBudgetSpent();
+      if (!reserveAnswerBytes(c, likelyBytes, 'page')) throw unsentBudgetSpent();
       try {
         return await slots.execute(() => replyPage(c, found, request, maxResponseBytes));
       } catch (err) {
