@@ -55,6 +55,21 @@ const largestOrder = (userId: string) =>
     shipping_address: 'a'.repeat(1000),
   });
 
+/** The largest order the API accepts in characters JSON escapes six-fold: about 390 KB on the wire. */
+const largestEscapedOrder = (userId: string) => {
+  const control = '\u0001';
+  return JSON.stringify({
+    user_id: userId,
+    items: Array.from({ length: 100 }, (_, i) => ({
+      product_id: `p${i}-`.padEnd(128, control),
+      product_name: control.repeat(500),
+      quantity: 10_000,
+      price: 1_000_000,
+    })),
+    shipping_address: control.repeat(1000),
+  });
+};
+
 /** POSTs `count` bodies, `concurrency` at a time; returns the statuses. */
 async function postMany(port: number, path: string, count: number, body: (i: number) => string) {
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
@@ -203,20 +218,62 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
     expect(pages).toBeGreaterThan(1);
   });
 
+  it("when 40 clients list a customer's largest escaped orders a hundred at a time, then the pages stay bounded, every refusal is a 503 overloaded, probes stay under their timeout, and reads beside them are served", async () => {
+    // Each order is ~390 KB of JSON escapes: two make a page at MAX_RESPONSE_BYTES, and every page is
+    // parsed from PostgreSQL and serialised again. A session-6 attacker timed the probes out this way.
+    const customer = await createUser(users, 3);
+    const posted = await postMany(orders.port, '/api/v1/orders', 12, () => largestEscapedOrder(customer));
+    expect(tally(posted)).toBe('201 ×12');
+    const statuses: number[] = [];
+    const refusals = new Map<string, number>();
+    const sizes: number[] = [];
+    const result = await runCostCase({
+      service: orders,
+      attack: 'listing escaped largest orders, ?limit=100&skip=1 (PostgreSQL)',
+      rate: '40 clients × 5 listings each, 12 orders of 390 KB for one customer',
+      legit: () => ({ method: 'GET', path: `/api/v1/orders/${oneOrder}`, expect: 200 }),
+      run: async () => {
+        await Promise.all(
+          Array.from({ length: 40 }, async () => {
+            const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+            try {
+              for (let i = 0; i < 5; i++) {
+                const res = await send(
+                  orders.port,
+                  agent,
+                  'GET',
+                  `/api/v1/orders?user_id=${customer}&limit=100&skip=1`,
+                );
+                statuses.push(res.status);
+                sizes.push(res.bytes);
+                if (res.status !== 200) {
+                  const type = String((JSON.parse(res.text) as { type?: unknown }).type);
+                  refusals.set(type, (refusals.get(type) ?? 0) + 1);
+                }
+              }
+            } finally {
+              agent.destroy();
+            }
+          }),
+        );
+        return `${tally(statuses)}; largest answer ${Math.max(...sizes)} B`;
+      },
+    });
+    expectWithstood(result, 95);
+    expect([...refusals.keys()].filter((t) => t !== 'urn:problem-type:overloaded')).toEqual([]);
+    expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
+  });
+
   it('when 200 clients with a tiny receive window each ask once for the largest order and never read, then the answers held stay within MAX_UNSENT_RESPONSE_BYTES, the rest are 503 overloaded, and the pod lives', async () => {
-    // The largest order the API accepts, in characters JSON escapes six-fold: about 390 KB on the wire.
-    const control = '\u0001';
-    const escaped = {
-      user_id: userId,
-      items: Array.from({ length: 100 }, (_, i) => ({
-        product_id: `p${i}-`.padEnd(128, control),
-        product_name: control.repeat(500),
-        quantity: 10_000,
-        price: 1_000_000,
-      })),
-      shipping_address: control.repeat(1000),
-    };
-    const created = await send(orders.port, new Agent(), 'POST', '/api/v1/orders', JSON.stringify(escaped));
+    const created = await send(
+      orders.port,
+      new Agent(),
+      'POST',
+      '/api/v1/orders',
+      largestEscapedOrder(userId),
+    );
     expect(created.status).toBe(201);
     const id = (JSON.parse(created.text) as { id: string }).id;
     // Legitimate traffic reads an ordinary order: large answers are what the budget refuses while spent.
