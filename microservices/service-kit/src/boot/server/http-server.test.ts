@@ -196,6 +196,23 @@ describe('startHttpServer: process-wide budget of unsent answer bytes', () => {
     expect(other.status).toBe(200);
   });
 
+  it('when POST bodies have arrived and been read, then none of them is kept for the minimum-rate check until the next sweep', async () => {
+    const app = new Hono();
+    app.post('/echo', async (c) => c.text(await c.req.text()));
+    const { port, admission } = await start(app.fetch);
+    const client = open(port);
+    const body = '{"name":"x"}';
+    for (let i = 0; i < 20; i++) {
+      client.socket.write(
+        `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+    }
+    await pollUntil('20 answers', async () => statuses(client.text()).length === 20 || undefined);
+    expect(statuses(client.text())).toEqual(Array(20).fill(200));
+    // Kept until the sweep, every POST's request and response outlived the young generation at load.
+    expect(admission.watchedBodies).toBe(0);
+  });
+
   it('when a shared static body is sent to clients that do not read, then it is not charged to the budget', async () => {
     const shared = new Uint8Array(Buffer.from(BIG));
     markSharedBody(shared);
