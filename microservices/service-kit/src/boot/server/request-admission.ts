@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { isNeverShed } from '../../base/surfaces.js';
 import { recordConnectionCut } from '../../edge/connection-verdict.js';
 import { ChargedResponse, type UnsentAnswerBytes } from '../../edge/unsent-answers.js';
 import {
@@ -71,16 +72,6 @@ const SLOW_BODY = (minRate: number): ServerRefusal => ({
   detail: `The request body arrived slower than ${minRate} bytes per second.`,
   reason: 'slow_body',
 });
-
-/** Probes and the metrics scrape are answered even while shedding: a shedding pod is alive, and must say so. */
-const exemptFromShedding = (url: string | undefined): boolean => {
-  if (url === undefined) return false;
-  if (url.startsWith('/health')) {
-    const next = url.charAt(7);
-    return next === '' || next === '/' || next === '?';
-  }
-  return targetPath(url) === '/metrics';
-};
 
 const hasBody = (req: IncomingMessage): boolean => {
   const length = req.headers['content-length'];
@@ -293,7 +284,7 @@ export class RequestAdmission {
       answerRequest(req, res, strict.refusal, { close: strict.close });
       return;
     }
-    if (this.#inFlight >= this.#limits.maxInflightRequests && !exemptFromShedding(req.url)) {
+    if (this.#inFlight >= this.#limits.maxInflightRequests && !isNeverShed(targetPath(req.url))) {
       this.#metrics.shed.inc();
       this.#warn(
         'shed',
