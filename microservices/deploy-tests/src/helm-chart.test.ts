@@ -167,6 +167,7 @@ describe('chart behaviour', () => {
     expect(deploymentOf(objects).spec.replicas).toBe(1);
     expect(objects.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
     expect(configOf(objects)).not.toHaveProperty('DATABASE_URL');
+    expect(JSON.stringify(deploymentOf(objects))).not.toContain('DATABASE_REQUIRED');
   });
 
   it('runs replicaCount pods and a PodDisruptionBudget once a database is configured', async () => {

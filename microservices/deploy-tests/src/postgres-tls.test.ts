@@ -429,3 +429,35 @@ describe.skipIf(!bin)('the URL cannot override the CA (ssl= and sslnegotiation=)
     );
   });
 });
+
+describe('an empty database Secret value (a managed database whose uri was never filled in)', () => {
+  const emptySecret = {
+    DATABASE_URL: '',
+    DATABASE_REQUIRED: 'true',
+    DB_SSL_ROOT_CERT: '/etc/postgresql-ca/ca.crt',
+  };
+
+  it('the migrate Job fails (exit 1) instead of passing green with nothing migrated, with or without the chart’s DATABASE_REQUIRED', async () => {
+    const migrate = await builtMigrate();
+    for (const env of [emptySecret, { DATABASE_URL: '' }]) {
+      const result = await runEntry(migrate, env);
+      expect(result.code, result.output).toBe(1);
+      expect(result.output).toMatch(/DATABASE_URL: is empty or memory:\/\/|the migrate command needs/);
+    }
+  });
+
+  it('the server refuses to start instead of serving from an in-memory store of its own', async () => {
+    const result = await runEntry('main.ts', { ...emptySecret, DB_MIGRATE_ON_START: 'false' });
+    expect(result.listened).toBe(false);
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('DATABASE_URL: is empty or memory://, but DATABASE_REQUIRED=true');
+  });
+
+  it('the chart sets DATABASE_REQUIRED in the pods and the migrate Job whenever it gives them a database', () => {
+    const deployment = one(rendered, 'Deployment');
+    const job = rendered.find((o) => o.kind === 'Job' && JSON.stringify(o).includes('dist/migrate.js'));
+    for (const workload of [deployment, job]) {
+      expect(JSON.stringify(workload)).toContain('{"name":"DATABASE_REQUIRED","value":"true"}');
+    }
+  });
+});

@@ -6,6 +6,7 @@ import {
   intVar,
   parseEnv,
   portVar,
+  refineStorageChoice,
 } from '@microservices/service-kit';
 import { z } from 'zod';
 
@@ -31,7 +32,8 @@ const schema = z
   .refine((env) => env.USER_SERVICE_DEADLINE_MS >= env.USER_SERVICE_TIMEOUT_MS, {
     path: ['USER_SERVICE_DEADLINE_MS'],
     message: 'must be >= USER_SERVICE_TIMEOUT_MS',
-  });
+  })
+  .superRefine(refineStorageChoice);
 
 export type OrderServiceEnv = z.output<typeof schema>;
 

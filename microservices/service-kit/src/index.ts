@@ -70,7 +70,12 @@ export {
   isUnavailable,
   type Queryable,
 } from './data/postgres/database.js';
-export { type DatabaseEnv, databaseEnvShape, type StorageTarget } from './data/postgres/database-env.js';
+export {
+  type DatabaseEnv,
+  databaseEnvShape,
+  refineStorageChoice,
+  type StorageTarget,
+} from './data/postgres/database-env.js';
 export {
   insertIdempotently,
   lookupIdempotencyKey,

@@ -4,14 +4,17 @@ import {
   type EnvSource,
   parseEnv,
   portVar,
+  refineStorageChoice,
 } from '@microservices/service-kit';
 import { z } from 'zod';
 
-const schema = z.object({
-  ...commonEnvShape,
-  ...databaseEnvShape,
-  PORT: portVar(8000),
-});
+const schema = z
+  .object({
+    ...commonEnvShape,
+    ...databaseEnvShape,
+    PORT: portVar(8000),
+  })
+  .superRefine(refineStorageChoice);
 
 export type UserServiceEnv = z.output<typeof schema>;
 

@@ -10,6 +10,7 @@ import {
   databaseEnvShape,
   loadConfigOrExit,
   parseEnv,
+  refineStorageChoice,
   resolveMigrationsDir,
   runMigrationsCommand,
 } from '../index.js';
@@ -26,7 +27,9 @@ if (!service) {
   process.exit(1);
 }
 
-const migrateEnv = z.object({ LOG_LEVEL: commonEnvShape.LOG_LEVEL, ...databaseEnvShape });
+const migrateEnv = z
+  .object({ LOG_LEVEL: commonEnvShape.LOG_LEVEL, ...databaseEnvShape })
+  .superRefine(refineStorageChoice);
 const env = loadConfigOrExit(service, () => parseEnv(migrateEnv, process.env));
 await runMigrationsCommand({
   service,

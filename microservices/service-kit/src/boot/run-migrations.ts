@@ -15,9 +15,13 @@ export async function runMigrationsCommand(options: {
 }): Promise<never> {
   const { env } = options;
   const logger = createLogger({ level: options.logLevel, service: options.service, version: 'migrate' });
+  // A migration Job exists only where a database should: without one it must fail, not pass green while
+  // every pod runs its own in-memory store.
   if (env.DATABASE_URL.kind !== 'postgres') {
-    logger.warn('DATABASE_URL is not a PostgreSQL URL: the in-memory store has nothing to migrate');
-    process.exit(0);
+    logger.fatal(
+      'DATABASE_URL is empty or memory://: the migrate command needs the postgres:// URL of the database',
+    );
+    process.exit(1);
   }
   try {
     await migrateWithRetry({

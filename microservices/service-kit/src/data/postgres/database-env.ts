@@ -25,6 +25,12 @@ export const databaseEnvShape = {
   DB_POOL_MAX: intVar(10, 1, 1_000),
   DB_CONNECT_TIMEOUT_MS: intVar(5_000, 100, 120_000),
   DB_STATEMENT_TIMEOUT_MS: intVar(5_000, 100, 600_000),
+  /**
+   * Set by the chart whenever it gives the service a database: an empty or missing DATABASE_URL is then a
+   * refused start-up, never a silent in-memory store (a Secret with an empty `uri` had every pod run its
+   * own store, and the migration Job succeed, with nothing persisted).
+   */
+  DATABASE_REQUIRED: booleanVar(false),
   /** Off when a Kubernetes Job / Argo CD PreSync hook runs `migrate` before the rollout. */
   DB_MIGRATE_ON_START: booleanVar(true),
   /** Only for the in-memory store (DATABASE_URL unset): what it may hold before writes answer 507. */
@@ -46,3 +52,20 @@ export const databaseEnvShape = {
 };
 
 export type DatabaseEnv = z.output<z.ZodObject<typeof databaseEnvShape>>;
+
+/**
+ * The storage settings that only make sense together, for a service's (or the migrate command's) whole
+ * environment schema: `.superRefine(refineStorageChoice)`. The in-memory store is refused when a database
+ * was asked for: DATABASE_REQUIRED, or a database CA (DB_SSL_ROOT_CERT) with no database to use it for.
+ */
+export function refineStorageChoice(env: DatabaseEnv, ctx: z.RefinementCtx): void {
+  if (env.DATABASE_URL.kind === 'postgres') return;
+  const refuse = (because: string) =>
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATABASE_URL'],
+      message: `is empty or memory://, but ${because}: set it to the database's postgres:// URL (is its Secret's value empty?)`,
+    });
+  if (env.DATABASE_REQUIRED) refuse('DATABASE_REQUIRED=true asks for a database');
+  else if (env.DB_SSL_ROOT_CERT !== undefined) refuse('DB_SSL_ROOT_CERT names a database CA');
+}
