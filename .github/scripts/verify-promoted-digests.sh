@@ -3,7 +3,7 @@
 # k8s/staging/<service>/values.yaml or k8s/prod/<service>/values.yaml between BASE and HEAD, so a digest typed
 # in by hand (never built, scanned and signed by release.yml) fails the pull request instead of reaching an
 # environment. The image name comes from the environment's rendered manifests (what Argo CD would apply).
-# Verification is release-tag.sh's (VERIFY_ONLY=true): keyless identity when PUBLIC=true, COSIGN_PUBLIC_KEY
+# A changed tag without a digest, or a digest removed, fails too. Verification is release-tag.sh's (VERIFY_ONLY=true): keyless identity when PUBLIC=true, COSIGN_PUBLIC_KEY
 # otherwise, a warning with neither.
 #   PUBLIC=true CERTIFICATE_IDENTITY=… bash .github/scripts/verify-promoted-digests.sh <base sha>
 set -euo pipefail
@@ -12,13 +12,27 @@ BASE="${1:?usage: verify-promoted-digests.sh BASE}"
 digest_of() {
   sed -n 's/^  digest: *"\{0,1\}\(sha256:[0-9a-f]\{64\}\)"\{0,1\}.*$/\1/p' | head -n 1
 }
+tag_of() {
+  sed -n 's/^  tag: *"\{0,1\}\([^" ]*\)"\{0,1\}.*$/\1/p' | head -n 1
+}
 
 refs=()
 while IFS= read -r file; do
   [ -n "$file" ] || continue
   new="$(git show "HEAD:$file" 2>/dev/null | digest_of || true)"
   old="$(git show "$BASE:$file" 2>/dev/null | digest_of || true)"
-  if [ -z "$new" ] || [ "$new" = "$old" ]; then
+  if [ -z "$new" ]; then
+    # Without a digest the tag alone names the image: an environment that changes its tag, or drops its
+    # digest, would run whatever that tag names, never verified.
+    new_tag="$(git show "HEAD:$file" 2>/dev/null | tag_of || true)"
+    old_tag="$(git show "$BASE:$file" 2>/dev/null | tag_of || true)"
+    if [ -n "$old" ] || [ "$new_tag" != "$old_tag" ]; then
+      echo "::error::$file names image tag \"$new_tag\" without a digest: staging and prod run only digests release.yml built, scanned and signed (promote them with promote.yml)" >&2
+      exit 1
+    fi
+    continue
+  fi
+  if [ "$new" = "$old" ]; then
     continue
   fi
   manifests="$(dirname "$file")/manifests.yaml"
