@@ -24,4 +24,5 @@ export {
   type TestPostgres,
 } from './postgres-server.js';
 export { type PostgresStoreFactoryOptions, postgresStoreFactory } from './postgres-store-factory.js';
+export { parseExposition, type Sample, sampleValue, scrape } from './prometheus-samples.js';
 export { describeServiceContract, type ServiceContractTable } from './service-contract.js';
