@@ -24,5 +24,6 @@ export {
   type TestPostgres,
 } from './postgres-server.js';
 export { type PostgresStoreFactoryOptions, postgresStoreFactory } from './postgres-store-factory.js';
+export { expectCompleteProblem } from './problem-assertions.js';
 export { parseExposition, type Sample, sampleValue, scrape } from './prometheus-samples.js';
 export { describeServiceContract, type ServiceContractTable } from './service-contract.js';
