@@ -4,7 +4,7 @@ import {
   type CheckedResponse,
   expectCompleteProblem,
 } from '@microservices/service-kit/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { buildTestApp } from './test-app.js';
 
 // The error model itself (every kind of failure a complete problem+json body: malformed and unsupported
