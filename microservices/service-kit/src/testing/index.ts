@@ -9,6 +9,7 @@ export {
   type Send,
 } from './checked-client.js';
 export { type ExitResult, watchExit } from './child-exit.js';
+export { COMMON_ENV_DEFAULTS } from './common-env-defaults.js';
 export { configErrorOf } from './config-error.js';
 export { FakeClock } from './fake-clock.js';
 export { createFixtureService, FIXTURE_SECRET_FAILURE } from './fixture-service.js';
