@@ -1,4 +1,4 @@
-import { configErrorOf } from '@microservices/service-kit/testing';
+import { COMMON_ENV_DEFAULTS, configErrorOf } from '@microservices/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { parseUserServiceEnv } from './env.js';
 
@@ -6,30 +6,7 @@ describe('parseUserServiceEnv', () => {
   it('when nothing is set, then the documented defaults apply', () => {
     expect(parseUserServiceEnv({})).toEqual({
       PORT: 8000,
-      HOST: '::',
-      LOG_LEVEL: 'info',
-      SHUTDOWN_DELAY_MS: 5_000,
-      SHUTDOWN_TIMEOUT_MS: 10_000,
-      KEEP_ALIVE_TIMEOUT_MS: 65_000,
-      BODY_LIMIT_BYTES: 1_048_576,
-      MAX_RESPONSE_BYTES: 1_048_576,
-      MAX_CONCURRENT_LISTS: 8,
-      MAX_CONNECTIONS: 768,
-      MAX_INFLIGHT_REQUESTS: 256,
-      MAX_PIPELINED_REQUESTS: 4,
-      MAX_UNSENT_RESPONSE_BYTES: 16_777_216,
-      HEADERS_TIMEOUT_MS: 10_000,
-      REQUEST_TIMEOUT_MS: 30_000,
-      MIN_BODY_BYTES_PER_SECOND: 1_024,
-      SEND_TIMEOUT_MS: 30_000,
-      CORS_ORIGINS: [],
-      RATE_LIMIT_ENABLED: false,
-      RATE_LIMIT_RPS: 100,
-      RATE_LIMIT_BURST: 200,
-      RATE_LIMIT_MAX_CLIENTS: 10_000,
-      TRUSTED_PROXIES: [],
-      GIT_COMMIT: 'unknown',
-      FAULTS_ENABLED: false,
+      ...COMMON_ENV_DEFAULTS,
       DATABASE_URL: { kind: 'memory' },
       DATABASE_REQUIRED: false,
       DB_POOL_MAX: 10,

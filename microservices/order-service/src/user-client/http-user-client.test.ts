@@ -204,40 +204,18 @@ describe('getUser: retries', () => {
 });
 
 describe('getUser: answers that are not worth retrying', () => {
-  it('when a 200 carries a different user, then it fails with bad_response after one attempt', async () => {
+  it.each([
+    ['a 200 carries a different user', 200, { ...USER, id: 'someone-else' }, {}],
+    ['a 200 body is not JSON', 200, '<html>proxy error</html>', { headers: { 'content-type': 'text/html' } }],
+    ['a 200 body is JSON null', 200, 'null', { headers: { 'content-type': 'application/json' } }],
+    ['user-service answers 400', 400, { detail: 'bad' }, {}],
+  ])('when %s, then it fails with bad_response after one attempt', async (_when, status, body, options) => {
     const t = setup();
-    t.userRoute()
-      .reply(200, { ...USER, id: 'someone-else' })
-      .persist();
+    t.userRoute().reply(status, body, options).persist();
     const err = await unavailable(lookUp(t.client));
     expect(err.reason).toBe('bad_response');
     expect(t.requestCount()).toBe(1);
     expect(await t.outcome('bad_response')).toBe(1);
-  });
-
-  it('when a 200 body is not JSON, then it fails with bad_response after one attempt', async () => {
-    const t = setup();
-    t.userRoute()
-      .reply(200, '<html>proxy error</html>', { headers: { 'content-type': 'text/html' } })
-      .persist();
-    const err = await unavailable(lookUp(t.client));
-    expect(err.reason).toBe('bad_response');
-    expect(t.requestCount()).toBe(1);
-    expect(await t.outcome('bad_response')).toBe(1);
-  });
-
-  it('when a 200 body is JSON null, then it fails with bad_response', async () => {
-    const t = setup();
-    t.userRoute().reply(200, 'null', { headers: { 'content-type': 'application/json' } });
-    expect((await unavailable(lookUp(t.client))).reason).toBe('bad_response');
-  });
-
-  it('when user-service answers 400, then it fails with bad_response after one attempt', async () => {
-    const t = setup();
-    t.userRoute().reply(400, { detail: 'bad' }).persist();
-    const err = await unavailable(lookUp(t.client));
-    expect(err.reason).toBe('bad_response');
-    expect(t.requestCount()).toBe(1);
   });
 
   it('when bad responses keep coming, then they do not open the breaker', async () => {

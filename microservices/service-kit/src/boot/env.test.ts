@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { COMMON_ENV_DEFAULTS } from '../testing/common-env-defaults.js';
 import { configErrorOf } from '../testing/config-error.js';
 import { booleanVar, ConfigError, commonEnvShape, intVar, parseEnv, portVar } from './env.js';
 
@@ -141,32 +142,7 @@ describe('commonEnvShape', () => {
   const common = z.object(commonEnvShape);
 
   it('when nothing is set, then the documented defaults apply', () => {
-    expect(parseEnv(common, {})).toEqual({
-      HOST: '::',
-      LOG_LEVEL: 'info',
-      SHUTDOWN_DELAY_MS: 5_000,
-      SHUTDOWN_TIMEOUT_MS: 10_000,
-      KEEP_ALIVE_TIMEOUT_MS: 65_000,
-      BODY_LIMIT_BYTES: 1_048_576,
-      MAX_RESPONSE_BYTES: 1_048_576,
-      MAX_CONCURRENT_LISTS: 8,
-      MAX_CONNECTIONS: 768,
-      MAX_INFLIGHT_REQUESTS: 256,
-      MAX_PIPELINED_REQUESTS: 4,
-      MAX_UNSENT_RESPONSE_BYTES: 16_777_216,
-      HEADERS_TIMEOUT_MS: 10_000,
-      REQUEST_TIMEOUT_MS: 30_000,
-      MIN_BODY_BYTES_PER_SECOND: 1_024,
-      SEND_TIMEOUT_MS: 30_000,
-      CORS_ORIGINS: [],
-      RATE_LIMIT_ENABLED: false,
-      RATE_LIMIT_RPS: 100,
-      RATE_LIMIT_BURST: 200,
-      RATE_LIMIT_MAX_CLIENTS: 10_000,
-      TRUSTED_PROXIES: [],
-      GIT_COMMIT: 'unknown',
-      FAULTS_ENABLED: false,
-    });
+    expect(parseEnv(common, {})).toEqual(COMMON_ENV_DEFAULTS);
   });
 
   it.each(['10.0.0.0/33', 'proxy.internal', '192.0.2.1/8/1', '::1/129', '192.0.2.1/x'])(

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createServiceApp, type ServiceAppParts } from '../app/create-service-app.js';
 import { silentLogger } from '../base/logger.js';
 import { createMetricsRegistry } from '../base/metrics-registry.js';
+import { DatabaseUnavailableError } from '../data/postgres/database.js';
 import { replyJson } from '../edge/reply.js';
 import { notFound } from '../problems/app-error.js';
 import {
@@ -9,6 +10,7 @@ import {
   commonProblemResponses,
   problemResponse,
 } from '../problems/problem-schemas.js';
+import type { HealthCheck } from '../routes/health/checks.js';
 import { inProcessClient } from './checked-client.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -33,7 +35,12 @@ const getThing = createRoute({
   method: 'get',
   path: '/api/v1/things/{id}',
   request: { params: ThingId },
-  responses: { 200: json('The thing'), 404: problemResponse(404), ...commonProblemResponses },
+  responses: {
+    200: json('The thing'),
+    404: problemResponse(404),
+    503: problemResponse(503),
+    ...commonProblemResponses,
+  },
 });
 const putThing = createRoute({
   method: 'put',
@@ -44,10 +51,14 @@ const putThing = createRoute({
 
 /**
  * The smallest service built with createServiceApp: one resource with a JSON body, a lookup that can be
- * missing (`missing`) or fail unexpectedly (`boom`). Kit behaviour is tested over it, not over a real
- * service's domain.
+ * missing (`missing`), find its dependency unavailable (`unavailable`, a 503) or fail unexpectedly
+ * (`boom`). Kit behaviour is tested over it, not over a real service's domain. `checks` are its
+ * readiness checks (none by default).
  */
-export function createFixtureService(overrides: Partial<ServiceAppParts> = {}) {
+export function createFixtureService(
+  overrides: Partial<ServiceAppParts> = {},
+  checks: readonly HealthCheck[] = [],
+) {
   const app = createServiceApp(
     {
       info: { service: 'fixture-service', version: '1.0.0', commit: 'abc1234' },
@@ -56,13 +67,14 @@ export function createFixtureService(overrides: Partial<ServiceAppParts> = {}) {
       clock: new FakeClock(),
       ...overrides,
     },
-    { title: 'fixture-service', description: 'The kit’s test fixture.', checks: [] },
+    { title: 'fixture-service', description: 'The kit’s test fixture.', checks },
   );
   app.openapi(createThing, (c) => replyJson(c, c.req.valid('json'), 201));
   app.openapi(getThing, (c) => {
     const { id } = c.req.valid('param');
     if (id === 'boom') throw new Error(FIXTURE_SECRET_FAILURE);
     if (id === 'missing') throw notFound('No such thing.');
+    if (id === 'unavailable') throw new DatabaseUnavailableError();
     return replyJson(c, { name: id }, 200);
   });
   app.openapi(putThing, (c) => replyJson(c, c.req.valid('json'), 200));

@@ -9,6 +9,7 @@ export {
   type Send,
 } from './checked-client.js';
 export { type ExitResult, watchExit } from './child-exit.js';
+export { COMMON_ENV_DEFAULTS } from './common-env-defaults.js';
 export { configErrorOf } from './config-error.js';
 export { FakeClock } from './fake-clock.js';
 export { createFixtureService, FIXTURE_SECRET_FAILURE } from './fixture-service.js';
@@ -24,4 +25,6 @@ export {
   type TestPostgres,
 } from './postgres-server.js';
 export { type PostgresStoreFactoryOptions, postgresStoreFactory } from './postgres-store-factory.js';
+export { expectCompleteProblem } from './problem-assertions.js';
+export { parseExposition, type Sample, sampleValue, scrape } from './prometheus-samples.js';
 export { describeServiceContract, type ServiceContractTable } from './service-contract.js';

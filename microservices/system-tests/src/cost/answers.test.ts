@@ -113,6 +113,39 @@ afterAll(async () => {
   await stopAll();
 });
 
+/** What keep-alive clients listing orders saw: every status and answer size, Links to a next page, refusals by type. */
+interface Listings {
+  statuses: number[];
+  sizes: number[];
+  withLink: number;
+  refusals: Map<string, number>;
+}
+
+const noListings = (): Listings => ({ statuses: [], sizes: [], withLink: 0, refusals: new Map() });
+
+/** `clients` keep-alive clients (one connection each) GET `path` `times` each, one after another; `seen` records it all. */
+async function listConcurrently(port: number, clients: number, times: number, path: string, seen: Listings) {
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (let i = 0; i < times; i++) {
+          const res = await send(port, agent, 'GET', path);
+          seen.statuses.push(res.status);
+          seen.sizes.push(res.bytes);
+          if (res.link?.includes('rel="next"')) seen.withLink++;
+          if (res.status !== 200) {
+            const type = String((JSON.parse(res.text) as { type?: unknown }).type);
+            seen.refusals.set(type, (seen.refusals.get(type) ?? 0) + 1);
+          }
+        }
+      } finally {
+        agent.destroy();
+      }
+    }),
+  );
+}
+
 describe('cost: list answers of large orders (order-service, chart heap flags)', () => {
   let users: RunningService;
   let orders: RunningService;
@@ -137,10 +170,8 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
 
   it('when 20 clients list ?limit=1000 over and over, then every answer stays under MAX_RESPONSE_BYTES, says where to resume, every refusal is a counted 503 overloaded, and the pod lives', async () => {
     const before = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
-    const sizes: number[] = [];
-    const statuses: number[] = [];
-    const refusals = new Map<string, number>();
-    let withLink = 0;
+    const seen = noListings();
+    const { statuses, sizes, refusals } = seen;
     const result = await runCostCase({
       service: orders,
       attack: 'list of large orders, ?limit=1000 (PostgreSQL)',
@@ -148,26 +179,8 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
       // Other requests keep their turn while lists are bounded to MAX_CONCURRENT_LISTS at once.
       legit: () => ({ method: 'GET', path: `/api/v1/orders/${oneOrder}`, expect: 200 }),
       run: async () => {
-        await Promise.all(
-          Array.from({ length: 20 }, async () => {
-            const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-            try {
-              for (let i = 0; i < 10; i++) {
-                const res = await send(orders.port, agent, 'GET', '/api/v1/orders?limit=1000');
-                statuses.push(res.status);
-                sizes.push(res.bytes);
-                if (res.link?.includes('rel="next"')) withLink++;
-                if (res.status !== 200) {
-                  const type = String((JSON.parse(res.text) as { type?: unknown }).type);
-                  refusals.set(type, (refusals.get(type) ?? 0) + 1);
-                }
-              }
-            } finally {
-              agent.destroy();
-            }
-          }),
-        );
-        return `${tally(statuses)} (${[...refusals].map(([t, n]) => `${t} ×${n}`).join(', ')}); largest answer ${Math.max(...sizes)} B, Link on ${withLink}`;
+        await listConcurrently(orders.port, 20, 10, '/api/v1/orders?limit=1000', seen);
+        return `${tally(statuses)} (${[...refusals].map(([t, n]) => `${t} ×${n}`).join(', ')}); largest answer ${Math.max(...sizes)} B, Link on ${seen.withLink}`;
       },
     });
     // Pages wait their turn within three quarters of the unsent-answer budget; the rest is kept for single
@@ -186,7 +199,7 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
     const after = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(100);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
-    expect(withLink).toBe(statuses.filter((s) => s === 200).length);
+    expect(seen.withLink).toBe(statuses.filter((s) => s === 200).length);
     // Each 503 is one of the counted sheds: list slots, the unsent-answer budget, in-flight, a busy pool.
     const shed = (name: string) => metricValue(after, name) - metricValue(before, name);
     expect(
@@ -224,37 +237,20 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
     const customer = await createUser(users, 3);
     const posted = await postMany(orders.port, '/api/v1/orders', 12, () => largestEscapedOrder(customer));
     expect(tally(posted)).toBe('201 ×12');
-    const statuses: number[] = [];
-    const refusals = new Map<string, number>();
-    const sizes: number[] = [];
+    const seen = noListings();
+    const { statuses, sizes, refusals } = seen;
     const result = await runCostCase({
       service: orders,
       attack: 'listing escaped largest orders, ?limit=100&skip=1 (PostgreSQL)',
       rate: '40 clients × 5 listings each, 12 orders of 390 KB for one customer',
       legit: () => ({ method: 'GET', path: `/api/v1/orders/${oneOrder}`, expect: 200 }),
       run: async () => {
-        await Promise.all(
-          Array.from({ length: 40 }, async () => {
-            const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-            try {
-              for (let i = 0; i < 5; i++) {
-                const res = await send(
-                  orders.port,
-                  agent,
-                  'GET',
-                  `/api/v1/orders?user_id=${customer}&limit=100&skip=1`,
-                );
-                statuses.push(res.status);
-                sizes.push(res.bytes);
-                if (res.status !== 200) {
-                  const type = String((JSON.parse(res.text) as { type?: unknown }).type);
-                  refusals.set(type, (refusals.get(type) ?? 0) + 1);
-                }
-              }
-            } finally {
-              agent.destroy();
-            }
-          }),
+        await listConcurrently(
+          orders.port,
+          40,
+          5,
+          `/api/v1/orders?user_id=${customer}&limit=100&skip=1`,
+          seen,
         );
         return `${tally(statuses)}; largest answer ${Math.max(...sizes)} B`;
       },

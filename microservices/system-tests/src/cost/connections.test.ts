@@ -116,6 +116,39 @@ async function endingsOf(held: readonly HeldSocket[]) {
   return within('the client-side closes', 5_000, Promise.all(held.map((h) => h.ended)));
 }
 
+/** Runs an attack on user-service beside the legitimate loop, and asserts the service withstood it. */
+async function withstands(
+  attack: string,
+  rate: string,
+  run: () => Promise<string>,
+  options: { minDurationMs?: number } = {},
+) {
+  const result = await runCostCase({ service: users, attack, rate, legit, run, ...options });
+  expectWithstood(result, LEGIT_MIN_PCT);
+  return result;
+}
+
+/**
+ * Writes `drop` to every held socket every 500 ms until each connection has ended (within `ms`), and
+ * asserts that every one of them was answered 408.
+ */
+async function dripUntilEach408(held: readonly HeldSocket[], drop: string, what: string, ms: number) {
+  const drip = setInterval(() => {
+    for (const h of held) if (!h.socket.destroyed) h.socket.write(drop);
+  }, 500);
+  try {
+    const endings = await within(what, ms, Promise.all(held.map((h) => h.ended)));
+    const statuses = endings.map((e) => firstResponse(e.received).status);
+    expect(
+      statuses.every((s) => s === 408),
+      JSON.stringify(statuses.slice(0, 10)),
+    ).toBe(true);
+    return endings;
+  } finally {
+    clearInterval(drip);
+  }
+}
+
 const listRequests = (n: number) =>
   'GET /api/v1/users?limit=1000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(n);
 
@@ -141,20 +174,17 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
   it('when 5 connections each write 400 pipelined list requests and never read, then few answers are built and each connection is cut', async () => {
     const before = await metrics();
     let held: HeldSocket[];
-    const result = await runCostCase({
-      service: users,
-      attack: 'pipelined unread GETs',
-      rate: '5 connections × 400 `GET ?limit=1000` in one 20 KB write each, never read',
-      legit,
-      run: async () => {
+    await withstands(
+      'pipelined unread GETs',
+      '5 connections × 400 `GET ?limit=1000` in one 20 KB write each, never read',
+      async () => {
         const already = cuts('pipeline_overflow')(before);
         held = await openSockets(5, users.port, () => listRequests(400), { read: false });
         await metricReaches('pipeline_overflow cuts', cuts('pipeline_overflow'), already + 5, 5_000);
         const endings = await endingsOf(held);
         return `cut ×${endings.length} (pipeline_overflow)`;
       },
-    });
-    expectWithstood(result, LEGIT_MIN_PCT);
+    );
     const after = await metrics();
     const built = increase(before, after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
     // At most MAX_PIPELINED_REQUESTS (4) per connection are ever handed to the app before the cut.
@@ -164,12 +194,10 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
 
   it('when 5 connections pipeline 100 list requests (under the queue bound) and never read, then the send stalls and the connection is cut after SEND_TIMEOUT_MS', async () => {
     const before = await metrics();
-    const result = await runCostCase({
-      service: users,
-      attack: 'answers never read',
-      rate: '5 connections × 100 `GET ?limit=1000` (560 KB answers), never read',
-      legit,
-      run: async () => {
+    const result = await withstands(
+      'answers never read',
+      '5 connections × 100 `GET ?limit=1000` (560 KB answers), never read',
+      async () => {
         const already = cuts('send_timeout')(before);
         const started = performance.now();
         const held = await openSockets(5, users.port, () => listRequests(100), { read: false });
@@ -183,8 +211,7 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
         await endingsOf(held);
         return `cut ×5 (send_timeout) within ${seconds.toFixed(1)} s`;
       },
-    });
-    expectWithstood(result, LEGIT_MIN_PCT);
+    );
     const after = await metrics();
     const built = increase(before, after, 'http_requests_total', { method: 'GET', route: '/api/v1/users' });
     expect(built, 'answers built for 500 requests').toBeLessThan(500 / 4);
@@ -193,77 +220,49 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
   });
 
   it('when 150 connections send their headers one line every 500 ms (slowloris), then each gets a 408 problem within HEADERS_TIMEOUT_MS + the check interval', async () => {
-    const result = await runCostCase({
-      service: users,
-      attack: 'slow headers (slowloris)',
-      rate: '150 connections, one header line per 500 ms each',
-      legit,
-      run: async () => {
+    await withstands(
+      'slow headers (slowloris)',
+      '150 connections, one header line per 500 ms each',
+      async () => {
         const held = await openSockets(
           150,
           users.port,
           () => 'GET /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\n',
         );
-        const drip = setInterval(() => {
-          for (const h of held) if (!h.socket.destroyed) h.socket.write('X-Drip: 1\r\n');
-        }, 500);
-        try {
-          const endings = await within(
-            'the header timeouts',
-            HEADERS_TIMEOUT_MS + CHECK_SLACK_MS + 2_000,
-            Promise.all(held.map((h) => h.ended)),
-          );
-          const statuses = endings.map((e) => firstResponse(e.received).status);
-          expect(
-            statuses.every((s) => s === 408),
-            JSON.stringify(statuses.slice(0, 10)),
-          ).toBe(true);
-          const problem = JSON.parse(firstResponse(endings[0]?.received ?? '').body) as { type: string };
-          expect(problem.type).toBe('urn:problem-type:request-timeout');
-          const longest = Math.max(...endings.map((e) => e.afterMs));
-          expect(longest).toBeLessThan(HEADERS_TIMEOUT_MS + CHECK_SLACK_MS);
-          return `408 ×${endings.length}, the last after ${(longest / 1000).toFixed(1)} s`;
-        } finally {
-          clearInterval(drip);
-        }
+        const endings = await dripUntilEach408(
+          held,
+          'X-Drip: 1\r\n',
+          'the header timeouts',
+          HEADERS_TIMEOUT_MS + CHECK_SLACK_MS + 2_000,
+        );
+        const problem = JSON.parse(firstResponse(endings[0]?.received ?? '').body) as { type: string };
+        expect(problem.type).toBe('urn:problem-type:request-timeout');
+        const longest = Math.max(...endings.map((e) => e.afterMs));
+        expect(longest).toBeLessThan(HEADERS_TIMEOUT_MS + CHECK_SLACK_MS);
+        return `408 ×${endings.length}, the last after ${(longest / 1000).toFixed(1)} s`;
       },
-    });
-    expectWithstood(result, LEGIT_MIN_PCT);
+    );
   });
 
   it('when 50 uploads trickle 20 bytes/s, then each is cut with a 408 after the 5 s grace, long before REQUEST_TIMEOUT_MS, and counted as 408, not 5xx', async () => {
     const before = await metrics();
-    const result = await runCostCase({
-      service: users,
-      attack: 'slow bodies',
-      rate: '50 uploads, Content-Length 10000, 10 bytes per 500 ms each',
-      legit,
-      run: async () => {
+    await withstands(
+      'slow bodies',
+      '50 uploads, Content-Length 10000, 10 bytes per 500 ms each',
+      async () => {
         const head =
           'POST /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"name": "';
         const held = await openSockets(50, users.port, () => head);
-        const drip = setInterval(() => {
-          for (const h of held) if (!h.socket.destroyed) h.socket.write('x'.repeat(10));
-        }, 500);
-        try {
-          const endings = await within(
-            'the slow-body cuts',
-            5_000 + CHECK_SLACK_MS + 3_000,
-            Promise.all(held.map((h) => h.ended)),
-          );
-          const statuses = endings.map((e) => firstResponse(e.received).status);
-          expect(
-            statuses.every((s) => s === 408),
-            JSON.stringify(statuses.slice(0, 10)),
-          ).toBe(true);
-          const longest = Math.max(...endings.map((e) => e.afterMs));
-          return `408 ×${endings.length}, the last after ${(longest / 1000).toFixed(1)} s`;
-        } finally {
-          clearInterval(drip);
-        }
+        const endings = await dripUntilEach408(
+          held,
+          'x'.repeat(10),
+          'the slow-body cuts',
+          5_000 + CHECK_SLACK_MS + 3_000,
+        );
+        const longest = Math.max(...endings.map((e) => e.afterMs));
+        return `408 ×${endings.length}, the last after ${(longest / 1000).toFixed(1)} s`;
       },
-    });
-    expectWithstood(result, LEGIT_MIN_PCT);
+    );
     // The app sees each body read fail when the connection is cut; it logs and counts them as the 408 they are.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     const after = await metrics();
@@ -279,21 +278,18 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
   it('when 300 idle connections are opened against MAX_CONNECTIONS=200, then the quietest are evicted for newcomers, probes keep being answered, and the cap is logged, not once per socket', async () => {
     const before = await metrics();
     const linesBefore = users.logs().length;
-    const result = await runCostCase({
-      service: users,
-      attack: 'idle sockets beyond MAX_CONNECTIONS',
-      rate: '300 connections sending nothing, MAX_CONNECTIONS=200',
-      legit,
-      minDurationMs: 2_500,
-      run: async () => {
+    await withstands(
+      'idle sockets beyond MAX_CONNECTIONS',
+      '300 connections sending nothing, MAX_CONNECTIONS=200',
+      async () => {
         const held = await openSockets(300, users.port);
         await new Promise((resolve) => setTimeout(resolve, 1_500));
         const open = held.filter((h) => !h.socket.destroyed && h.socket.readyState === 'open').length;
         await closeAll(held);
         return `${300 - open} of 300 evicted or refused`;
       },
-    });
-    expectWithstood(result, LEGIT_MIN_PCT);
+      { minDurationMs: 2_500 },
+    );
     const after = await metrics();
     const evicted = increase(before, after, 'http_connections_cut_total', { reason: 'evicted_at_cap' });
     expect(evicted).toBeGreaterThanOrEqual(100);
@@ -305,13 +301,10 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
   });
 
   it('when 300 keep-alive connections each finish one request and stay idle, then newcomers evict the idle ones and nothing is locked out', async () => {
-    const result = await runCostCase({
-      service: users,
-      attack: 'keep-alive idle beyond MAX_CONNECTIONS',
-      rate: '300 connections, one `GET /health/ready` each, then idle',
-      legit,
-      minDurationMs: 2_500,
-      run: async () => {
+    await withstands(
+      'keep-alive idle beyond MAX_CONNECTIONS',
+      '300 connections, one `GET /health/ready` each, then idle',
+      async () => {
         const held = await openSockets(
           300,
           users.port,
@@ -322,19 +315,17 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
         await closeAll(held);
         return `${answered} of 300 answered before eviction`;
       },
-    });
-    expectWithstood(result, LEGIT_MIN_PCT);
+      { minDurationMs: 2_500 },
+    );
   });
 
   it('when 200 uploads are aborted halfway, then no 5xx is counted, each is a 499, and the log says "client closed request" at info', async () => {
     const before = await metrics();
     const linesBefore = users.logs().length;
-    const result = await runCostCase({
-      service: users,
-      attack: 'aborted uploads',
-      rate: '200 POSTs, 1 KB of a declared 100 KB, then reset, 20 at a time',
-      legit,
-      run: async () => {
+    await withstands(
+      'aborted uploads',
+      '200 POSTs, 1 KB of a declared 100 KB, then reset, 20 at a time',
+      async () => {
         const head =
           'POST /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"name": "';
         for (let i = 0; i < 200; i += 20) {
@@ -345,8 +336,7 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
         }
         return 'aborted ×200';
       },
-    });
-    expectWithstood(result, LEGIT_MIN_PCT);
+    );
     const closedLines = () =>
       jsonLogs(users.logs().slice(linesBefore)).filter((l) => l.msg === 'client closed request');
     await within(

@@ -9,19 +9,24 @@ const adminUrl = inject('pgAdminUrl');
 let db: Database;
 let drop: (() => Promise<void>) | undefined;
 
-beforeAll(async () => {
-  if (!adminUrl) return;
-  const created = await createTestDatabase(adminUrl, 'database');
-  drop = created.drop;
-  db = new Database({
-    url: created.url,
+/** A Database on `url` with the test's settings, `overrides` applied. */
+const databaseOn = (url: string, overrides: Partial<ConstructorParameters<typeof Database>[0]> = {}) =>
+  new Database({
+    url,
     applicationName: 'database-test',
     poolMax: 2,
     connectTimeoutMs: 2_000,
     statementTimeoutMs: 2_000,
     logger: silentLogger(),
     registry: createMetricsRegistry({ defaultMetrics: false }),
+    ...overrides,
   });
+
+beforeAll(async () => {
+  if (!adminUrl) return;
+  const created = await createTestDatabase(adminUrl, 'database');
+  drop = created.drop;
+  db = databaseOn(created.url);
 });
 afterAll(async () => {
   await db?.close();
@@ -54,19 +59,6 @@ describe.skipIf(!adminUrl)('Database.transaction', () => {
     expect(db.pool.totalCount).toBeLessThanOrEqual(2);
   });
 });
-
-/** A Database on `url` with the test's settings, `overrides` applied. */
-const databaseOn = (url: string, overrides: Partial<ConstructorParameters<typeof Database>[0]> = {}) =>
-  new Database({
-    url,
-    applicationName: 'database-test',
-    poolMax: 2,
-    connectTimeoutMs: 2_000,
-    statementTimeoutMs: 2_000,
-    logger: silentLogger(),
-    registry: createMetricsRegistry({ defaultMetrics: false }),
-    ...overrides,
-  });
 
 describe.skipIf(!adminUrl)('Database.query', () => {
   it('prepares each operation once per connection, under the operation name', async () => {
