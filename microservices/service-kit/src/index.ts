@@ -95,8 +95,15 @@ export {
   validationFailed,
 } from './problems/app-error.js';
 export {
+  PROBLEM_TYPES,
+  type ProblemSlug,
+  type ProblemType,
+  type SlugWithStatus,
+} from './problems/catalogue.js';
+export {
   bodyProblemResponses,
   commonProblemResponses,
+  type DocumentedProblem,
   PROBLEM_CONTENT_TYPE,
   type Problem,
   ProblemSchema,

@@ -33,7 +33,7 @@ const getThing = createRoute({
   method: 'get',
   path: '/api/v1/things/{id}',
   request: { params: ThingId },
-  responses: { 200: json('The thing'), 404: problemResponse(404), ...commonProblemResponses },
+  responses: { 200: json('The thing'), 404: problemResponse('not-found'), ...commonProblemResponses },
 });
 const putThing = createRoute({
   method: 'put',
