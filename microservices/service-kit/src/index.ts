@@ -63,6 +63,12 @@ export {
 } from './data/memory-budget.js';
 export { MemoryIdempotencyKeys } from './data/memory-idempotency.js';
 export {
+  jsonBytes,
+  MemoryRecords,
+  type MemoryRecordsOptions,
+  type PagedEntry,
+} from './data/memory-records.js';
+export {
   Database,
   type DatabaseOptions,
   DatabaseUnavailableError,
@@ -127,7 +133,7 @@ export { type CheckResult, type HealthCheck, runChecks } from './routes/health/c
 export { createRouter } from './routes/openapi/create-router.js';
 export { jsonContent } from './routes/openapi/json-content.js';
 export { isStorableText, plainString, resourceId } from './routes/openapi/text.js';
-export { jsonBytes, memoryPage, type PagedEntry } from './routes/paging/memory-page.js';
+export { memoryPage } from './routes/paging/memory-page.js';
 export {
   MAX_PAGE_SIZE,
   type PageRequest,
