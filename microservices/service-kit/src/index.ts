@@ -1,5 +1,6 @@
 export {
   createServiceApp,
+  createServicePager,
   type ServiceAppParts,
   type ServiceDescription,
 } from './app/create-service-app.js';
