@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createPager,
-  createServiceApp,
-  DEFAULT_MAX_CONCURRENT_LISTS,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  type ServiceAppParts,
-} from '@microservices/service-kit';
+import { createServiceApp, createServicePager, type ServiceAppParts } from '@microservices/service-kit';
 import { createOrderMetrics } from './metrics.js';
 import { createOrdersRouter } from './routes/orders/orders.index.js';
 import type { OrderStore } from './store/order-store.js';
@@ -45,11 +39,7 @@ export function createApp(deps: OrderAppDeps) {
       clock: deps.clock,
       metrics: createOrderMetrics(deps.registry),
       generateId: deps.generateId ?? randomUUID,
-      pager: createPager({
-        maxResponseBytes: deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-        maxConcurrentLists: deps.maxConcurrentLists ?? DEFAULT_MAX_CONCURRENT_LISTS,
-        registry: deps.registry,
-      }),
+      pager: createServicePager(deps),
     }),
   );
   return app;

@@ -1,5 +1,6 @@
 export {
   createServiceApp,
+  createServicePager,
   type ServiceAppParts,
   type ServiceDescription,
 } from './app/create-service-app.js';
@@ -63,6 +64,12 @@ export {
 } from './data/memory-budget.js';
 export { MemoryIdempotencyKeys } from './data/memory-idempotency.js';
 export {
+  jsonBytes,
+  MemoryRecords,
+  type MemoryRecordsOptions,
+  type PagedEntry,
+} from './data/memory-records.js';
+export {
   Database,
   type DatabaseOptions,
   DatabaseUnavailableError,
@@ -100,8 +107,15 @@ export {
   validationFailed,
 } from './problems/app-error.js';
 export {
+  PROBLEM_TYPES,
+  type ProblemSlug,
+  type ProblemType,
+  type SlugWithStatus,
+} from './problems/catalogue.js';
+export {
   bodyProblemResponses,
   commonProblemResponses,
+  type DocumentedProblem,
   PROBLEM_CONTENT_TYPE,
   type Problem,
   ProblemSchema,
@@ -125,7 +139,7 @@ export { type CheckResult, type HealthCheck, runChecks } from './routes/health/c
 export { createRouter } from './routes/openapi/create-router.js';
 export { jsonContent } from './routes/openapi/json-content.js';
 export { isStorableText, plainString, resourceId } from './routes/openapi/text.js';
-export { jsonBytes, memoryPage, type PagedEntry } from './routes/paging/memory-page.js';
+export { memoryPage } from './routes/paging/memory-page.js';
 export {
   MAX_PAGE_SIZE,
   type PageRequest,

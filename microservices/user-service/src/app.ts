@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createPager,
-  createServiceApp,
-  DEFAULT_MAX_CONCURRENT_LISTS,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  type ServiceAppParts,
-} from '@microservices/service-kit';
+import { createServiceApp, createServicePager, type ServiceAppParts } from '@microservices/service-kit';
 import { createUserMetrics } from './metrics.js';
 import { createUsersRouter } from './routes/users/users.index.js';
 import type { UserStore } from './store/user-store.js';
@@ -31,11 +25,7 @@ export function createApp(deps: UserAppDeps) {
       clock: deps.clock,
       metrics: createUserMetrics(deps.registry),
       generateId: deps.generateId ?? randomUUID,
-      pager: createPager({
-        maxResponseBytes: deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-        maxConcurrentLists: deps.maxConcurrentLists ?? DEFAULT_MAX_CONCURRENT_LISTS,
-        registry: deps.registry,
-      }),
+      pager: createServicePager(deps),
     }),
   );
   return app;

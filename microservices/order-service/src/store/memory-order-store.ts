@@ -1,9 +1,8 @@
 import {
   type IdempotencyRequest,
   type IdempotentResult,
-  jsonBytes,
   type MemoryBudget,
-  MemoryIdempotencyKeys,
+  MemoryRecords,
   memoryPage,
   type PagedEntry,
   type Positioned,
@@ -23,9 +22,6 @@ function orderBytes(order: Order): number {
   return bytes;
 }
 
-const keyBytes = (key: string, stored: StoredIdempotencyKey<Order>) =>
-  stringBytes(key) + stringBytes(stored.requestHash) + orderBytes(stored.value) + 64;
-
 export interface MemoryOrderStoreOptions {
   now?: () => number;
   /** What the store may hold; unbounded without one (tests). */
@@ -37,44 +33,29 @@ export interface MemoryOrderStoreOptions {
  * atomic. With a budget, a create or update that would pass it is refused (507) before anything changes.
  */
 export class MemoryOrderStore implements OrderStore {
-  readonly #orders = new Map<string, PagedEntry<Order>>();
+  readonly #orders: MemoryRecords<Order>;
   /** Per-user insertion-ordered ids, so a user's orders are listed without scanning everyone's. */
   readonly #idsByUser = new Map<string, Set<string>>();
-  readonly #keys: MemoryIdempotencyKeys<Order>;
-  readonly #budget: MemoryBudget | undefined;
-  #nextPosition = 1;
 
   constructor({ now = Date.now, budget }: MemoryOrderStoreOptions = {}) {
-    this.#budget = budget;
-    this.#keys = new MemoryIdempotencyKeys<Order>(now, (key, stored) =>
-      this.#budget?.release(keyBytes(key, stored)),
-    );
+    this.#orders = new MemoryRecords({ now, budget, bytesOf: orderBytes });
   }
 
   async create(order: Order, idempotency?: IdempotencyRequest): Promise<IdempotentResult<Order>> {
-    if (!idempotency) return { outcome: 'created', value: this.#insert(order, 0) };
-    return this.#keys.run(idempotency, async () =>
-      this.#insert(order, keyBytes(idempotency.key, { requestHash: idempotency.requestHash, value: order })),
-    );
+    return this.#orders.create(order, idempotency, (record, keyBytes) => this.#insert(record, keyBytes));
   }
 
   async findIdempotencyKey(key: string): Promise<StoredIdempotencyKey<Order> | null> {
-    return this.#keys.lookup(key);
+    return this.#orders.findIdempotencyKey(key);
   }
 
   async purgeExpiredKeys(): Promise<number> {
-    return this.#keys.purgeExpired();
+    return this.#orders.purgeExpiredKeys();
   }
 
   /** Stores a copy, charging it and `extraBytes` (its idempotency key) first. */
   #insert(order: Order, extraBytes: number): Order {
-    this.#budget?.charge(orderBytes(order) + extraBytes);
-    const stored = copy(order);
-    this.#orders.set(order.id, {
-      position: this.#nextPosition++,
-      value: stored,
-      minJsonBytes: jsonBytes(stored),
-    });
+    this.#orders.add(copy(order), extraBytes);
     let ids = this.#idsByUser.get(order.user_id);
     if (!ids) {
       ids = new Set();
@@ -119,20 +100,17 @@ export class MemoryOrderStore implements OrderStore {
       shipping_address: changes.shipping_address ?? current.shipping_address,
       updated_at: changes.updated_at,
     };
-    this.#budget?.charge(orderBytes(next) - orderBytes(current));
-    // Same Map key: the order keeps its place (and position) in the list.
-    this.#orders.set(id, { position: entry.position, value: next, minJsonBytes: jsonBytes(next) });
+    // The order keeps its place (and position) in the list.
+    this.#orders.replace(entry, next);
     return { outcome: 'updated', order: copy(next) };
   }
 
   async delete(id: string): Promise<boolean> {
-    const entry = this.#orders.get(id);
-    if (!entry) return false;
-    this.#orders.delete(id);
-    const ids = this.#idsByUser.get(entry.value.user_id);
+    const removed = this.#orders.remove(id);
+    if (!removed) return false;
+    const ids = this.#idsByUser.get(removed.user_id);
     ids?.delete(id);
-    if (ids?.size === 0) this.#idsByUser.delete(entry.value.user_id);
-    this.#budget?.release(orderBytes(entry.value));
+    if (ids?.size === 0) this.#idsByUser.delete(removed.user_id);
     return true;
   }
 

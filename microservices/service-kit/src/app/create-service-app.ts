@@ -24,6 +24,8 @@ import type { HealthCheck } from '../routes/health/checks.js';
 import { registerHealthRoutes } from '../routes/health/health-routes.js';
 import { answerLivenessFirst } from '../routes/health/liveness-first.js';
 import { createRouter } from '../routes/openapi/create-router.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../routes/paging/page-reply.js';
+import { createPager, DEFAULT_MAX_CONCURRENT_LISTS, type Pager } from '../routes/paging/pager.js';
 import { registerServiceRoutes, type ServiceInfo } from '../routes/service-routes.js';
 import { allowedMethodsFinder } from './allowed-methods.js';
 
@@ -68,6 +70,17 @@ export interface ServiceAppParts {
   faults?: FaultSettings | undefined;
   /** Randomness for fault injection; tests pass their own. */
   random?: (() => number) | undefined;
+}
+
+/** The pager of a service's list routes, bounded as its parts say (the kit's defaults where they say nothing). */
+export function createServicePager(
+  parts: Pick<ServiceAppParts, 'maxResponseBytes' | 'maxConcurrentLists' | 'registry'>,
+): Pager {
+  return createPager({
+    maxResponseBytes: parts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    maxConcurrentLists: parts.maxConcurrentLists ?? DEFAULT_MAX_CONCURRENT_LISTS,
+    registry: parts.registry,
+  });
 }
 
 /** What a service says about itself: its OpenAPI title and description, and its readiness checks. */

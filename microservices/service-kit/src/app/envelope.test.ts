@@ -78,7 +78,7 @@ describe('plain c.header() in middleware before the handler', () => {
     });
     app.openapi(route('/api/kit'), (c) => replyJson(c, { via: 'kit' }, 200));
     app.openapi(route('/api/fails'), () => {
-      throw new AppError({ status: 409, type: 'conflict', title: 'Conflict', detail: 'No.' });
+      throw new AppError({ type: 'conflict', detail: 'No.' });
     });
     app.openapi(route('/api/hono'), (c) => c.json({ via: 'hono' }, 200));
     app.get('/api/moved', (c) => c.redirect('/api/kit', 308));

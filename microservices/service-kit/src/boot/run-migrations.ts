@@ -1,6 +1,6 @@
 import { createLogger } from '../base/logger.js';
 import type { DatabaseEnv } from '../data/postgres/database-env.js';
-import { MigrationRefusedError, migrateWithRetry } from './postgres/migrations.js';
+import { MigrationRefusedError, migrateAsConfigured } from './postgres/migrations.js';
 
 /**
  * The `migrate` command (`node dist/migrate.js`), for a Kubernetes Job or Argo CD PreSync hook: applies
@@ -24,15 +24,7 @@ export async function runMigrationsCommand(options: {
     process.exit(1);
   }
   try {
-    await migrateWithRetry({
-      url: env.DATABASE_URL.url,
-      sslRootCert: env.DB_SSL_ROOT_CERT,
-      dir: options.migrationsDir,
-      logger,
-      connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
-      lockTimeoutMs: env.DB_MIGRATE_LOCK_TIMEOUT_MS,
-      retryMs: env.DB_MIGRATE_RETRY_MS,
-    });
+    await migrateAsConfigured(env, { url: env.DATABASE_URL.url, dir: options.migrationsDir, logger });
     process.exit(0);
   } catch (err) {
     if (err instanceof MigrationRefusedError)

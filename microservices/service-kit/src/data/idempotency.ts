@@ -51,7 +51,6 @@ export const IdempotencyHeaderSchema = z.object({
 
 export const idempotencyKeyReused = () =>
   new AppError({
-    status: 422,
     type: 'idempotency-key-reused',
     detail: 'This Idempotency-Key was already used with a different request body.',
   });

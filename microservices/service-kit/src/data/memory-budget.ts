@@ -15,7 +15,6 @@ export const stringBytes = (text: string): number => 2 * text.length + 16;
 /** The answer to a write the full memory store cannot take (507 Insufficient Storage, RFC 4918). */
 export const storeFull = () =>
   new AppError({
-    status: 507,
     type: 'store-full',
     detail:
       'The in-memory store has reached MEMORY_STORE_MAX_BYTES; reads still work. Delete data or use PostgreSQL.',

@@ -15,7 +15,6 @@ export function requestBodyGuard(bodyLimitBytes: number): MiddlewareHandler {
     maxSize: bodyLimitBytes,
     onError: () => {
       throw new AppError({
-        status: 413,
         type: 'payload-too-large',
         detail: `Request body exceeds ${bodyLimitBytes} bytes.`,
       });

@@ -3,14 +3,20 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError } from '../problems/app-error.js';
-import { titleOf } from '../problems/catalogue.js';
-import { PROBLEM_CONTENT_TYPE, type Problem, problemTypeUri } from '../problems/problem-schemas.js';
+import { type ProblemSlug, titleOf } from '../problems/catalogue.js';
+import {
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  problemOf,
+  problemTypeUri,
+} from '../problems/problem-schemas.js';
 import { MAX_ECHOED_TEXT } from '../problems/zod-issues.js';
 import type { AppEnv } from './app-env.js';
 import { connectionCutStatus } from './connection-verdict.js';
 import { reply } from './reply.js';
 
-const statusSlugs: Partial<Record<number, string>> = {
+/** The problem type of an HTTPException (Hono's) by its status; any other status is a `bad-request`. */
+const statusSlugs: Partial<Record<number, ProblemSlug>> = {
   400: 'bad-request',
   404: 'not-found',
   405: 'method-not-allowed',
@@ -84,23 +90,15 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   }
   const abandoned = abandonedStatus(c);
   if (abandoned !== undefined) {
-    return problemJson(c, {
-      type: problemTypeUri(abandoned === 408 ? 'request-timeout' : 'client-closed-request'),
-      title: titleOf(abandoned),
-      status: abandoned as ContentfulStatusCode,
-      detail:
-        abandoned === 408
-          ? 'The request was not received in time.'
-          : 'The client closed the connection before the request was read.',
-    });
+    return problemJson(
+      c,
+      abandoned === 408
+        ? problemOf('request-timeout', 'The request was not received in time.')
+        : problemOf('client-closed-request', 'The client closed the connection before the request was read.'),
+    );
   }
   c.get('logger')?.error({ err }, 'unhandled error');
-  return problemJson(c, {
-    type: problemTypeUri('internal'),
-    title: titleOf(500),
-    status: 500,
-    detail: INTERNAL_DETAIL,
-  });
+  return problemJson(c, problemOf('internal', INTERNAL_DETAIL));
 };
 
 /**
@@ -116,19 +114,12 @@ export const notFoundHandler =
     if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       return problemJson(
         c,
-        {
-          type: problemTypeUri('method-not-allowed'),
-          title: titleOf(405),
-          status: 405,
-          detail: `${c.req.method} is not allowed on ${clipped(c.req.path)}; allowed: ${allowed.join(', ')}`,
-        },
+        problemOf(
+          'method-not-allowed',
+          `${c.req.method} is not allowed on ${clipped(c.req.path)}; allowed: ${allowed.join(', ')}`,
+        ),
         { Allow: allowed.join(', ') },
       );
     }
-    return problemJson(c, {
-      type: problemTypeUri('not-found'),
-      title: titleOf(404),
-      status: 404,
-      detail: `No route for ${c.req.method} ${clipped(c.req.path)}`,
-    });
+    return problemJson(c, problemOf('not-found', `No route for ${c.req.method} ${clipped(c.req.path)}`));
   };

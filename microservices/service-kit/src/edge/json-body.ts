@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { scan } from 'secure-json-parse';
 import { AppError } from '../problems/app-error.js';
+import type { ProblemSlug } from '../problems/catalogue.js';
 
 /** Deepest nesting of objects and arrays a request body may have; the APIs need three. */
 export const MAX_JSON_DEPTH = 32;
@@ -18,7 +19,7 @@ const mediaTypeOf = (contentType: string) => contentType.split(';')[0]?.trim() ?
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-const badBody = (type: string, detail: string) => new AppError({ status: 400, type, detail });
+const badBody = (type: ProblemSlug, detail: string) => new AppError({ type, detail });
 
 /**
  * Reads a JSON request body once, strictly, before route validation sees it: bytes must be UTF-8, nesting

@@ -66,7 +66,6 @@ export function rateLimit(options: {
       limited.inc();
       const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / settings.ratePerSecond));
       throw new AppError({
-        status: 429,
         type: 'rate-limited',
         detail: `More than ${settings.burst} requests at once or ${settings.ratePerSecond} per second from this client; retry after ${retryAfter} s.`,
         headers: {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
-import { titleOf } from '../problems/catalogue.js';
-import { problemTypeUri } from '../problems/problem-schemas.js';
+import { problemOf } from '../problems/problem-schemas.js';
 import type { AppEnv } from './app-env.js';
 import { problemJson } from './error-handler.js';
 
@@ -28,10 +27,11 @@ export function resolveRequestId(sent: string | undefined): RequestId {
  * fresh id.
  */
 export function invalidRequestIdProblem(c: Context<AppEnv>): Response {
-  return problemJson(c, {
-    type: problemTypeUri('invalid-request-id'),
-    title: titleOf(400),
-    status: 400,
-    detail: `X-Request-Id must be 1-${MAX_REQUEST_ID_LENGTH} characters of letters, digits, '_', '-', '.', ':' or '='.`,
-  });
+  return problemJson(
+    c,
+    problemOf(
+      'invalid-request-id',
+      `X-Request-Id must be 1-${MAX_REQUEST_ID_LENGTH} characters of letters, digits, '_', '-', '.', ':' or '='.`,
+    ),
+  );
 }

@@ -1,5 +1,4 @@
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { titleOf } from './catalogue.js';
+import { type ProblemSlug, type ProblemStatus, problemType, type SlugWithStatus } from './catalogue.js';
 
 /** One entry of a validation problem: where in the request and what is wrong there. */
 export interface FieldError {
@@ -9,11 +8,11 @@ export interface FieldError {
 }
 
 export interface AppErrorOptions {
-  status: ContentfulStatusCode;
-  /** Stable machine-readable slug; becomes the problem `type` (`urn:problem-type:<slug>`). */
-  type: string;
-  /** Default: the status's title from the catalogue (problems/catalogue.ts). */
-  title?: string;
+  /**
+   * The problem type's slug from the catalogue (problems/catalogue.ts), which gives its status and title;
+   * it becomes the problem `type` (`urn:problem-type:<slug>`).
+   */
+  type: ProblemSlug;
   detail: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
@@ -22,11 +21,12 @@ export interface AppErrorOptions {
 /**
  * The one error type handlers throw. The central handler renders it as application/problem+json.
  * `detail` is shown to clients for 4xx; for 5xx a generic text is sent and the original is only logged.
+ * Status and title are the catalogue's for the slug, never the thrower's.
  */
 export class AppError extends Error {
   override readonly name = 'AppError';
-  readonly status: ContentfulStatusCode;
-  readonly type: string;
+  readonly status: ProblemStatus;
+  readonly type: ProblemSlug;
   readonly title: string;
   readonly detail: string;
   readonly errors: FieldError[] | undefined;
@@ -34,25 +34,30 @@ export class AppError extends Error {
 
   constructor(options: AppErrorOptions) {
     super(options.detail);
-    this.status = options.status;
+    const { status, title } = problemType(options.type);
+    this.status = status;
     this.type = options.type;
-    this.title = options.title ?? titleOf(options.status);
+    this.title = title;
     this.detail = options.detail;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
   }
 }
 
-export const notFound = (detail: string) => new AppError({ status: 404, type: 'not-found', detail });
+export const notFound = (detail: string) => new AppError({ type: 'not-found', detail });
 
-export const conflict = (detail: string, type = 'conflict') => new AppError({ status: 409, type, detail });
+export const conflict = (detail: string, type: SlugWithStatus<409> = 'conflict') =>
+  new AppError({ type, detail });
 
 export const validationFailed = (errors: FieldError[], detail = 'The request is invalid.') =>
-  new AppError({ status: 400, type: 'validation-error', detail, errors });
+  new AppError({ type: 'validation-error', detail, errors });
 
-export const serviceUnavailable = (detail: string, retryAfterSeconds: number, type = 'service-unavailable') =>
+export const serviceUnavailable = (
+  detail: string,
+  retryAfterSeconds: number,
+  type: SlugWithStatus<503> = 'service-unavailable',
+) =>
   new AppError({
-    status: 503,
     type,
     detail,
     headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },

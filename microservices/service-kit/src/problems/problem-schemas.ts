@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { titleOf } from './catalogue.js';
+import { PROBLEM_TITLES, type ProblemSlug, problemType } from './catalogue.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -14,7 +14,7 @@ export const FieldErrorSchema = z
 export const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: 'urn:problem-type:not-found' }),
-    title: z.string().openapi({ example: 'Not Found' }),
+    title: z.string().openapi({ example: PROBLEM_TITLES[404] }),
     status: z.number().int().openapi({ example: 404 }),
     detail: z.string().openapi({ example: 'User not found' }),
     instance: z.string().optional().openapi({ description: 'The request path', example: '/api/v1/users/42' }),
@@ -25,44 +25,33 @@ export const ProblemSchema = z
 
 export type Problem = z.infer<typeof ProblemSchema>;
 
-export const problemTypeUri = (slug: string) => `urn:problem-type:${slug}`;
+export const problemTypeUri = (slug: ProblemSlug) => `urn:problem-type:${slug}`;
 
-const problemExamples: Record<number, { detail: string; type: string }> = {
-  400: { detail: 'The request is invalid.', type: 'validation-error' },
-  404: { detail: 'Resource not found', type: 'not-found' },
-  409: { detail: 'The request conflicts with the current state.', type: 'conflict' },
-  413: {
-    detail: 'Request body exceeds 1048576 bytes.',
-    type: 'payload-too-large',
-  },
-  422: {
-    detail: 'This Idempotency-Key was already used with a different request body.',
-    type: 'idempotency-key-reused',
-  },
-  408: { detail: 'The request was not received in time.', type: 'request-timeout' },
-  405: {
-    detail: 'DELETE is not allowed on /api/v1/users; allowed: GET, HEAD, POST',
-    type: 'method-not-allowed',
-  },
-  431: {
-    detail: 'Request headers are too large.',
-    type: 'headers-too-large',
-  },
-  415: {
-    detail: 'Content-Type must be application/json.',
-    type: 'unsupported-media-type',
-  },
-  429: {
-    detail: 'More than 200 requests at once or 100 per second from this client; retry after 1 s.',
-    type: 'rate-limited',
-  },
-  500: { detail: 'An unexpected error occurred.', type: 'internal' },
-  503: { detail: 'Try again later.', type: 'service-unavailable' },
-  507: {
-    detail: 'The in-memory store has reached MEMORY_STORE_MAX_BYTES; reads still work.',
-    type: 'store-full',
-  },
-};
+/** The problem+json members of a problem of type `slug`: its status and title from the catalogue. */
+export function problemOf(slug: ProblemSlug, detail: string): Omit<Problem, 'instance' | 'request_id'> {
+  const { status, title } = problemType(slug);
+  return { type: problemTypeUri(slug), title, status, detail };
+}
+
+/** The `detail` of the documented example of each problem type a route may document. */
+const exampleDetails = {
+  'validation-error': 'The request is invalid.',
+  'not-found': 'Resource not found',
+  conflict: 'The request conflicts with the current state.',
+  'payload-too-large': 'Request body exceeds 1048576 bytes.',
+  'idempotency-key-reused': 'This Idempotency-Key was already used with a different request body.',
+  'request-timeout': 'The request was not received in time.',
+  'method-not-allowed': 'DELETE is not allowed on /api/v1/users; allowed: GET, HEAD, POST',
+  'headers-too-large': 'Request headers are too large.',
+  'unsupported-media-type': 'Content-Type must be application/json.',
+  'rate-limited': 'More than 200 requests at once or 100 per second from this client; retry after 1 s.',
+  internal: 'An unexpected error occurred.',
+  'service-unavailable': 'Try again later.',
+  'store-full': 'The in-memory store has reached MEMORY_STORE_MAX_BYTES; reads still work.',
+} as const satisfies Partial<Record<ProblemSlug, string>>;
+
+/** A problem type a route can document with problemResponse. */
+export type DocumentedProblem = keyof typeof exampleDetails;
 
 const retryAfterHeader = {
   'Retry-After': {
@@ -85,12 +74,13 @@ const rateLimitHeaders = {
 };
 
 /**
- * OpenAPI `responses` entry for a problem with the given status. A 503 always documents `Retry-After`,
- * a 429 the rate-limit headers too.
+ * OpenAPI `responses` entry for a problem of type `slug` (put under its status,
+ * `404: problemResponse('not-found', …)`), with an example; status and title are the catalogue's. A 503
+ * always documents `Retry-After`, a 429 the rate-limit headers too.
  */
-export function problemResponse(status: keyof typeof problemExamples, description?: string) {
-  const example = problemExamples[status] ?? { detail: 'Error', type: 'about:blank' };
-  const title = titleOf(status);
+export function problemResponse(slug: DocumentedProblem, description?: string) {
+  const { status, title } = problemType(slug);
+  const detail = exampleDetails[slug];
   const headers = status === 503 ? retryAfterHeader : status === 429 ? rateLimitHeaders : undefined;
   return {
     description: description ?? title,
@@ -98,7 +88,7 @@ export function problemResponse(status: keyof typeof problemExamples, descriptio
     content: {
       [PROBLEM_CONTENT_TYPE]: {
         schema: ProblemSchema,
-        example: { title, ...example, type: problemTypeUri(example.type), status },
+        example: { title, detail, type: problemTypeUri(slug), status },
       },
     },
   };
@@ -122,36 +112,39 @@ export function pageResponse<S>(description: string, content: S) {
 
 /** The answer of a write the full in-memory store refuses (see MemoryBudget). */
 export const storeFullResponse = problemResponse(
-  507,
+  'store-full',
   'The in-memory store is full (MEMORY_STORE_MAX_BYTES); reads still work',
 );
 
 /** The error responses every route can produce regardless of what it does. */
 export const commonProblemResponses = {
   400: problemResponse(
-    400,
+    'validation-error',
     'Invalid request, e.g. a malformed X-Request-Id header; answered by the server before any route: a duplicate or missing Host, Transfer-Encoding on HTTP/1.0, a dot segment (plain or %2e-encoded) in the path',
   ),
   // The server answers these before any route runs (see boot/server/client-errors.ts, boot/server/strict-http.ts).
   408: problemResponse(
-    408,
+    'request-timeout',
     'The headers did not arrive within HEADERS_TIMEOUT_MS, the request within REQUEST_TIMEOUT_MS, or the body at MIN_BODY_BYTES_PER_SECOND',
   ),
-  431: problemResponse(431, 'Request headers exceed 16 KiB or 100 fields'),
-  429: problemResponse(429, 'This client sent more than its rate limit allows (when RATE_LIMIT_ENABLED)'),
-  500: problemResponse(500),
+  431: problemResponse('headers-too-large', 'Request headers exceed 16 KiB or 100 fields'),
+  429: problemResponse(
+    'rate-limited',
+    'This client sent more than its rate limit allows (when RATE_LIMIT_ENABLED)',
+  ),
+  500: problemResponse('internal'),
 };
 
 /** The error responses of every route that takes a JSON body. */
 export const bodyProblemResponses = {
   400: problemResponse(
-    400,
+    'validation-error',
     'Invalid body, malformed JSON, unknown fields or invalid X-Request-Id; or refused by the server before any route (duplicate or missing Host, Transfer-Encoding on HTTP/1.0, a dot segment in the path)',
   ),
   408: commonProblemResponses[408],
-  413: problemResponse(413),
-  415: problemResponse(415),
+  413: problemResponse('payload-too-large'),
+  415: problemResponse('unsupported-media-type'),
   431: commonProblemResponses[431],
   429: commonProblemResponses[429],
-  500: problemResponse(500),
+  500: problemResponse('internal'),
 };

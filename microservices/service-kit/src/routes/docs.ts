@@ -94,7 +94,7 @@ const assetRoute = createRoute({
       description: 'The asset',
       content: { 'text/css': { schema: z.string() }, 'text/javascript': { schema: z.string() } },
     },
-    404: problemResponse(404, 'No such asset'),
+    404: problemResponse('not-found', 'No such asset'),
   },
 });
 

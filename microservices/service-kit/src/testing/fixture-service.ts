@@ -37,8 +37,8 @@ const getThing = createRoute({
   request: { params: ThingId },
   responses: {
     200: json('The thing'),
-    404: problemResponse(404),
-    503: problemResponse(503),
+    404: problemResponse('not-found'),
+    503: problemResponse('service-unavailable'),
     ...commonProblemResponses,
   },
 });

@@ -1,11 +1,9 @@
 import {
   type IdempotencyRequest,
   type IdempotentResult,
-  jsonBytes,
   type MemoryBudget,
-  MemoryIdempotencyKeys,
+  MemoryRecords,
   memoryPage,
-  type PagedEntry,
   type PageRequest,
   type Positioned,
   type StoredIdempotencyKey,
@@ -17,8 +15,6 @@ import { EmailTakenError, type UserStore } from './user-store.js';
 /** What one user costs the memory budget: its strings and the object around them. */
 const userBytes = (user: User) =>
   stringBytes(user.id) + stringBytes(user.name) + stringBytes(user.email) + stringBytes(user.created_at) + 64;
-const keyBytes = (key: string, stored: StoredIdempotencyKey<User>) =>
-  stringBytes(key) + stringBytes(stored.requestHash) + userBytes(stored.value) + 64;
 
 export interface MemoryUserStoreOptions {
   now?: () => number;
@@ -32,32 +28,23 @@ export interface MemoryUserStoreOptions {
  * budget, a create or update that would pass it is refused (507) before anything changes.
  */
 export class MemoryUserStore implements UserStore {
-  readonly #users = new Map<string, PagedEntry<User>>();
+  readonly #users: MemoryRecords<User>;
   readonly #idsByEmail = new Map<string, string>();
-  readonly #keys: MemoryIdempotencyKeys<User>;
-  readonly #budget: MemoryBudget | undefined;
-  #nextPosition = 1;
 
   constructor({ now = Date.now, budget }: MemoryUserStoreOptions = {}) {
-    this.#budget = budget;
-    this.#keys = new MemoryIdempotencyKeys<User>(now, (key, stored) =>
-      this.#budget?.release(keyBytes(key, stored)),
-    );
+    this.#users = new MemoryRecords({ now, budget, bytesOf: userBytes });
   }
 
   async create(user: User, idempotency?: IdempotencyRequest): Promise<IdempotentResult<User>> {
-    if (!idempotency) return { outcome: 'created', value: this.#insert(user, 0) };
-    return this.#keys.run(idempotency, async () =>
-      this.#insert(user, keyBytes(idempotency.key, { requestHash: idempotency.requestHash, value: user })),
-    );
+    return this.#users.create(user, idempotency, (record, keyBytes) => this.#insert(record, keyBytes));
   }
 
   async findIdempotencyKey(key: string): Promise<StoredIdempotencyKey<User> | null> {
-    return this.#keys.lookup(key);
+    return this.#users.findIdempotencyKey(key);
   }
 
   async purgeExpiredKeys(): Promise<number> {
-    return this.#keys.purgeExpired();
+    return this.#users.purgeExpiredKeys();
   }
 
   /** Stores a copy, charging it and `extraBytes` (its idempotency key) first. */
@@ -66,12 +53,7 @@ export class MemoryUserStore implements UserStore {
     if (this.#idsByEmail.has(key)) throw new EmailTakenError(user.email);
     // Keep our own copy: a caller mutating the object it passed in must not change the stored user.
     const stored = { ...user };
-    this.#budget?.charge(userBytes(stored) + extraBytes);
-    this.#users.set(stored.id, {
-      position: this.#nextPosition++,
-      value: stored,
-      minJsonBytes: jsonBytes(stored),
-    });
+    this.#users.add(stored, extraBytes);
     this.#idsByEmail.set(key, stored.id);
     return { ...stored };
   }
@@ -95,22 +77,19 @@ export class MemoryUserStore implements UserStore {
     const oldKey = emailKey(current.email);
     const newKey = emailKey(next.email);
     if (newKey !== oldKey && this.#idsByEmail.has(newKey)) throw new EmailTakenError(next.email);
-    this.#budget?.charge(userBytes(next) - userBytes(current));
+    // The user keeps its place (and position) in the list.
+    this.#users.replace(entry, next);
     if (newKey !== oldKey) {
       this.#idsByEmail.delete(oldKey);
       this.#idsByEmail.set(newKey, id);
     }
-    // Same Map key: the user keeps its place (and position) in the list.
-    this.#users.set(id, { position: entry.position, value: next, minJsonBytes: jsonBytes(next) });
     return { ...next };
   }
 
   async delete(id: string): Promise<boolean> {
-    const entry = this.#users.get(id);
-    if (!entry) return false;
-    this.#users.delete(id);
-    this.#idsByEmail.delete(emailKey(entry.value.email));
-    this.#budget?.release(userBytes(entry.value));
+    const removed = this.#users.remove(id);
+    if (!removed) return false;
+    this.#idsByEmail.delete(emailKey(removed.email));
     return true;
   }
 

@@ -23,7 +23,7 @@ const UserIdParam = z.object({
     .min(1)
     .openapi({ param: { name: 'user_id', in: 'path' }, example: '3f0c2d3e-5a4b' }),
 });
-const orderNotFound = problemResponse(404, 'No order with this id');
+const orderNotFound = problemResponse('not-found', 'No order with this id');
 const pageQuery = PaginationQuerySchema.strict();
 
 export const createOrder = createRoute({
@@ -42,11 +42,11 @@ export const createOrder = createRoute({
         'Created, status pending (or the replayed original response for a repeated Idempotency-Key)',
       content: jsonContent(OrderSchema),
     },
-    404: problemResponse(404, 'User not found: user-service says the user does not exist'),
-    422: problemResponse(422, 'Idempotency-Key reused with a different body'),
+    404: problemResponse('not-found', 'User not found: user-service says the user does not exist'),
+    422: problemResponse('idempotency-key-reused', 'Idempotency-Key reused with a different body'),
     507: storeFullResponse,
     503: problemResponse(
-      503,
+      'service-unavailable',
       'user-service could not answer, or the database is unavailable; see Retry-After',
     ),
     ...bodyProblemResponses,
@@ -70,8 +70,11 @@ export const listOrders = createRoute({
   responses: {
     200: pageResponse('A page of orders', jsonContent(z.array(OrderSchema))),
     ...commonProblemResponses,
-    400: problemResponse(400, 'Bad skip/limit, unknown query parameter or invalid X-Request-Id'),
-    503: problemResponse(503, 'The database is unavailable'),
+    400: problemResponse(
+      'validation-error',
+      'Bad skip/limit, unknown query parameter or invalid X-Request-Id',
+    ),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
   },
 });
 
@@ -85,8 +88,11 @@ export const listUserOrders = createRoute({
   responses: {
     200: pageResponse('A page of the user’s orders (empty if none)', jsonContent(z.array(OrderSchema))),
     ...commonProblemResponses,
-    400: problemResponse(400, 'Bad skip/limit, unknown query parameter or invalid X-Request-Id'),
-    503: problemResponse(503, 'The database is unavailable'),
+    400: problemResponse(
+      'validation-error',
+      'Bad skip/limit, unknown query parameter or invalid X-Request-Id',
+    ),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
   },
 });
 
@@ -100,7 +106,7 @@ export const getOrder = createRoute({
   responses: {
     200: { description: 'The order', content: jsonContent(OrderSchema) },
     404: orderNotFound,
-    503: problemResponse(503, 'The database is unavailable'),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });
@@ -118,9 +124,9 @@ export const updateOrder = createRoute({
   responses: {
     200: { description: 'The updated order', content: jsonContent(OrderSchema) },
     404: orderNotFound,
-    409: problemResponse(409, 'Status move not allowed, or address change after shipping'),
+    409: problemResponse('conflict', 'Status move not allowed, or address change after shipping'),
     507: storeFullResponse,
-    503: problemResponse(503, 'The database is unavailable'),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
     ...bodyProblemResponses,
   },
 });
@@ -135,7 +141,7 @@ export const deleteOrder = createRoute({
   responses: {
     204: { description: 'Deleted' },
     404: orderNotFound,
-    503: problemResponse(503, 'The database is unavailable'),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });

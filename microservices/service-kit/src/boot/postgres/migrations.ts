@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { permanentConnectFailure, pgConnection } from '../../data/postgres/connection.js';
 import { describeDbError, isUnavailable } from '../../data/postgres/database.js';
+import type { DatabaseEnv } from '../../data/postgres/database-env.js';
 
 export interface MigrateOptions {
   url: string;
@@ -125,4 +126,21 @@ export async function migrateWithRetry(options: MigrateOptions & RetryOptions): 
       await wait(delayMs);
     }
   }
+}
+
+/**
+ * Migrates the database at `url` as the environment configures it (TLS root, connect and lock timeouts,
+ * how long to retry): what start-up and the `migrate` command both run.
+ */
+export function migrateAsConfigured(
+  env: DatabaseEnv,
+  target: { url: string; dir: string; logger: Logger },
+): Promise<string[]> {
+  return migrateWithRetry({
+    ...target,
+    sslRootCert: env.DB_SSL_ROOT_CERT,
+    connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
+    lockTimeoutMs: env.DB_MIGRATE_LOCK_TIMEOUT_MS,
+    retryMs: env.DB_MIGRATE_RETRY_MS,
+  });
 }

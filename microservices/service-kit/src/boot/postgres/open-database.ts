@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import { permanentConnectFailure } from '../../data/postgres/connection.js';
 import { Database } from '../../data/postgres/database.js';
 import type { DatabaseEnv } from '../../data/postgres/database-env.js';
-import { MigrationRefusedError, migrateWithRetry } from './migrations.js';
+import { MigrationRefusedError, migrateAsConfigured } from './migrations.js';
 
 /**
  * The service's SQL migrations: `dist/migrations` beside a bundled main, `migrations/` beside `src/` when
@@ -59,15 +59,7 @@ export async function openDatabase(options: {
   }
   if (env.DB_MIGRATE_ON_START) {
     try {
-      await migrateWithRetry({
-        url: options.url,
-        sslRootCert: env.DB_SSL_ROOT_CERT,
-        dir: options.migrationsDir,
-        logger,
-        connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
-        lockTimeoutMs: env.DB_MIGRATE_LOCK_TIMEOUT_MS,
-        retryMs: env.DB_MIGRATE_RETRY_MS,
-      });
+      await migrateAsConfigured(env, { url: options.url, dir: options.migrationsDir, logger });
     } catch (err) {
       await db.close();
       if (err instanceof MigrationRefusedError) refuse(err.message);

@@ -1,33 +1,22 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { recordConnectionCut } from '../../edge/connection-verdict.js';
-import { titleOf } from '../../problems/catalogue.js';
 import { MAX_HEADER_BYTES } from './limits.js';
-import { answerSocket, type ServerRefusal } from './server-answers.js';
+import { answerSocket, type ServerRefusal, serverRefusal } from './server-answers.js';
 import type { ServerMetrics } from './server-metrics.js';
 import type { ThrottledLog } from './throttled-log.js';
 
-const TOO_LARGE: ServerRefusal = {
-  status: 431,
-  title: titleOf(431),
-  slug: 'headers-too-large',
-  detail: `Request headers are larger than ${MAX_HEADER_BYTES} bytes.`,
-  reason: 'headers_too_large',
-};
-const TIMEOUT: ServerRefusal = {
-  status: 408,
-  title: titleOf(408),
-  slug: 'request-timeout',
-  detail: 'The request was not received in time.',
-  reason: 'request_timeout',
-};
-const MALFORMED: ServerRefusal = {
-  status: 400,
-  title: titleOf(400),
-  slug: 'malformed-http',
-  detail: 'The request is not valid HTTP/1.1 (for example a control character in a header).',
-  reason: 'malformed',
-};
+const TOO_LARGE = serverRefusal(
+  'headers-too-large',
+  `Request headers are larger than ${MAX_HEADER_BYTES} bytes.`,
+  'headers_too_large',
+);
+const TIMEOUT = serverRefusal('request-timeout', 'The request was not received in time.', 'request_timeout');
+const MALFORMED = serverRefusal(
+  'malformed-http',
+  'The request is not valid HTTP/1.1 (for example a control character in a header).',
+  'malformed',
+);
 
 function refusalFor(code: string | undefined): ServerRefusal {
   if (code === 'HPE_HEADER_OVERFLOW') return TOO_LARGE;

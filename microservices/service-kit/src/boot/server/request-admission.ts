@@ -10,7 +10,13 @@ import {
   MAX_QUEUED_PIPELINED_REQUESTS,
   type ServerLimits,
 } from './limits.js';
-import { answerRequest, answerSocket, type ServerRefusal, targetPath } from './server-answers.js';
+import {
+  answerRequest,
+  answerSocket,
+  type ServerRefusal,
+  serverRefusal,
+  targetPath,
+} from './server-answers.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { strictHttpRefusal } from './strict-http.js';
 import type { ThrottledLog } from './throttled-log.js';
@@ -57,21 +63,18 @@ export interface RequestAdmissionOptions {
 /** How long an ended connection may stay half-open before it is destroyed. */
 const END_GRACE_MS = 2_000;
 
-const SHED: ServerRefusal = {
-  status: 503,
-  title: 'Service Unavailable',
-  slug: 'overloaded',
-  detail: 'The server is at its in-flight request limit; retry after the time in Retry-After.',
-  reason: 'shed',
-};
+const SHED = serverRefusal(
+  'overloaded',
+  'The server is at its in-flight request limit; retry after the time in Retry-After.',
+  'shed',
+);
 
-const SLOW_BODY = (minRate: number): ServerRefusal => ({
-  status: 408,
-  title: 'Request Timeout',
-  slug: 'request-timeout',
-  detail: `The request body arrived slower than ${minRate} bytes per second.`,
-  reason: 'slow_body',
-});
+const SLOW_BODY = (minRate: number): ServerRefusal =>
+  serverRefusal(
+    'request-timeout',
+    `The request body arrived slower than ${minRate} bytes per second.`,
+    'slow_body',
+  );
 
 const hasBody = (req: IncomingMessage): boolean => {
   const length = req.headers['content-length'];

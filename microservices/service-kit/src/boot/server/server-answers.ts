@@ -3,17 +3,26 @@ import type { Duplex } from 'node:stream';
 import { surfaceOf } from '../../base/surfaces.js';
 import { standardHeadersFor } from '../../edge/envelope.js';
 import { resolveRequestId } from '../../edge/request-id.js';
+import { type ProblemSlug, problemType } from '../../problems/catalogue.js';
 import { PROBLEM_CONTENT_TYPE, problemTypeUri } from '../../problems/problem-schemas.js';
 
 /** A problem the server answers itself, before (or instead of) the app. */
 export interface ServerRefusal {
+  /** The catalogue's status for `slug`. */
   status: number;
+  /** The catalogue's title for `slug`. */
   title: string;
   /** The problem type slug (`urn:problem-type:<slug>`). */
-  slug: string;
+  slug: ProblemSlug;
   detail: string;
   /** The `reason` label of `http_server_refusals_total`. */
   reason: string;
+}
+
+/** The refusal of a problem of type `slug`, its status and title from the catalogue. */
+export function serverRefusal(slug: ProblemSlug, detail: string, reason: string): ServerRefusal {
+  const { status, title } = problemType(slug);
+  return { status, title, slug, detail, reason };
 }
 
 /** The path part of a request target, without the query: what `instance` names. */

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { titleOf } from '../../problems/catalogue.js';
-import type { ServerRefusal } from './server-answers.js';
-import { targetPath } from './server-answers.js';
+import type { ProblemSlug } from '../../problems/catalogue.js';
+import { type ServerRefusal, serverRefusal, targetPath } from './server-answers.js';
 
 export type ParsedRequest = Pick<IncomingMessage, 'httpVersion' | 'headers' | 'rawHeaders' | 'url'>;
 
@@ -11,31 +10,13 @@ export interface StrictRefusal {
   close: boolean;
 }
 
-const refuse = (
-  reason: string,
-  slug: string,
-  detail: string,
-  close: boolean,
-  status = 400,
-): StrictRefusal => ({
-  refusal: {
-    status,
-    title: titleOf(status),
-    slug,
-    detail,
-    reason,
-  },
+const refuse = (reason: string, slug: ProblemSlug, detail: string, close: boolean): StrictRefusal => ({
+  refusal: serverRefusal(slug, detail, reason),
   close,
 });
 
 const TOO_MANY_HEADERS = (max: number) =>
-  refuse(
-    'too_many_headers',
-    'headers-too-large',
-    `A request may carry at most ${max} header fields.`,
-    true,
-    431,
-  );
+  refuse('too_many_headers', 'headers-too-large', `A request may carry at most ${max} header fields.`, true);
 const DUPLICATE_HOST = refuse(
   'duplicate_host',
   'duplicate-host',

@@ -22,7 +22,6 @@ export interface DatabaseOptions {
 export class DatabaseUnavailableError extends AppError {
   constructor() {
     super({
-      status: 503,
       type: 'database-unavailable',
       detail: 'The database is unavailable. Retry later.',
       headers: { 'Retry-After': '2' },
@@ -38,9 +37,7 @@ export class DatabaseUnavailableError extends AppError {
 export class DatabaseBusyError extends AppError {
   constructor() {
     super({
-      status: 503,
       type: 'overloaded',
-      title: 'Service Unavailable',
       detail: 'Every database connection of this instance is busy; retry shortly.',
       headers: { 'Retry-After': '1' },
     });

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Registry } from 'prom-client';
 import type { AppEnv } from '../../edge/app-env.js';
 import { problemJson } from '../../edge/error-handler.js';
-import { titleOf } from '../../problems/catalogue.js';
+import { problemType } from '../../problems/catalogue.js';
 import { problemTypeUri } from '../../problems/problem-schemas.js';
 import { createFaultMetrics, type FaultMetrics, showMode } from './fault-metrics.js';
 import type { FaultSettings } from './fault-settings.js';
@@ -59,13 +59,16 @@ export class FaultInjector {
         return next();
       }
       if (mode === 'error' && this.#random() >= errorRate) return next();
-      const status = mode === 'error' && this.#random() < 0.5 ? 500 : 503;
+      // A `fault-injected` problem, as the catalogue has it (503), or imitating an `internal` error (500).
+      const { status, title } = problemType(
+        mode === 'error' && this.#random() < 0.5 ? 'internal' : 'fault-injected',
+      );
       this.#metrics.injected.inc({ fault: mode === 'down' ? 'down' : `error_${status}` });
       return problemJson(
         c,
         {
           type: problemTypeUri('fault-injected'),
-          title: titleOf(status),
+          title,
           status,
           detail: `Injected fault (fault mode "${mode}"); fault injection is enabled on this service.`,
         },

@@ -1,12 +1,5 @@
+import type { PagedEntry } from '../../data/memory-records.js';
 import type { PageRequest, Positioned } from './page-query.js';
-
-/** What a memory store keeps per record for paging: its position and a lower bound of its JSON size. */
-export interface PagedEntry<T> {
-  position: number;
-  value: T;
-  /** At most the bytes `JSON.stringify(value)` takes; the memory stores keep the exact size (jsonBytes). */
-  minJsonBytes: number;
-}
 
 /**
  * The rows a list request gets from an in-process collection, in position order: after the cursor or
@@ -33,6 +26,3 @@ export function memoryPage<T>(
   }
   return rows;
 }
-
-/** The exact size of a value's JSON, for PagedEntry.minJsonBytes (escapes included). */
-export const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));

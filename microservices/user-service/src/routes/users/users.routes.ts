@@ -18,7 +18,7 @@ const UserIdParam = z.object({
     .min(1)
     .openapi({ param: { name: 'user_id', in: 'path' }, example: '3f0c2d3e-5a4b' }),
 });
-const emailConflict = problemResponse(409, 'The email is already used by another user');
+const emailConflict = problemResponse('conflict', 'The email is already used by another user');
 
 export const createUser = createRoute({
   method: 'post',
@@ -36,8 +36,8 @@ export const createUser = createRoute({
       content: jsonContent(UserSchema),
     },
     409: emailConflict,
-    422: problemResponse(422, 'Idempotency-Key reused with a different body'),
-    503: problemResponse(503, 'The database is unavailable'),
+    422: problemResponse('idempotency-key-reused', 'Idempotency-Key reused with a different body'),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
     507: storeFullResponse,
     ...bodyProblemResponses,
   },
@@ -53,8 +53,11 @@ export const listUsers = createRoute({
   responses: {
     200: pageResponse('A page of users', jsonContent(z.array(UserSchema))),
     ...commonProblemResponses,
-    400: problemResponse(400, 'Bad skip/limit, unknown query parameter or invalid X-Request-Id'),
-    503: problemResponse(503, 'The database is unavailable'),
+    400: problemResponse(
+      'validation-error',
+      'Bad skip/limit, unknown query parameter or invalid X-Request-Id',
+    ),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
   },
 });
 
@@ -67,8 +70,8 @@ export const getUser = createRoute({
   request: { params: UserIdParam },
   responses: {
     200: { description: 'The user', content: jsonContent(UserSchema) },
-    404: problemResponse(404, 'No user with this id'),
-    503: problemResponse(503, 'The database is unavailable'),
+    404: problemResponse('not-found', 'No user with this id'),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });
@@ -82,9 +85,9 @@ export const updateUser = createRoute({
   request: { params: UserIdParam, body: { required: true, content: jsonContent(UpdateUserSchema) } },
   responses: {
     200: { description: 'The updated user', content: jsonContent(UserSchema) },
-    404: problemResponse(404, 'No user with this id'),
+    404: problemResponse('not-found', 'No user with this id'),
     409: emailConflict,
-    503: problemResponse(503, 'The database is unavailable'),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
     507: storeFullResponse,
     ...bodyProblemResponses,
   },
@@ -99,8 +102,8 @@ export const deleteUser = createRoute({
   request: { params: UserIdParam },
   responses: {
     204: { description: 'Deleted' },
-    404: problemResponse(404, 'No user with this id'),
-    503: problemResponse(503, 'The database is unavailable'),
+    404: problemResponse('not-found', 'No user with this id'),
+    503: problemResponse('service-unavailable', 'The database is unavailable'),
     ...commonProblemResponses,
   },
 });
