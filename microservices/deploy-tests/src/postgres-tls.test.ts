@@ -185,19 +185,21 @@ let tlsServer: Server | undefined;
 let plainServer: Server | undefined;
 let rendered: K8sObject[] = [];
 
-beforeAll(async () => {
-  rendered = await renderObjects({
-    name: 'user-service with postgresql.tls',
+/** user-service on an existing database Secret with postgresql.tls on, the CA taken from where `caFrom` says. */
+const renderWithTls = (name: string, caFrom: string[]) =>
+  renderObjects({
+    name,
     release: 'user-service',
     namespace: 'shop',
     valuesFiles: [presetValues('user-service')],
-    set: [
-      'postgresql.existingSecret.name=users-db',
-      'postgresql.tls.enabled=true',
-      'postgresql.tls.caFrom.secret.name=rds-ca',
-      'postgresql.tls.caFrom.secret.key=global-bundle.pem',
-    ],
+    set: ['postgresql.existingSecret.name=users-db', 'postgresql.tls.enabled=true', ...caFrom],
   });
+
+beforeAll(async () => {
+  rendered = await renderWithTls('user-service with postgresql.tls', [
+    'postgresql.tls.caFrom.secret.name=rds-ca',
+    'postgresql.tls.caFrom.secret.key=global-bundle.pem',
+  ]);
   if (!bin) return;
   makeCertificates();
   [tlsServer, plainServer] = await Promise.all([startServer('tls', true), startServer('plain', false)]);
@@ -248,17 +250,9 @@ describe('the chart mounts the database CA (postgresql.tls)', () => {
   });
 
   it('takes the CA from a ConfigMap too', async () => {
-    const objects = await renderObjects({
-      name: 'user-service with a CA ConfigMap',
-      release: 'user-service',
-      namespace: 'shop',
-      valuesFiles: [presetValues('user-service')],
-      set: [
-        'postgresql.existingSecret.name=users-db',
-        'postgresql.tls.enabled=true',
-        'postgresql.tls.caFrom.configMap.name=db-ca',
-      ],
-    });
+    const objects = await renderWithTls('user-service with a CA ConfigMap', [
+      'postgresql.tls.caFrom.configMap.name=db-ca',
+    ]);
     const pod = (one(objects, 'Deployment').spec as { template: { spec: PodSpec } }).template.spec;
     expect(pod.volumes).toContainEqual({
       name: 'postgresql-ca',
