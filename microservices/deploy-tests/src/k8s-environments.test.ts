@@ -49,21 +49,25 @@ describe('one source of truth: k8s/<env>/<service>/manifests.yaml is rendered fr
     ).toEqual([]);
   });
 
-  it('detects a hand edit (negative)', async () => {
-    const target = manifestsPath('prod', 'user-service');
-    const { drift } = await findDrift(async (path) => {
-      const text = await readFile(path, 'utf8');
-      return path === target ? text.replace('maxUnavailable: 0', 'maxUnavailable: 1') : text;
-    });
-    expect(drift.map((d) => d.path)).toEqual([target]);
-  });
-
-  it('detects a values change that was not re-rendered (negative)', async () => {
-    const target = manifestsPath('dev', 'order-service');
-    const { drift } = await findDrift(async (path) => {
-      const text = await readFile(path, 'utf8');
+  it.each([
+    [
+      'a hand edit',
+      'prod',
+      'user-service',
+      (text: string) => text.replace('maxUnavailable: 0', 'maxUnavailable: 1'),
+    ],
+    [
+      'a values change that was not re-rendered',
+      'dev',
+      'order-service',
       // As if the tag in k8s/dev/order-service/values.yaml had been bumped without rendering.
-      return path === target ? text.replaceAll('order-service:1.0.0', 'order-service:0.9.0') : text;
+      (text: string) => text.replaceAll('order-service:1.0.0', 'order-service:0.9.0'),
+    ],
+  ] as const)('detects %s (negative)', async (_what, env, service, edit) => {
+    const target = manifestsPath(env, service);
+    const { drift } = await findDrift(async (path) => {
+      const text = await readFile(path, 'utf8');
+      return path === target ? edit(text) : text;
     });
     expect(drift.map((d) => d.path)).toEqual([target]);
   });

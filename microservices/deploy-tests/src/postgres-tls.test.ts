@@ -185,19 +185,21 @@ let tlsServer: Server | undefined;
 let plainServer: Server | undefined;
 let rendered: K8sObject[] = [];
 
-beforeAll(async () => {
-  rendered = await renderObjects({
-    name: 'user-service with postgresql.tls',
+/** user-service on an existing database Secret with postgresql.tls on, the CA taken from where `caFrom` says. */
+const renderWithTls = (name: string, caFrom: string[]) =>
+  renderObjects({
+    name,
     release: 'user-service',
     namespace: 'shop',
     valuesFiles: [presetValues('user-service')],
-    set: [
-      'postgresql.existingSecret.name=users-db',
-      'postgresql.tls.enabled=true',
-      'postgresql.tls.caFrom.secret.name=rds-ca',
-      'postgresql.tls.caFrom.secret.key=global-bundle.pem',
-    ],
+    set: ['postgresql.existingSecret.name=users-db', 'postgresql.tls.enabled=true', ...caFrom],
   });
+
+beforeAll(async () => {
+  rendered = await renderWithTls('user-service with postgresql.tls', [
+    'postgresql.tls.caFrom.secret.name=rds-ca',
+    'postgresql.tls.caFrom.secret.key=global-bundle.pem',
+  ]);
   if (!bin) return;
   makeCertificates();
   [tlsServer, plainServer] = await Promise.all([startServer('tls', true), startServer('plain', false)]);
@@ -212,6 +214,13 @@ afterAll(() => {
 const url = (host: string, port: number, query = '?sslmode=verify-full') =>
   `postgres://postgres@${host}:${port}/postgres${query}`;
 const caFile = () => join(work, 'ca.crt');
+/** The service's main.ts against `server` with `query` in its URL, trusting the test CA unless `env` says otherwise. */
+const startAgainst = (server: Server, query?: string, env: Record<string, string> = {}) =>
+  runEntry('main.ts', {
+    DATABASE_URL: url('localhost', server.port, query),
+    DB_SSL_ROOT_CERT: caFile(),
+    ...env,
+  });
 
 describe('the chart mounts the database CA (postgresql.tls)', () => {
   it('mounts the CA from the Secret read-only and points DB_SSL_ROOT_CERT at it, in the pods and the migrate Job', () => {
@@ -241,17 +250,9 @@ describe('the chart mounts the database CA (postgresql.tls)', () => {
   });
 
   it('takes the CA from a ConfigMap too', async () => {
-    const objects = await renderObjects({
-      name: 'user-service with a CA ConfigMap',
-      release: 'user-service',
-      namespace: 'shop',
-      valuesFiles: [presetValues('user-service')],
-      set: [
-        'postgresql.existingSecret.name=users-db',
-        'postgresql.tls.enabled=true',
-        'postgresql.tls.caFrom.configMap.name=db-ca',
-      ],
-    });
+    const objects = await renderWithTls('user-service with a CA ConfigMap', [
+      'postgresql.tls.caFrom.configMap.name=db-ca',
+    ]);
     const pod = (one(objects, 'Deployment').spec as { template: { spec: PodSpec } }).template.spec;
     expect(pod.volumes).toContainEqual({
       name: 'postgresql-ca',
@@ -273,21 +274,14 @@ interface PodSpec {
 describe.skipIf(!bin)('the service against a real PostgreSQL with ssl=on', () => {
   it('connects verify-full with the CA: migrates and listens (the server accepts TLS only)', async () => {
     const server = tlsServer as Server;
-    const result = await runEntry('main.ts', {
-      DATABASE_URL: url('localhost', server.port),
-      DB_SSL_ROOT_CERT: caFile(),
-    });
+    const result = await startAgainst(server);
     expect(result.output).toMatch(/"msg":"storage: PostgreSQL"/);
     expect(result.listened).toBe(true);
   });
 
   it('connects with the CA when the URL leaves sslmode out (the CA alone means verify-full)', async () => {
     const server = tlsServer as Server;
-    const result = await runEntry('main.ts', {
-      DATABASE_URL: url('localhost', server.port, ''),
-      DB_SSL_ROOT_CERT: caFile(),
-      DB_MIGRATE_ON_START: 'false',
-    });
+    const result = await startAgainst(server, '', { DB_MIGRATE_ON_START: 'false' });
     expect(result.listened).toBe(true);
   });
 
@@ -350,10 +344,7 @@ describe.skipIf(!bin)('the service against a real PostgreSQL with ssl=on', () =>
 
   it('never falls back to plain text: a CA configured against a server without TLS refuses to start', async () => {
     const server = plainServer as Server;
-    const result = await runEntry('main.ts', {
-      DATABASE_URL: url('localhost', server.port, ''),
-      DB_SSL_ROOT_CERT: caFile(),
-    });
+    const result = await startAgainst(server, '');
     expect(result.code).toBe(1);
     expect(result.output).toMatch(
       /does not accept TLS, and TLS is required: refusing to connect in plain text/,
@@ -362,10 +353,7 @@ describe.skipIf(!bin)('the service against a real PostgreSQL with ssl=on', () =>
 
   it('refuses a URL asking for less than verify-full alongside the CA', async () => {
     const server = tlsServer as Server;
-    const result = await runEntry('main.ts', {
-      DATABASE_URL: url('localhost', server.port, '?sslmode=prefer'),
-      DB_SSL_ROOT_CERT: caFile(),
-    });
+    const result = await startAgainst(server, '?sslmode=prefer');
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/sslmode=prefer: use sslmode=verify-full/);
   });
@@ -388,10 +376,7 @@ describe.skipIf(!bin)('the URL cannot override the CA (ssl= and sslnegotiation=)
         [tlsServer as Server, 'other-ca.crt'],
         [plainServer as Server, 'ca.crt'],
       ] as const) {
-        const result = await runEntry('main.ts', {
-          DATABASE_URL: url('localhost', server.port, query),
-          DB_SSL_ROOT_CERT: join(work, ca),
-        });
+        const result = await startAgainst(server, query, { DB_SSL_ROOT_CERT: join(work, ca) });
         expect(result.listened, result.output).toBe(false);
         expect(result.code, result.output).toBe(1);
         expect(result.output).toContain(`DB_SSL_ROOT_CERT is set, but DATABASE_URL asks for ${named}`);
@@ -407,18 +392,13 @@ describe.skipIf(!bin)('the URL cannot override the CA (ssl= and sslnegotiation=)
     ['sslnegotiation=postgres', '?sslnegotiation=postgres'],
   ])('connects with %s and the right CA (the parameter is dropped, the CA kept)', async (_name, query) => {
     const server = tlsServer as Server;
-    const result = await runEntry('main.ts', {
-      DATABASE_URL: url('localhost', server.port, query),
-      DB_SSL_ROOT_CERT: caFile(),
-      DB_MIGRATE_ON_START: 'false',
-    });
+    const result = await startAgainst(server, query, { DB_MIGRATE_ON_START: 'false' });
     expect(result.listened, result.output).toBe(true);
   });
 
   it('keeps verifying with ssl=true: another CA is still refused', async () => {
     const server = tlsServer as Server;
-    const result = await runEntry('main.ts', {
-      DATABASE_URL: url('localhost', server.port, '?ssl=true'),
+    const result = await startAgainst(server, '?ssl=true', {
       DB_SSL_ROOT_CERT: join(work, 'other-ca.crt'),
       DB_MIGRATE_ON_START: 'false',
     });

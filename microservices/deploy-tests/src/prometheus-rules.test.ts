@@ -50,6 +50,53 @@ const alert = (rule: RuleObject, suffix: string) => {
   return found;
 };
 
+const pod = 'order-service-5d9c7b8f6-abcde';
+const selector = 'job="order-service", namespace="shop"';
+const routing = { namespace: 'shop', job: 'order-service' };
+
+/** An input series of the order-service job in namespace shop, with more labels after those two. */
+const orderSeries = (metric: string, labels: Record<string, string>, values: string) => ({
+  series: `${metric}{${selector}${Object.entries(labels)
+    .map(([name, value]) => `, ${name}="${value}"`)
+    .join('')}}`,
+  values,
+});
+const postOrders = (status: string, values: string) =>
+  orderSeries(
+    'http_requests_total',
+    { route: '/api/v1/orders', method: 'POST', status_code: status },
+    values,
+  );
+
+/** How a description shows `$value`: the template placeholder and what promtool renders it as. */
+type RenderedValue = { placeholder: string; shown: string };
+const percent = (shown: string): RenderedValue => ({
+  placeholder: '{{ $value | humanizePercentage }}',
+  shown,
+});
+const twoDecimals = (shown: string): RenderedValue => ({
+  placeholder: '{{ $value | printf "%.2f" }}',
+  shown,
+});
+
+/** `rule` firing once, with the routing labels (namespace, job) Alertmanager needs. */
+const fires = (eval_time: string, rule: Rule, value?: RenderedValue) => ({
+  eval_time,
+  alertname: rule.alert,
+  exp_alerts: [
+    {
+      exp_labels: { ...rule.labels, ...routing },
+      exp_annotations: {
+        summary: rule.annotations.summary,
+        description: value
+          ? (rule.annotations.description ?? '').replace(value.placeholder, value.shown)
+          : rule.annotations.description,
+      },
+    },
+  ],
+});
+const silent = (eval_time: string, rule: Rule) => ({ eval_time, alertname: rule.alert, exp_alerts: [] });
+
 /**
  * promtool unit tests: the breaker, 5xx ratio, availability and fault injection alerts, firing and not firing,
  * each with the routing labels (namespace, job) Alertmanager needs.
@@ -59,31 +106,12 @@ function unitTests(rule: RuleObject, rulesPath: string) {
   const errors = alert(rule, 'HighErrorRatio');
   const faults = alert(rule, 'FaultInjectionEnabled');
   const unavailable = alert(rule, 'Unavailable');
+  const targetsDown = alert(rule, 'TargetsDown');
   const shed = alert(rule, 'RequestsShed');
   const cut = alert(rule, 'ConnectionsCut');
-  const pod = 'order-service-5d9c7b8f6-abcde';
-  const selector = 'job="order-service", namespace="shop"';
-  const routing = { namespace: 'shop', job: 'order-service' };
-  const lookups = (outcome: string, values: string) => ({
-    series: `user_service_requests_total{${selector}, pod="${pod}", outcome="${outcome}"}`,
-    values,
-  });
-  const breakerState = (values: string) => ({
-    series: `user_service_circuit_state{${selector}, pod="${pod}"}`,
-    values,
-  });
-  const breakerFiring = [
-    {
-      exp_labels: { ...breaker.labels, ...routing },
-      exp_annotations: {
-        summary: breaker.annotations.summary,
-        description: (breaker.annotations.description ?? '').replace(
-          '{{ $value | humanizePercentage }}',
-          '100%',
-        ),
-      },
-    },
-  ];
+  const lookups = (outcome: string, values: string) =>
+    orderSeries('user_service_requests_total', { pod, outcome }, values);
+  const breakerState = (values: string) => orderSeries('user_service_circuit_state', { pod }, values);
   return {
     rule_files: [rulesPath],
     evaluation_interval: '1m',
@@ -98,10 +126,10 @@ function unitTests(rule: RuleObject, rulesPath: string) {
           breakerState('0x5 1x35'),
         ],
         alert_rule_test: [
-          { eval_time: '5m', alertname: breaker.alert, exp_alerts: [] },
-          { eval_time: '10m', alertname: breaker.alert, exp_alerts: breakerFiring },
+          silent('5m', breaker),
+          fires('10m', breaker, percent('100%')),
           // Recovered and quiet: no refusal for 10 minutes.
-          { eval_time: '26m', alertname: breaker.alert, exp_alerts: [] },
+          silent('26m', breaker),
         ],
       },
       {
@@ -113,123 +141,53 @@ function unitTests(rule: RuleObject, rulesPath: string) {
           lookups('circuit_open', '0+30x30'),
           breakerState('1 1 2 1 1 2 1 1 2 1 1 2 1 1 2 1 1 2 1 1 2'),
         ],
-        alert_rule_test: ['9m', '10m', '11m', '12m'].map((eval_time) => ({
-          eval_time,
-          alertname: breaker.alert,
-          exp_alerts: [
-            {
-              exp_labels: { ...breaker.labels, ...routing },
-              exp_annotations: {
-                summary: breaker.annotations.summary,
-                description: (breaker.annotations.description ?? '').replace(
-                  '{{ $value | humanizePercentage }}',
-                  '96.77%',
-                ),
-              },
-            },
-          ],
-        })),
+        alert_rule_test: ['9m', '10m', '11m', '12m'].map((at) => fires(at, breaker, percent('96.77%'))),
       },
       {
         interval: '1m',
-        input_series: [
-          {
-            series: `http_requests_total{${selector}, route="/api/v1/orders", method="POST", status_code="201"}`,
-            values: '0+60x20',
-          },
-          {
-            series: `http_requests_total{${selector}, route="/api/v1/orders", method="POST", status_code="503"}`,
-            values: '0+60x20',
-          },
-        ],
-        alert_rule_test: [
-          {
-            eval_time: '15m',
-            alertname: errors.alert,
-            exp_alerts: [
-              {
-                exp_labels: { ...errors.labels, ...routing },
-                exp_annotations: {
-                  summary: errors.annotations.summary,
-                  description: (errors.annotations.description ?? '').replace(
-                    '{{ $value | humanizePercentage }}',
-                    '50%',
-                  ),
-                },
-              },
-            ],
-          },
-        ],
+        input_series: [postOrders('201', '0+60x20'), postOrders('503', '0+60x20')],
+        alert_rule_test: [fires('15m', errors, percent('50%'))],
       },
       {
         // Probes and scrapes answer 200 all day: the 5xx share is that of the API only (here 50%, which
         // /health/* and /metrics diluted to under 3% before).
         interval: '1m',
         input_series: [
-          ...['/health/live', '/health/ready', '/metrics'].map((route) => ({
-            series: `http_requests_total{${selector}, route="${route}", method="GET", status_code="200"}`,
-            values: '0+100x20',
-          })),
-          {
-            series: `http_requests_total{${selector}, route="/api/v1/orders", method="POST", status_code="201"}`,
-            values: '0+6x20',
-          },
-          {
-            series: `http_requests_total{${selector}, route="/api/v1/orders", method="POST", status_code="500"}`,
-            values: '0+6x20',
-          },
+          ...['/health/live', '/health/ready', '/metrics'].map((route) =>
+            orderSeries('http_requests_total', { route, method: 'GET', status_code: '200' }, '0+100x20'),
+          ),
+          postOrders('201', '0+6x20'),
+          postOrders('500', '0+6x20'),
         ],
-        alert_rule_test: [
-          {
-            eval_time: '15m',
-            alertname: errors.alert,
-            exp_alerts: [
-              {
-                exp_labels: { ...errors.labels, ...routing },
-                exp_annotations: {
-                  summary: errors.annotations.summary,
-                  description: (errors.annotations.description ?? '').replace(
-                    '{{ $value | humanizePercentage }}',
-                    '50%',
-                  ),
-                },
-              },
-            ],
-          },
-        ],
+        alert_rule_test: [fires('15m', errors, percent('50%'))],
       },
       {
         // A failing /health/ready (a 503 while draining) is no API error.
         interval: '1m',
         input_series: [
-          {
-            series: `http_requests_total{${selector}, route="/health/ready", method="GET", status_code="503"}`,
-            values: '0+100x20',
-          },
-          {
-            series: `http_requests_total{${selector}, route="/api/v1/orders", method="POST", status_code="201"}`,
-            values: '0+6x20',
-          },
+          orderSeries(
+            'http_requests_total',
+            { route: '/health/ready', method: 'GET', status_code: '503' },
+            '0+100x20',
+          ),
+          postOrders('201', '0+6x20'),
         ],
-        alert_rule_test: [{ eval_time: '15m', alertname: errors.alert, exp_alerts: [] }],
+        alert_rule_test: [silent('15m', errors)],
       },
       {
         // Low traffic, retries=0: one lookup a minute, each one the half-open trial (halfOpenMs has passed),
         // failing as connection_error and re-opening the breaker; circuit_open is never recorded.
         interval: '1m',
         input_series: [lookups('connection_error', '0+1x20')],
-        alert_rule_test: [
-          { eval_time: '1m', alertname: breaker.alert, exp_alerts: [] },
-          { eval_time: '10m', alertname: breaker.alert, exp_alerts: breakerFiring },
-        ],
+        alert_rule_test: [silent('1m', breaker), fires('10m', breaker, percent('100%'))],
       },
       {
         // MAX_INFLIGHT_REQUESTS reached: one request a second shed (503) from minute 2 on; the other release
         // shedding does not raise this one's alert.
         interval: '1m',
         input_series: [
-          { series: `http_requests_shed_total{${selector}, pod="${pod}"}`, values: '0 0 0+60x20' },
-          { series: `http_requests_shed_total{${selector}, pod="${pod}-2"}`, values: '0x22' },
+          orderSeries('http_requests_shed_total', { pod }, '0 0 0+60x20'),
+          orderSeries('http_requests_shed_total', { pod: `${pod}-2` }, '0x22'),
           {
             series: 'http_requests_shed_total{job="user-service", namespace="shop", pod="u-1"}',
             values: '0+60x22',
@@ -237,145 +195,65 @@ function unitTests(rule: RuleObject, rulesPath: string) {
         ],
         alert_rule_test: [
           // Shedding for 5 minutes minus one: still pending (for: 5m).
-          { eval_time: '6m', alertname: shed.alert, exp_alerts: [] },
-          {
-            eval_time: '12m',
-            alertname: shed.alert,
-            exp_alerts: [
-              {
-                exp_labels: { ...shed.labels, ...routing },
-                exp_annotations: {
-                  summary: shed.annotations.summary,
-                  description: (shed.annotations.description ?? '').replace(
-                    '{{ $value | printf "%.2f" }}',
-                    '1.00',
-                  ),
-                },
-              },
-            ],
-          },
+          silent('6m', shed),
+          fires('12m', shed, twoDecimals('1.00')),
         ],
       },
       {
         // No shedding at all: counters flat at 0.
         interval: '1m',
-        input_series: [{ series: `http_requests_shed_total{${selector}, pod="${pod}"}`, values: '0x20' }],
-        alert_rule_test: [{ eval_time: '15m', alertname: shed.alert, exp_alerts: [] }],
+        input_series: [orderSeries('http_requests_shed_total', { pod }, '0x20')],
+        alert_rule_test: [silent('15m', shed)],
       },
       {
         // Connections cut (slow bodies) at 0.1/s from minute 1: a warning after 10 minutes.
         interval: '1m',
         input_series: [
-          {
-            series: `http_connections_cut_total{${selector}, pod="${pod}", reason="slow_body"}`,
-            values: '0 0+6x30',
-          },
-          {
-            series: `http_connections_cut_total{${selector}, pod="${pod}", reason="send_timeout"}`,
-            values: '0x31',
-          },
+          orderSeries('http_connections_cut_total', { pod, reason: 'slow_body' }, '0 0+6x30'),
+          orderSeries('http_connections_cut_total', { pod, reason: 'send_timeout' }, '0x31'),
         ],
-        alert_rule_test: [
-          { eval_time: '9m', alertname: cut.alert, exp_alerts: [] },
-          {
-            eval_time: '20m',
-            alertname: cut.alert,
-            exp_alerts: [
-              {
-                exp_labels: { ...cut.labels, ...routing },
-                exp_annotations: {
-                  summary: cut.annotations.summary,
-                  description: (cut.annotations.description ?? '').replace(
-                    '{{ $value | printf "%.2f" }}',
-                    '0.10',
-                  ),
-                },
-              },
-            ],
-          },
-        ],
+        alert_rule_test: [silent('9m', cut), fires('20m', cut, twoDecimals('0.10'))],
       },
       {
         // Every pod gone: the targets (and their `up` series) disappear at minute 3.
         interval: '1m',
-        input_series: [{ series: `up{${selector}, pod="${pod}"}`, values: '1 1 1 stale' }],
+        input_series: [orderSeries('up', { pod }, '1 1 1 stale')],
         alert_rule_test: [
-          { eval_time: '2m', alertname: unavailable.alert, exp_alerts: [] },
+          silent('2m', unavailable),
           // Absent for 4 minutes: still pending (for: 5m).
-          { eval_time: '7m', alertname: unavailable.alert, exp_alerts: [] },
-          {
-            eval_time: '10m',
-            alertname: unavailable.alert,
-            exp_alerts: [
-              {
-                exp_labels: { ...unavailable.labels, ...routing },
-                exp_annotations: {
-                  summary: unavailable.annotations.summary,
-                  description: unavailable.annotations.description,
-                },
-              },
-            ],
-          },
+          silent('7m', unavailable),
+          fires('10m', unavailable),
         ],
       },
       {
         // One of two pods fails its scrapes for good: some pods down (warning), the service is still up.
         interval: '1m',
         input_series: [
-          { series: `up{${selector}, pod="${pod}"}`, values: '1 1 0x20' },
-          { series: `up{${selector}, pod="${pod}-2"}`, values: '1x22' },
+          orderSeries('up', { pod }, '1 1 0x20'),
+          orderSeries('up', { pod: `${pod}-2` }, '1x22'),
         ],
         alert_rule_test: [
-          { eval_time: '10m', alertname: alert(rule, 'TargetsDown').alert, exp_alerts: [] },
-          {
-            eval_time: '13m',
-            alertname: alert(rule, 'TargetsDown').alert,
-            exp_alerts: [
-              {
-                exp_labels: { ...alert(rule, 'TargetsDown').labels, ...routing },
-                exp_annotations: {
-                  summary: alert(rule, 'TargetsDown').annotations.summary,
-                  description: (alert(rule, 'TargetsDown').annotations.description ?? '').replace(
-                    '{{ $value | humanizePercentage }}',
-                    '50%',
-                  ),
-                },
-              },
-            ],
-          },
-          { eval_time: '13m', alertname: unavailable.alert, exp_alerts: [] },
+          silent('10m', targetsDown),
+          fires('13m', targetsDown, percent('50%')),
+          silent('13m', unavailable),
         ],
       },
       {
         // The pods exist but none answers its scrape.
         interval: '1m',
         input_series: [
-          { series: `up{${selector}, pod="${pod}"}`, values: '1 1 0x20' },
-          { series: `up{${selector}, pod="${pod}-2"}`, values: '1 1 0x20' },
+          orderSeries('up', { pod }, '1 1 0x20'),
+          orderSeries('up', { pod: `${pod}-2` }, '1 1 0x20'),
           { series: 'up{job="user-service", namespace="shop", pod="user-service-1"}', values: '1x22' },
         ],
-        alert_rule_test: [
-          {
-            eval_time: '8m',
-            alertname: unavailable.alert,
-            exp_alerts: [
-              {
-                exp_labels: { ...unavailable.labels, ...routing },
-                exp_annotations: {
-                  summary: unavailable.annotations.summary,
-                  description: unavailable.annotations.description,
-                },
-              },
-            ],
-          },
-        ],
+        alert_rule_test: [fires('8m', unavailable)],
       },
       {
         interval: '1m',
         input_series: [
           // One pod runs with fault injection from minute 2 on; the other never does.
-          { series: `fault_injection_enabled{${selector}, pod="${pod}"}`, values: '0 0 1x20' },
-          { series: `fault_injection_enabled{${selector}, pod="${pod}-2"}`, values: '0x22' },
+          orderSeries('fault_injection_enabled', { pod }, '0 0 1x20'),
+          orderSeries('fault_injection_enabled', { pod: `${pod}-2` }, '0x22'),
           // Another release (user-service) with faults on does not raise order-service's alert.
           {
             series: 'fault_injection_enabled{job="user-service", namespace="shop", pod="user-service-1"}',
@@ -384,20 +262,8 @@ function unitTests(rule: RuleObject, rulesPath: string) {
         ],
         alert_rule_test: [
           // On for 9 minutes: still pending (for: 10m).
-          { eval_time: '11m', alertname: faults.alert, exp_alerts: [] },
-          {
-            eval_time: '12m',
-            alertname: faults.alert,
-            exp_alerts: [
-              {
-                exp_labels: { ...faults.labels, ...routing },
-                exp_annotations: {
-                  summary: faults.annotations.summary,
-                  description: faults.annotations.description,
-                },
-              },
-            ],
-          },
+          silent('11m', faults),
+          fires('12m', faults),
         ],
       },
     ],

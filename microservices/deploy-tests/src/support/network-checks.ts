@@ -132,31 +132,24 @@ export function allowed(
     .find((p) => p.name === port)?.containerPort;
   const portOk = (rule: PolicyRule) =>
     !rule.ports || rule.ports.some((p) => p.port === port || (number !== undefined && p.port === number));
-  const egressPolicies = policies.filter((np) => selects(np, from));
-  const egressOk =
-    egressPolicies.length === 0 ||
-    egressPolicies.some((np) =>
-      (specOf<{ egress?: PolicyRule[] }>(np).egress ?? []).some(
-        (rule) =>
-          portOk(rule) &&
-          (rule.to ?? []).some(
-            (peer) => !peer.namespaceSelector && matches(peer.podSelector?.matchLabels, to.labels),
-          ),
-      ),
+  // One side lets the traffic through when no policy selects its pods, or one of those has a rule for the port
+  // naming the pods on the other side (egress rules name them in `to`, ingress rules in `from`).
+  const sideAllows = (pod: PodTemplate, direction: 'egress' | 'ingress', other: PodTemplate) => {
+    const selecting = policies.filter((np) => selects(np, pod));
+    return (
+      selecting.length === 0 ||
+      selecting.some((np) =>
+        (specOf<{ egress?: PolicyRule[]; ingress?: PolicyRule[] }>(np)[direction] ?? []).some(
+          (rule) =>
+            portOk(rule) &&
+            ((direction === 'egress' ? rule.to : rule.from) ?? []).some(
+              (peer) => !peer.namespaceSelector && matches(peer.podSelector?.matchLabels, other.labels),
+            ),
+        ),
+      )
     );
-  const ingressPolicies = policies.filter((np) => selects(np, to));
-  const ingressOk =
-    ingressPolicies.length === 0 ||
-    ingressPolicies.some((np) =>
-      (specOf<{ ingress?: PolicyRule[] }>(np).ingress ?? []).some(
-        (rule) =>
-          portOk(rule) &&
-          (rule.from ?? []).some(
-            (peer) => !peer.namespaceSelector && matches(peer.podSelector?.matchLabels, from.labels),
-          ),
-      ),
-    );
-  return egressOk && ingressOk;
+  };
+  return sideAllows(from, 'egress', to) && sideAllows(to, 'ingress', from);
 }
 
 /** order-service → user-service: USER_SERVICE_URL names the user-service Service and port, and policies allow it. */

@@ -110,3 +110,8 @@ export async function runCommand(
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
+
+/** `yamllint --strict` with `config`, one `file:line:column: [level] message` line per problem. */
+export function yamllintStrict(config: string, paths: readonly string[]): Promise<RunResult> {
+  return runCommand('yamllint', ['--strict', '-f', 'parsable', '-c', config, ...paths]);
+}

@@ -21,14 +21,15 @@ import {
   checkRequiredChecks,
 } from './support/gitops-checks.js';
 import { mutatedWorkflow, removeMutants } from './support/mutate.js';
-import { copyRepository, type RepoCopy } from './support/repo-copy.js';
 import {
-  githubDir,
-  loadWorkflows,
-  parseWorkflow,
-  type Workflow,
-  workflowByFile,
-} from './support/workflows.js';
+  changedFiles,
+  copyImages,
+  lastChartCommit,
+  renderK8s,
+  setImages,
+} from './support/promotion-scripts.js';
+import { copyRepository, type RepoCopy, useRepositoryCopy } from './support/repo-copy.js';
+import { githubDir, loadWorkflows, type Workflow, workflowByFile, workflowsAt } from './support/workflows.js';
 
 const exec = promisify(execFile);
 /** The commit issue 15 started from: its workflows are the ones the issue found wanting. */
@@ -45,15 +46,7 @@ const required = parse(readFileSync(join(githubDir, 'required-checks.yml'), 'utf
 
 beforeAll(async () => {
   workflows = await loadWorkflows();
-  before = await Promise.all(
-    ['ci.yml', 'release.yml', 'promote.yml', 'e2e.yml'].map(async (file) => {
-      const { stdout } = await exec('git', ['show', `${BEFORE}:.github/workflows/${file}`], {
-        cwd: repoRoot,
-        maxBuffer: 4 * 1024 * 1024,
-      });
-      return parseWorkflow(file, stdout);
-    }),
-  );
+  before = await workflowsAt(BEFORE);
 });
 afterAll(removeMutants);
 
@@ -249,15 +242,7 @@ describe('defect 3 and 7: promote-dev.sh, run for real against a scratch remote'
         chartYaml,
         (await readFile(chartYaml, 'utf8')).replace(/^version: 0\.1\.0$/m, 'version: 0.4.0'),
       );
-      const { cleanEnvironment } = await import('./support/repo-copy.js');
-      const render = await runCommand(
-        'npm',
-        ['run', '--silent', 'render-k8s', '-w', '@microservices/deploy-tests'],
-        {
-          cwd: other,
-          env: cleanEnvironment(),
-        },
-      );
+      const render = await renderK8s(other);
       expect(render.code).toBe(0);
       const git = (...args: string[]) =>
         exec('git', ['-c', 'user.name=o', '-c', 'user.email=o@example.com', ...args], { cwd: other });
@@ -286,26 +271,14 @@ describe('defect 3 and 7: promote-dev.sh, run for real against a scratch remote'
     // And the tip of main passes CI's manifest check.
     await repo.git('fetch', '--quiet', 'origin', 'main');
     await repo.git('reset', '--quiet', '--hard', 'FETCH_HEAD');
-    const { cleanEnvironment } = await import('./support/repo-copy.js');
-    const check = await runCommand(
-      'npm',
-      ['run', '--silent', 'render-k8s', '-w', '@microservices/deploy-tests', '--', '--check'],
-      {
-        cwd: repo.dir,
-        env: cleanEnvironment(),
-      },
-    );
+    const check = await renderK8s(repo.dir, ['--check']);
     expect(check.stderr).toBe('');
     expect(check.code).toBe(0);
   });
 });
 
 describe('defect 7: the first promotion, and what a release publishes', () => {
-  let repo: RepoCopy;
-  beforeAll(async () => {
-    repo = await copyRepository();
-  });
-  afterAll(async () => repo.remove());
+  const repo = useRepositoryCopy();
 
   it('staging and prod pin no digest yet: a release refuses, saying to promote first', async () => {
     const result = await repo.node('.github/scripts/release-refs.mjs', ['--env', 'prod']);
@@ -316,30 +289,13 @@ describe('defect 7: the first promotion, and what a release publishes', () => {
   });
 
   it('copy without a digest in dev points at --chart-only; --chart-only moves the chart source alone', async () => {
-    const refused = await repo.node('.github/scripts/promote-image.mjs', [
-      'copy',
-      '--from',
-      'dev',
-      '--to',
-      'staging',
-    ]);
+    const refused = await copyImages(repo, 'dev', 'staging');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/pins no digest[\s\S]*--chart-only promotes the chart alone/);
-    const chart = await repo.node('.github/scripts/promote-image.mjs', [
-      'copy',
-      '--from',
-      'dev',
-      '--to',
-      'staging',
-      '--chart-only',
-    ]);
+    const chart = await copyImages(repo, 'dev', 'staging', '--chart-only');
     expect(chart.stderr).toBe('');
     expect(chart.code).toBe(0);
-    const changed = (await repo.git('status', '--porcelain'))
-      .split('\n')
-      .map((l) => l.slice(3))
-      .sort();
-    expect(changed).toEqual([
+    expect(await changedFiles(repo)).toEqual([
       'k8s/staging/chart-source.yaml',
       'k8s/staging/order-service/manifests.yaml',
       'k8s/staging/user-service/manifests.yaml',
@@ -348,28 +304,15 @@ describe('defect 7: the first promotion, and what a release publishes', () => {
   });
 
   it('after dev → staging → prod, a release re-tags exactly the digests prod runs and its chart commit', async () => {
-    const set = await repo.node('.github/scripts/promote-image.mjs', [
-      'set',
-      '--env',
-      'dev',
-      '--tag',
-      'sha-1111111',
-      '--image',
-      `user-service=${DIGEST_A}`,
-      '--image',
-      `order-service=${DIGEST_B}`,
-    ]);
+    const set = await setImages(repo, 'dev', 'sha-1111111', {
+      'user-service': DIGEST_A,
+      'order-service': DIGEST_B,
+    });
     expect(set.code).toBe(0);
     await repo.git('commit', '--quiet', '--all', '--message', 'dev');
-    expect(
-      (await repo.node('.github/scripts/promote-image.mjs', ['copy', '--from', 'dev', '--to', 'staging']))
-        .code,
-    ).toBe(0);
+    expect((await copyImages(repo, 'dev', 'staging')).code).toBe(0);
     await repo.git('commit', '--quiet', '--all', '--message', 'staging');
-    expect(
-      (await repo.node('.github/scripts/promote-image.mjs', ['copy', '--from', 'staging', '--to', 'prod']))
-        .code,
-    ).toBe(0);
+    expect((await copyImages(repo, 'staging', 'prod')).code).toBe(0);
     await repo.git('commit', '--quiet', '--all', '--message', 'prod');
     const output = join(repo.dir, '.git', 'release-output');
     const result = await repo.node(
@@ -379,14 +322,7 @@ describe('defect 7: the first promotion, and what a release publishes', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const chartCommit = await repo.git(
-      'log',
-      '-1',
-      '--format=%H',
-      '--',
-      'helm/microservice',
-      'k8s/values-common.yaml',
-    );
+    const chartCommit = await lastChartCommit(repo);
     expect(await readFile(output, 'utf8')).toBe(
       `refs<<RELEASE_REFS_END\nghcr.io/example-org/order-service@${DIGEST_B}\nghcr.io/example-org/user-service@${DIGEST_A}\nRELEASE_REFS_END\nchart-commit=${chartCommit}\n`,
     );

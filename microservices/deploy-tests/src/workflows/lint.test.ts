@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/deploy-paths.js';
-import { optionalTool, runCommand } from '../support/tools.js';
+import { optionalTool, runCommand, yamllintStrict } from '../support/tools.js';
 import {
   githubDir,
   loadWorkflows,
@@ -131,14 +131,7 @@ describe.skipIf(!yamllint.available)(
   `yamllint --strict on .github${yamllint.reason ? `: skipped, ${yamllint.reason}` : ''}`,
   () => {
     it('passes on the workflows, dependabot.yml and the e2e manifests (the config allows the `on:` key)', async () => {
-      const result = await runCommand('yamllint', [
-        '--strict',
-        '-f',
-        'parsable',
-        '-c',
-        yamllintConfig,
-        '.github',
-      ]);
+      const result = await yamllintStrict(yamllintConfig, ['.github']);
       expect(result.stdout + result.stderr).toBe('');
       expect(result.code).toBe(0);
     });
@@ -148,7 +141,7 @@ describe.skipIf(!yamllint.available)(
         'yamllint',
         `${await readFile(join(workflowsDir, 'ci.yml'), 'utf8')}\non: push\nx:\n   y: yes\n`,
       );
-      const result = await runCommand('yamllint', ['--strict', '-f', 'parsable', '-c', yamllintConfig, dir]);
+      const result = await yamllintStrict(yamllintConfig, [dir]);
       expect(result.code).not.toBe(0);
       expect(result.stdout).toMatch(/duplication of key "on"/);
       expect(result.stdout).toMatch(/truthy value should be one of/);

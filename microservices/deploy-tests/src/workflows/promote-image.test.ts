@@ -1,32 +1,27 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { K8sObject } from '../support/manifests.js';
 import { kustomize } from '../support/renders.js';
 import { validateAll } from '../support/validate.js';
-import { copyRepository, type RepoCopy } from './support/repo-copy.js';
+import {
+  changedFiles,
+  copyImages,
+  lastChartCommit,
+  PROMOTE_SCRIPT,
+  renderK8s,
+  setImages,
+} from './support/promotion-scripts.js';
+import { useRepositoryCopy } from './support/repo-copy.js';
 
-const SCRIPT = '.github/scripts/promote-image.mjs';
-const RENDER_CHECK = ['run', '--silent', 'render-k8s', '-w', '@microservices/deploy-tests', '--', '--check'];
 const DIGEST_A = `sha256:${'a1'.repeat(32)}`;
 const DIGEST_B = `sha256:${'b2'.repeat(32)}`;
 
-let repo: RepoCopy;
-
-beforeAll(async () => {
-  repo = await copyRepository();
-});
+const repo = useRepositoryCopy();
 afterEach(async () => repo.reset());
-afterAll(async () => repo.remove());
 
 const read = (path: string) => readFile(join(repo.dir, path), 'utf8');
-const changedFiles = async () =>
-  (await repo.git('status', '--porcelain'))
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.slice(3))
-    .sort();
 
 /** Lines of `after` that differ from `before`, as [before, after] pairs (the files keep their line count). */
 function changedLines(before: string, after: string): Array<[string, string]> {
@@ -51,22 +46,22 @@ const deploymentImage = (objects: K8sObject[], name: string) => {
   return d?.spec.template.spec.containers[0]?.image;
 };
 
-async function npmInCopy(args: string[]) {
-  const { runCommand } = await import('../support/tools.js');
-  const { cleanEnvironment } = await import('./support/repo-copy.js');
-  return runCommand('npm', args, { cwd: repo.dir, env: cleanEnvironment() });
-}
-
 describe('promote-image.mjs set (what release.yml runs after a push from main), on a copy of the repository', () => {
   it('changes the dev image reference of that service to the digest, and nothing else; dev still builds and validates', async () => {
     const valuesBefore = await read('k8s/dev/user-service/values.yaml');
     const manifestsBefore = await read('k8s/dev/user-service/manifests.yaml');
-    const result = await repo.node(SCRIPT, ['set', '--env', 'dev', '--image', `user-service=${DIGEST_A}`]);
+    const result = await repo.node(PROMOTE_SCRIPT, [
+      'set',
+      '--env',
+      'dev',
+      '--image',
+      `user-service=${DIGEST_A}`,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`dev/user-service: now (tag unchanged) @ ${DIGEST_A}`);
 
-    expect(await changedFiles()).toEqual([
+    expect(await changedFiles(repo)).toEqual([
       'k8s/dev/user-service/manifests.yaml',
       'k8s/dev/user-service/values.yaml',
     ]);
@@ -98,7 +93,7 @@ describe('promote-image.mjs set (what release.yml runs after a push from main), 
     expect(deploymentImage(dev, 'user-service')).toBe(`ghcr.io/example-org/user-service:1.0.0@${DIGEST_A}`);
     expect(deploymentImage(dev, 'order-service')).toBe('ghcr.io/example-org/order-service:1.0.0');
     // What CI checks on the promotion commit: the manifests match a fresh render of the chart.
-    const check = await npmInCopy(RENDER_CHECK);
+    const check = await renderK8s(repo.dir, ['--check']);
     expect(check.stderr).toBe('');
     expect(check.code).toBe(0);
   });
@@ -108,7 +103,7 @@ describe('promote-image.mjs set (what release.yml runs after a push from main), 
     const output = join(repo.dir, '.git', 'github-output');
     const message = join(repo.dir, '.git', 'commit-message');
     const result = await repo.node(
-      SCRIPT,
+      PROMOTE_SCRIPT,
       [
         'set',
         '--env',
@@ -130,7 +125,7 @@ describe('promote-image.mjs set (what release.yml runs after a push from main), 
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(await changedFiles()).toEqual([
+    expect(await changedFiles(repo)).toEqual([
       'k8s/dev/order-service/manifests.yaml',
       'k8s/dev/order-service/values.yaml',
       'k8s/dev/user-service/manifests.yaml',
@@ -159,13 +154,13 @@ describe('promote-image.mjs set (what release.yml runs after a push from main), 
 
   it('is idempotent: the same digests again change nothing and report changed=false', async () => {
     const args = ['set', '--env', 'dev', '--image', `user-service=${DIGEST_A}`];
-    expect((await repo.node(SCRIPT, args)).code).toBe(0);
+    expect((await repo.node(PROMOTE_SCRIPT, args)).code).toBe(0);
     await repo.git('commit', '--quiet', '--all', '--message', 'first promotion');
     const output = join(repo.dir, '.git', 'github-output-again');
-    const again = await repo.node(SCRIPT, args, { GITHUB_OUTPUT: output });
+    const again = await repo.node(PROMOTE_SCRIPT, args, { GITHUB_OUTPUT: output });
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('dev/user-service: already at');
-    expect(await changedFiles()).toEqual([]);
+    expect(await changedFiles(repo)).toEqual([]);
     expect(await readFile(output, 'utf8')).toBe('changed=false\nservices=\n');
     await repo.git('reset', '--quiet', '--hard', 'HEAD~1');
   });
@@ -174,55 +169,21 @@ describe('promote-image.mjs set (what release.yml runs after a push from main), 
 describe('promote-image.mjs copy (what promote.yml runs), on a copy of the repository', () => {
   it('carries dev’s tag, digest and chart source to staging only; staging still builds and validates', async () => {
     expect(
-      (
-        await repo.node(SCRIPT, [
-          'set',
-          '--env',
-          'dev',
-          '--tag',
-          'sha-1234567',
-          '--image',
-          `user-service=${DIGEST_A}`,
-          '--image',
-          `order-service=${DIGEST_B}`,
-        ])
-      ).code,
+      (await setImages(repo, 'dev', 'sha-1234567', { 'user-service': DIGEST_A, 'order-service': DIGEST_B }))
+        .code,
     ).toBe(0);
     await repo.git('commit', '--quiet', '--all', '--message', 'dev promotion');
     // Review finding 6: one service alone may not move the chart under the other (review.test.ts).
-    const alone = await repo.node(SCRIPT, [
-      'copy',
-      '--from',
-      'dev',
-      '--to',
-      'staging',
-      '--service',
-      'user-service',
-    ]);
+    const alone = await copyImages(repo, 'dev', 'staging', '--service', 'user-service');
     expect(alone.code).toBe(1);
-    expect(await changedFiles()).toEqual([]);
+    expect(await changedFiles(repo)).toEqual([]);
     const message = join(repo.dir, '.git', 'promotion-message');
-    const result = await repo.node(SCRIPT, [
-      'copy',
-      '--from',
-      'dev',
-      '--to',
-      'staging',
-      '--message-file',
-      message,
-    ]);
+    const result = await copyImages(repo, 'dev', 'staging', '--message-file', message);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     // The chart moves with the images: staging now records the commit dev's chart comes from.
-    const chartCommit = await repo.git(
-      'log',
-      '-1',
-      '--format=%H',
-      '--',
-      'helm/microservice',
-      'k8s/values-common.yaml',
-    );
-    expect(await changedFiles()).toEqual([
+    const chartCommit = await lastChartCommit(repo);
+    expect(await changedFiles(repo)).toEqual([
       'k8s/staging/chart-source.yaml',
       'k8s/staging/order-service/manifests.yaml',
       'k8s/staging/order-service/values.yaml',
@@ -257,7 +218,7 @@ describe('promote-image.mjs copy (what promote.yml runs), on a copy of the repos
 
 describe('promote-image.mjs fails loudly and writes nothing (negative)', () => {
   const fails = async (args: string[], message: RegExp) => {
-    const result = await repo.node(SCRIPT, args);
+    const result = await repo.node(PROMOTE_SCRIPT, args);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
     return result;
@@ -279,7 +240,7 @@ describe('promote-image.mjs fails loudly and writes nothing (negative)', () => {
     );
     await fails(['set', '--env', 'dev'], /nothing to promote/);
     await fails(['set', '--env', 'dev', '--imag', 'x'], /Unknown option '--imag'/);
-    expect(await changedFiles()).toEqual([]);
+    expect(await changedFiles(repo)).toEqual([]);
   });
 
   it('when the values file lost its image.digest key or its image map, or k8s/dev is gone', async () => {
@@ -308,7 +269,7 @@ describe('promote-image.mjs fails loudly and writes nothing (negative)', () => {
       ['set', '--env', 'dev', '--owner', 'acme', '--image', `user-service=${DIGEST_A}`],
       /image\.owner "example-org" but the images are pushed under "acme": set image\.owner to "acme"/,
     );
-    expect(await changedFiles()).toEqual([]);
+    expect(await changedFiles(repo)).toEqual([]);
   });
 
   it('when the committed manifests are already out of date (the promotion commit would carry more than itself)', async () => {
@@ -318,7 +279,7 @@ describe('promote-image.mjs fails loudly and writes nothing (negative)', () => {
       ['set', '--env', 'dev', '--image', `user-service=${DIGEST_A}`],
       /out of date before the promotion[\s\S]*order-service\/manifests\.yaml/,
     );
-    expect(await changedFiles()).toEqual(['k8s/dev/order-service/manifests.yaml']);
+    expect(await changedFiles(repo)).toEqual(['k8s/dev/order-service/manifests.yaml']);
   });
 
   it('copy: skipping an environment, going backwards, or a source without a digest', async () => {
@@ -331,6 +292,6 @@ describe('promote-image.mjs fails loudly and writes nothing (negative)', () => {
       ['copy', '--from', 'staging', '--to', 'prod'],
       /k8s\/staging\/(order|user)-service\/values\.yaml pins no digest/,
     );
-    expect(await changedFiles()).toEqual([]);
+    expect(await changedFiles(repo)).toEqual([]);
   });
 });

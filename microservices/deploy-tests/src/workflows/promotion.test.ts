@@ -3,52 +3,25 @@
 // only dev; the promotion moves it to staging; reverting the promotion commit rolls staging back.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyRepository, type RepoCopy } from './support/repo-copy.js';
+import { describe, expect, it } from 'vitest';
+import { changedFiles, commitAll, copyImages, renderK8s, setImages } from './support/promotion-scripts.js';
+import { useRepositoryCopy } from './support/repo-copy.js';
 
-const SCRIPT = '.github/scripts/promote-image.mjs';
 const DIGEST_USER = `sha256:${'c3'.repeat(32)}`;
 const DIGEST_ORDER = `sha256:${'d4'.repeat(32)}`;
 
-let repo: RepoCopy;
-
-beforeAll(async () => {
-  repo = await copyRepository();
-});
-afterAll(async () => repo.remove());
+const repo = useRepositoryCopy();
 
 const read = (path: string) => readFile(join(repo.dir, path), 'utf8');
-const changedFiles = async () =>
-  (await repo.git('status', '--porcelain', '--untracked-files=all'))
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.slice(3))
-    .sort();
 /** The `helm.sh/chart:` labels a rendered file carries (the chart version it was rendered from). */
 const chartVersions = async (path: string) => [
   ...new Set([...(await read(path)).matchAll(/helm\.sh\/chart: (\S+)/g)].map((m) => m[1])),
 ];
 
-async function renderInCopy(check = false) {
-  const { runCommand } = await import('../support/tools.js');
-  const { cleanEnvironment } = await import('./support/repo-copy.js');
-  const args = ['run', '--silent', 'render-k8s', '-w', '@microservices/deploy-tests'];
-  return runCommand('npm', check ? [...args, '--', '--check'] : args, {
-    cwd: repo.dir,
-    env: cleanEnvironment(),
-  });
-}
-
 async function expectUpToDate() {
-  const check = await renderInCopy(true);
+  const check = await renderK8s(repo.dir, ['--check']);
   expect(check.stderr).toBe('');
   expect(check.code).toBe(0);
-}
-
-async function commitAll(message: string) {
-  await repo.git('add', '--all');
-  await repo.git('commit', '--quiet', '--message', message);
-  return repo.git('rev-parse', 'HEAD');
 }
 
 const MANIFESTS = ['dev', 'staging', 'prod'].flatMap((env) =>
@@ -71,14 +44,14 @@ describe('promotion in a scratch repository: chart change → dev only; promote 
     expect(text).toMatch(/^version: 0\.1\.0$/m);
     await writeFile(chartYaml, text.replace(/^version: 0\.1\.0$/m, 'version: 0.2.0'));
     // What the author of the chart pull request runs (and CI checks).
-    const render = await renderInCopy();
+    const render = await renderK8s(repo.dir);
     expect(render.code).toBe(0);
-    expect(await changedFiles()).toEqual([
+    expect(await changedFiles(repo)).toEqual([
       'helm/microservice/Chart.yaml',
       'k8s/dev/order-service/manifests.yaml',
       'k8s/dev/user-service/manifests.yaml',
     ]);
-    chartCommit = await commitAll('chart: 0.2.0');
+    chartCommit = await commitAll(repo, 'chart: 0.2.0');
     await expectUpToDate();
     expect(await chartVersions('k8s/dev/user-service/manifests.yaml')).toEqual(['microservice-0.2.0']);
     for (const [file, before] of Object.entries(stagingBefore)) expect(await read(file), file).toBe(before);
@@ -87,34 +60,19 @@ describe('promotion in a scratch repository: chart change → dev only; promote 
   });
 
   it('release.yml pins dev by digest; the promotion to staging carries digests and chart in one commit', async () => {
-    const set = await repo.node(SCRIPT, [
-      'set',
-      '--env',
-      'dev',
-      '--tag',
-      'sha-abcdef0',
-      '--image',
-      `user-service=${DIGEST_USER}`,
-      '--image',
-      `order-service=${DIGEST_ORDER}`,
-    ]);
+    const set = await setImages(repo, 'dev', 'sha-abcdef0', {
+      'user-service': DIGEST_USER,
+      'order-service': DIGEST_ORDER,
+    });
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
-    await commitAll('dev: deploy both');
+    await commitAll(repo, 'dev: deploy both');
 
     const message = join(repo.dir, '.git', 'promotion-message');
-    const promote = await repo.node(SCRIPT, [
-      'copy',
-      '--from',
-      'dev',
-      '--to',
-      'staging',
-      '--message-file',
-      message,
-    ]);
+    const promote = await copyImages(repo, 'dev', 'staging', '--message-file', message);
     expect(promote.stderr).toBe('');
     expect(promote.code).toBe(0);
-    expect(await changedFiles()).toEqual([
+    expect(await changedFiles(repo)).toEqual([
       'k8s/staging/chart-source.yaml',
       'k8s/staging/order-service/manifests.yaml',
       'k8s/staging/order-service/values.yaml',
@@ -127,7 +85,7 @@ describe('promotion in a scratch repository: chart change → dev only; promote 
       `staging: promote order-service, user-service and chart ${chartCommit.slice(0, 7)} from dev`,
     );
     expect(text).toContain(`Chart-Source: ${chartCommit}`);
-    await commitAll(text);
+    await commitAll(repo, text);
     await expectUpToDate();
     const staging = await read('k8s/staging/user-service/manifests.yaml');
     expect(await chartVersions('k8s/staging/user-service/manifests.yaml')).toEqual(['microservice-0.2.0']);
@@ -144,12 +102,12 @@ describe('promotion in a scratch repository: chart change → dev only; promote 
       values,
       (await readFile(values, 'utf8')).replace(/^version: 0\.2\.0$/m, 'version: 0.3.0'),
     );
-    expect((await renderInCopy()).code).toBe(0);
-    expect((await changedFiles()).filter((f) => f.startsWith('k8s/'))).toEqual([
+    expect((await renderK8s(repo.dir)).code).toBe(0);
+    expect((await changedFiles(repo)).filter((f) => f.startsWith('k8s/'))).toEqual([
       'k8s/dev/order-service/manifests.yaml',
       'k8s/dev/user-service/manifests.yaml',
     ]);
-    await commitAll('chart: 0.3.0');
+    await commitAll(repo, 'chart: 0.3.0');
     await expectUpToDate();
     expect(await chartVersions('k8s/staging/order-service/manifests.yaml')).toEqual(['microservice-0.2.0']);
     // Rolling main's chart back for the next steps.
@@ -157,7 +115,7 @@ describe('promotion in a scratch repository: chart change → dev only; promote 
   });
 
   it('staging → prod carries staging’s recorded chart, not main’s', async () => {
-    const promote = await repo.node(SCRIPT, ['copy', '--from', 'staging', '--to', 'prod']);
+    const promote = await copyImages(repo, 'staging', 'prod');
     expect(promote.stderr).toBe('');
     expect(promote.code).toBe(0);
     expect(await read('k8s/prod/chart-source.yaml')).toContain(`commit: "${chartCommit}"`);
@@ -179,11 +137,11 @@ describe('promotion in a scratch repository: chart change → dev only; promote 
     const file = join(repo.dir, 'k8s/staging/chart-source.yaml');
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.replace(/commit: "[0-9a-f]{40}"/, `commit: "${chartCommit}"`));
-    const check = await renderInCopy(true);
+    const check = await renderK8s(repo.dir, ['--check']);
     expect(check.code).toBe(1);
     expect(check.stderr).toContain('out of date: k8s/staging/user-service/manifests.yaml');
     await writeFile(file, text.replace(/commit: "[0-9a-f]{40}"/, `commit: "${'0'.repeat(40)}"`));
-    const missing = await renderInCopy(true);
+    const missing = await renderK8s(repo.dir, ['--check']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/is not in this clone: fetch the full history/);
     await repo.reset();
@@ -192,7 +150,7 @@ describe('promotion in a scratch repository: chart change → dev only; promote 
   it('refuses to promote dev’s chart while the chart has uncommitted changes (negative)', async () => {
     const chartYaml = join(repo.dir, 'helm/microservice/Chart.yaml');
     await writeFile(chartYaml, `${await readFile(chartYaml, 'utf8')}# edited\n`);
-    const promote = await repo.node(SCRIPT, ['copy', '--from', 'dev', '--to', 'staging']);
+    const promote = await copyImages(repo, 'dev', 'staging');
     expect(promote.code).toBe(1);
     expect(promote.stderr).toMatch(/uncommitted changes[\s\S]*helm\/microservice\/Chart\.yaml/);
     await repo.reset();

@@ -11,20 +11,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot } from '../support/deploy-paths.js';
 import { ensureTools, runCommand } from '../support/tools.js';
-import { cleanEnvironment, copyRepository, type RepoCopy } from './support/repo-copy.js';
+import {
+  changedFiles,
+  commitAll,
+  copyImages,
+  PROMOTE_SCRIPT,
+  renderK8s,
+  setImages,
+} from './support/promotion-scripts.js';
+import { copyRepository, type RepoCopy } from './support/repo-copy.js';
 import {
   githubDir,
   loadWorkflows,
-  parseWorkflow,
   type Step,
   type Workflow,
   workflowByFile,
+  workflowsAt,
 } from './support/workflows.js';
 
 const exec = promisify(execFile);
 /** main when the review was made: the pipeline it found wanting. */
 const REVIEWED = '2c99245613b3b725531d1a961dd89c3f483fb736';
-const SCRIPT = '.github/scripts/promote-image.mjs';
 const DIGEST_A = `sha256:${'a7'.repeat(32)}`;
 const DIGEST_B = `sha256:${'b8'.repeat(32)}`;
 
@@ -34,15 +41,7 @@ const temps: string[] = [];
 
 beforeAll(async () => {
   workflows = await loadWorkflows();
-  reviewed = await Promise.all(
-    ['ci.yml', 'release.yml', 'promote.yml', 'e2e.yml'].map(async (file) => {
-      const { stdout } = await exec('git', ['show', `${REVIEWED}:.github/workflows/${file}`], {
-        cwd: repoRoot,
-        maxBuffer: 4 * 1024 * 1024,
-      });
-      return parseWorkflow(file, stdout);
-    }),
-  );
+  reviewed = await workflowsAt(REVIEWED);
 });
 afterAll(async () => {
   await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
@@ -54,40 +53,20 @@ async function tempDir(prefix: string) {
   return dir;
 }
 
-/** `npm run render-k8s` in a copy, with CHART_SOURCE_BASE only when given. */
-function renderIn(repo: RepoCopy, args: string[], base?: string) {
-  const env = cleanEnvironment();
-  delete env.CHART_SOURCE_BASE;
-  return runCommand(
-    'npm',
-    ['run', '--silent', 'render-k8s', '-w', '@microservices/deploy-tests', '--', ...args],
-    {
-      cwd: repo.dir,
-      env: base ? { ...env, CHART_SOURCE_BASE: base } : env,
-    },
-  );
-}
-
-const changedFiles = async (repo: RepoCopy) =>
-  (await repo.git('status', '--porcelain', '--untracked-files=all'))
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.slice(3))
-    .sort();
-
-async function commitAll(repo: RepoCopy, message: string) {
-  await repo.git('add', '--all');
-  await repo.git('commit', '--quiet', '--message', message);
-  return repo.git('rev-parse', 'HEAD');
-}
-
 async function bumpChart(repo: RepoCopy, version: string) {
   const file = join(repo.dir, 'helm/microservice/Chart.yaml');
   const text = await readFile(file, 'utf8');
   await writeFile(file, text.replace(/^version: .*$/m, `version: ${version}`));
-  const render = await renderIn(repo, ['--env', 'dev']);
+  const render = await renderK8s(repo.dir, ['--env', 'dev']);
   expect(render.stderr).toBe('');
   expect(render.code).toBe(0);
+}
+
+/** Pins dev to DIGEST_A (user-service) and DIGEST_B (order-service) under `tag`, and commits. */
+async function pinDevImages(repo: RepoCopy, tag: string) {
+  const set = await setImages(repo, 'dev', tag, { 'user-service': DIGEST_A, 'order-service': DIGEST_B });
+  expect(set.code).toBe(0);
+  await commitAll(repo, 'dev images');
 }
 
 const step = (workflow: Workflow, job: string, pattern: RegExp): Step | undefined =>
@@ -108,7 +87,7 @@ describe('finding 1: a recorded chart commit that is not on main', () => {
   it('fresh history (a template): CI names the bootstrap, a dev deploy still works, bootstrap fixes staging and prod', async () => {
     const repo = await copyRepository({ freshHistory: true });
     try {
-      const check = await renderIn(repo, ['--check']);
+      const check = await renderK8s(repo.dir, ['--check']);
       expect(check.code).toBe(1);
       expect(check.stderr).toMatch(
         /k8s\/(staging|prod)\/chart-source\.yaml records chart commit [0-9a-f]{40}, which is not in this clone/,
@@ -117,15 +96,7 @@ describe('finding 1: a recorded chart commit that is not on main', () => {
       expect(check.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
 
       // staging and prod cannot render, and a dev deploy does not care.
-      const set = await repo.node(SCRIPT, [
-        'set',
-        '--env',
-        'dev',
-        '--tag',
-        'sha-1111111',
-        '--image',
-        `user-service=${DIGEST_A}`,
-      ]);
+      const set = await setImages(repo, 'dev', 'sha-1111111', { 'user-service': DIGEST_A });
       expect(set.stderr).toBe('');
       expect(set.code).toBe(0);
       expect(await changedFiles(repo)).toEqual([
@@ -135,7 +106,7 @@ describe('finding 1: a recorded chart commit that is not on main', () => {
       await commitAll(repo, 'dev: deploy user-service');
 
       const head = await repo.git('rev-parse', 'HEAD');
-      const boot = await repo.node(SCRIPT, ['bootstrap']);
+      const boot = await repo.node(PROMOTE_SCRIPT, ['bootstrap']);
       expect(boot.stderr).toBe('');
       expect(boot.code).toBe(0);
       for (const env of ['staging', 'prod']) {
@@ -148,7 +119,7 @@ describe('finding 1: a recorded chart commit that is not on main', () => {
       }
       expect((await changedFiles(repo)).every((f) => /^k8s\/(staging|prod)\//.test(f))).toBe(true);
       await commitAll(repo, 'bootstrap');
-      const after = await renderIn(repo, ['--check']);
+      const after = await renderK8s(repo.dir, ['--check']);
       expect(after.stderr).toBe('');
       expect(after.code).toBe(0);
     } finally {
@@ -162,21 +133,22 @@ describe('finding 1: a recorded chart commit that is not on main', () => {
       await repo.git('checkout', '--quiet', '-b', 'feature');
       await bumpChart(repo, '0.7.0');
       const branchChart = await commitAll(repo, 'chart 0.7.0');
-      const promote = await repo.node(SCRIPT, ['copy', '--from', 'dev', '--to', 'staging', '--chart-only']);
+      const promote = await copyImages(repo, 'dev', 'staging', '--chart-only');
       // On the branch, dev's chart is a commit main does not have: with main as the base it is refused.
       expect(promote.code).toBe(0); // no base branch configured and no origin/main: HEAD is the base
       await commitAll(repo, 'promote on the branch');
-      const pr = await renderIn(repo, ['--check'], 'main');
+      const pr = await renderK8s(repo.dir, ['--check'], 'main');
       expect(pr.code).toBe(1);
       expect(pr.stderr).toContain(
         `k8s/staging/chart-source.yaml records chart commit ${branchChart}, which is not an ancestor of main`,
       );
-      const refused = await exec(
-        process.execPath,
-        [join(repo.dir, SCRIPT), 'copy', '--from', 'dev', '--to', 'staging', '--chart-only'],
-        { cwd: repo.dir, env: { ...cleanEnvironment(), CHART_SOURCE_BASE: 'main' } },
-      ).catch((error: { stderr: string }) => error);
-      expect(String((refused as { stderr: string }).stderr)).toMatch(
+      const refused = await repo.node(
+        PROMOTE_SCRIPT,
+        ['copy', '--from', 'dev', '--to', 'staging', '--chart-only'],
+        { CHART_SOURCE_BASE: 'main' },
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
         new RegExp(`dev's chart source .*: commit ${branchChart} is not an ancestor of main`),
       );
 
@@ -186,22 +158,22 @@ describe('finding 1: a recorded chart commit that is not on main', () => {
       await repo.git('branch', '--quiet', '-D', 'feature');
       // The branch's commits are still in the object store (git cat-file -e finds them): only ancestry tells.
       await repo.git('cat-file', '-e', `${branchChart}^{commit}`);
-      const main = await renderIn(repo, ['--check']);
+      const main = await renderK8s(repo.dir, ['--check']);
       expect(main.code).toBe(1);
       expect(main.stderr).toContain(
         `k8s/staging/chart-source.yaml records chart commit ${branchChart}, which is not an ancestor of HEAD`,
       );
-      const next = await repo.node(SCRIPT, ['copy', '--from', 'staging', '--to', 'prod']);
+      const next = await copyImages(repo, 'staging', 'prod');
       expect(next.code).toBe(1);
       expect(next.stderr).toContain(
         `k8s/staging/chart-source.yaml: commit ${branchChart} is not an ancestor`,
       );
       // Promoting again from main repairs staging (the target's own broken render does not block it).
-      const repair = await repo.node(SCRIPT, ['copy', '--from', 'dev', '--to', 'staging', '--chart-only']);
+      const repair = await copyImages(repo, 'dev', 'staging', '--chart-only');
       expect(repair.stderr).toBe('');
       expect(repair.code).toBe(0);
       await commitAll(repo, 'promote from main');
-      expect((await renderIn(repo, ['--check'])).code).toBe(0);
+      expect((await renderK8s(repo.dir, ['--check'])).code).toBe(0);
     } finally {
       await repo.remove();
     }
@@ -226,49 +198,19 @@ describe('finding 6: promoting one service never moves the chart under the other
   it('copy --service refuses while the chart source would change; after --chart-only it promotes that service alone', async () => {
     const repo = await copyRepository();
     try {
-      const set = await repo.node(SCRIPT, [
-        'set',
-        '--env',
-        'dev',
-        '--tag',
-        'sha-2222222',
-        '--image',
-        `user-service=${DIGEST_A}`,
-        '--image',
-        `order-service=${DIGEST_B}`,
-      ]);
-      expect(set.code).toBe(0);
-      await commitAll(repo, 'dev images');
+      await pinDevImages(repo, 'sha-2222222');
       await bumpChart(repo, '0.8.0');
       await commitAll(repo, 'chart 0.8.0');
 
-      const one = await repo.node(SCRIPT, [
-        'copy',
-        '--from',
-        'dev',
-        '--to',
-        'staging',
-        '--service',
-        'user-service',
-      ]);
+      const one = await copyImages(repo, 'dev', 'staging', '--service', 'user-service');
       expect(one.code).toBe(1);
       expect(one.stderr).toMatch(/would also move the chart of every service in staging/);
       expect(one.stderr).toMatch(/--chart-only/);
       expect(await changedFiles(repo)).toEqual([]);
 
-      expect(
-        (await repo.node(SCRIPT, ['copy', '--from', 'dev', '--to', 'staging', '--chart-only'])).code,
-      ).toBe(0);
+      expect((await copyImages(repo, 'dev', 'staging', '--chart-only')).code).toBe(0);
       await commitAll(repo, 'staging chart');
-      const now = await repo.node(SCRIPT, [
-        'copy',
-        '--from',
-        'dev',
-        '--to',
-        'staging',
-        '--service',
-        'user-service',
-      ]);
+      const now = await copyImages(repo, 'dev', 'staging', '--service', 'user-service');
       expect(now.stderr).toBe('');
       expect(now.code).toBe(0);
       expect(await changedFiles(repo)).toEqual([
@@ -517,25 +459,10 @@ describe("finding 11: a release publishes the image references prod's manifests 
   it("HEAD's values-common.yaml naming another owner changes nothing in what prod releases", async () => {
     const repo = await copyRepository();
     try {
-      expect(
-        (
-          await repo.node(SCRIPT, [
-            'set',
-            '--env',
-            'dev',
-            '--tag',
-            'sha-3333333',
-            '--image',
-            `user-service=${DIGEST_A}`,
-            '--image',
-            `order-service=${DIGEST_B}`,
-          ])
-        ).code,
-      ).toBe(0);
-      await commitAll(repo, 'dev');
-      expect((await repo.node(SCRIPT, ['copy', '--from', 'dev', '--to', 'staging'])).code).toBe(0);
+      await pinDevImages(repo, 'sha-3333333');
+      expect((await copyImages(repo, 'dev', 'staging')).code).toBe(0);
       await commitAll(repo, 'staging');
-      expect((await repo.node(SCRIPT, ['copy', '--from', 'staging', '--to', 'prod'])).code).toBe(0);
+      expect((await copyImages(repo, 'staging', 'prod')).code).toBe(0);
       await commitAll(repo, 'prod');
       const common = join(repo.dir, 'k8s/values-common.yaml');
       await writeFile(

@@ -4,6 +4,7 @@ import { appendFile, copyFile, mkdir, mkdtemp, rm, stat, symlink } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 import { repoRoot } from '../../support/deploy-paths.js';
 import { type RunResult, runCommand } from '../../support/tools.js';
 
@@ -99,5 +100,30 @@ export async function copyRepository({ freshHistory = false }: CopyOptions = {})
       await git('clean', '--quiet', '-fd');
     },
     remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * One copy for every test of the calling file (or describe block): made before the first, removed after the
+ * last. The returned object stands for that copy, so it can be held in a const before the copy exists.
+ */
+export function useRepositoryCopy(options: CopyOptions = {}): RepoCopy {
+  let copy: RepoCopy | undefined;
+  beforeAll(async () => {
+    copy = await copyRepository(options);
+  });
+  afterAll(async () => copy?.remove());
+  const current = () => {
+    if (!copy) throw new Error('the repository copy is made in beforeAll: use it inside a test');
+    return copy;
+  };
+  return {
+    get dir() {
+      return current().dir;
+    },
+    git: (...args) => current().git(...args),
+    node: (script, args, env) => current().node(script, args, env),
+    reset: () => current().reset(),
+    remove: () => current().remove(),
   };
 }

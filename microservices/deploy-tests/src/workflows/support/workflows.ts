@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { repoRoot } from '../../support/deploy-paths.js';
 import { isObject } from '../../support/manifests.js';
@@ -66,6 +68,19 @@ export async function loadWorkflows(dir = workflowsDir): Promise<Workflow[]> {
     .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))
     .sort();
   return Promise.all(files.map(async (file) => parseWorkflow(file, await readFile(join(dir, file), 'utf8'))));
+}
+
+/** WORKFLOW_FILES as they were at `commit` of this repository: the pipeline a negative test starts from. */
+export function workflowsAt(commit: string): Promise<Workflow[]> {
+  return Promise.all(
+    WORKFLOW_FILES.map(async (file) => {
+      const { stdout } = await promisify(execFile)('git', ['show', `${commit}:.github/workflows/${file}`], {
+        cwd: repoRoot,
+        maxBuffer: 4 * 1024 * 1024,
+      });
+      return parseWorkflow(file, stdout);
+    }),
+  );
 }
 
 export function workflowByFile(workflows: readonly Workflow[], file: string): Workflow {
