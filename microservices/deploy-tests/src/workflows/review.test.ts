@@ -664,4 +664,34 @@ describe('finding 8: a hand-edited staging or prod digest fails the pull request
     expect(run.stderr).toMatch(/k8s\/prod\/order-service\/manifests\.yaml does not run sha256:b8/);
     expect(run.calls).toEqual([]);
   });
+
+  it('a tag changed without a digest, or a digest removed, fails: the tag alone would name an unverified image (adopter review)', async () => {
+    for (const values of [
+      'image:\n  tag: "anything"\n  digest: ""\n',
+      'image:\n  tag: "sha-1"\n  digest: ""\n',
+    ]) {
+      const { dir, git, base } = await scratch();
+      await writeFile(join(dir, 'k8s', 'prod', 'order-service', 'values.yaml'), values);
+      await git('commit', '--quiet', '--all', '--message', 'prod by hand');
+      const run = await verify(dir, base);
+      expect(run.code, values).toBe(1);
+      expect(run.stderr).toMatch(
+        /k8s\/prod\/order-service\/values\.yaml names image tag "[^"]+" without a digest/,
+      );
+      expect(run.calls).toEqual([]);
+    }
+  });
+
+  it('a values file without a digest before and after, its tag unchanged, is left alone (a fresh clone’s staging)', async () => {
+    const { dir, git, base } = await scratch();
+    const file = join(dir, 'k8s', 'staging', 'user-service', 'values.yaml');
+    await writeFile(file, 'image:\n  tag: "1.0.0"\n  digest: ""\n');
+    await git('commit', '--quiet', '--all', '--message', 'no digest yet');
+    const from = await git('rev-parse', 'HEAD');
+    await writeFile(file, '# staging\nimage:\n  tag: "1.0.0"\n  digest: ""\n');
+    await git('commit', '--quiet', '--all', '--message', 'a comment');
+    const run = await verify(dir, from);
+    expect(run.code).toBe(0);
+    expect(run.calls).toEqual([]);
+  });
 });
