@@ -155,4 +155,5 @@ export {
   type Pager,
   type PagerOptions,
 } from './routes/paging/pager.js';
+export type { ResourceHandlerDeps } from './routes/resource-handler-deps.js';
 export type { ServiceInfo } from './routes/service-routes.js';

@@ -683,7 +683,7 @@ describe('finding 8: a hand-edited staging or prod digest fails the pull request
   });
 
   it('a values file without a digest before and after, its tag unchanged, is left alone (a fresh clone’s staging)', async () => {
-    const { dir, git, base } = await scratch();
+    const { dir, git } = await scratch();
     const file = join(dir, 'k8s', 'staging', 'user-service', 'values.yaml');
     await writeFile(file, 'image:\n  tag: "1.0.0"\n  digest: ""\n');
     await git('commit', '--quiet', '--all', '--message', 'no digest yet');

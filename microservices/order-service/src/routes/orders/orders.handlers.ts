@@ -1,5 +1,4 @@
 import {
-  type Clock,
   conflict,
   type AppRouteHandler as Handler,
   IDEMPOTENT_REPLAY_HEADERS,
@@ -7,7 +6,7 @@ import {
   idempotencyRequest,
   jsonBytes,
   notFound,
-  type Pager,
+  type ResourceHandlerDeps,
   reply,
   replyJson,
   reserveAnswerOrRefuse,
@@ -20,14 +19,8 @@ import type { OrderStore } from '../../store/order-store.js';
 import type { UserVerifier } from '../../user-client/user-verifier.js';
 import type * as routes from './orders.routes.js';
 
-export interface OrderHandlerDeps {
-  store: OrderStore;
+export interface OrderHandlerDeps extends ResourceHandlerDeps<OrderStore, OrderMetrics> {
   users: UserVerifier;
-  clock: Clock;
-  metrics: OrderMetrics;
-  generateId: () => string;
-  /** Answers list requests within their byte and concurrency bounds. */
-  pager: Pager;
 }
 
 const ORDER_NOT_FOUND = 'Order not found';

@@ -1,12 +1,11 @@
 import {
-  type Clock,
   conflict,
   type AppRouteHandler as Handler,
   IDEMPOTENT_REPLAY_HEADERS,
   idempotencyKeyReused,
   idempotencyRequest,
   notFound,
-  type Pager,
+  type ResourceHandlerDeps,
   reply,
   replyJson,
 } from '@microservices/service-kit';
@@ -16,14 +15,7 @@ import type { UserMetrics } from '../../metrics.js';
 import { EmailTakenError, type UserStore } from '../../store/user-store.js';
 import type * as routes from './users.routes.js';
 
-export interface UserHandlerDeps {
-  store: UserStore;
-  clock: Clock;
-  metrics: UserMetrics;
-  generateId: () => string;
-  /** Answers list requests within their byte and concurrency bounds. */
-  pager: Pager;
-}
+export type UserHandlerDeps = ResourceHandlerDeps<UserStore, UserMetrics>;
 
 const USER_NOT_FOUND = 'User not found';
 
