@@ -127,6 +127,31 @@ describe('createPager: large pages and the unsent-answer budget', () => {
     expect(await registry.metrics()).toContain('http_list_requests_unsent_shed_total 0');
   });
 
+  it('when a client resets while its list waits for a read slot, then its rows are never read (attacker review: abandoned lists did all their work)', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { port, registry, reads } = await listingServer({ gate, maxConcurrentLists: 1 });
+    const first = fetch(`http://127.0.0.1:${port}/list?limit=10`);
+    await pollUntil('the first list reading', async () => reads.count === 1 || undefined);
+    const abandoned = servers.connect(port);
+    abandoned.write('GET /list?limit=10 HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil(
+      'the second list waiting',
+      async () => /^http_server_requests_in_flight 2$/m.test(await registry.metrics()) || undefined,
+    );
+    abandoned.destroy();
+    await pollUntil(
+      'the abandoned list gone',
+      async () => /^http_server_requests_in_flight 1$/m.test(await registry.metrics()) || undefined,
+    );
+    open();
+    expect((await first).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reads.count).toBe(1);
+  });
+
   it('when more lists are read at once than MAX_CONCURRENT_LISTS, then 32 per slot wait their turn and the rest are 503 before reading', async () => {
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@ import type { Context, TypedResponse } from 'hono';
 import type { JSONParsed } from 'hono/utils/types';
 import { Counter, type Registry } from 'prom-client';
 import type { AppEnv } from '../../edge/app-env.js';
+import { stopIfClientGone } from '../../edge/client-gone.js';
 import {
   lowerReservedAnswerBytes,
   reserveAnswerBytes,
@@ -109,11 +110,17 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
       if (request.limit > DEFAULT_PAGE_SIZE && !(await reservePageBytesWhenRoom(c, maxResponseBytes))) {
         throw unsentBudgetSpent();
       }
+      // An abandoned request (its client reset while it waited) is dropped before its rows are read and
+      // before its page is built.
       const found = await reads
-        .execute(() => rows({ ...request, maxBytes: maxResponseBytes }))
+        .execute(() => {
+          stopIfClientGone(c);
+          return rows({ ...request, maxBytes: maxResponseBytes });
+        })
         .catch((err) => {
           throw err instanceof BulkheadRejectedError ? tooMany('read') : err;
         });
+      stopIfClientGone(c);
       const likelyBytes = Math.min(likelyPageBytes(found, request.limit), maxResponseBytes);
       lowerReservedAnswerBytes(c, likelyBytes);
       if (likelyBytes <= LARGE_PAGE_BYTES) {
@@ -121,7 +128,10 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
       }
       if (!reserveAnswerBytes(c, likelyBytes, 'page')) throw unsentBudgetSpent();
       try {
-        return await slots.execute(() => replyPage(c, found, request, maxResponseBytes));
+        return await slots.execute(() => {
+          stopIfClientGone(c);
+          return replyPage(c, found, request, maxResponseBytes);
+        });
       } catch (err) {
         throw err instanceof BulkheadRejectedError ? tooMany('built') : err;
       }
