@@ -206,8 +206,8 @@ export class ChargedResponse extends ServerResponse {
    */
   async reserveWhenRoomForPage(bytes: number): Promise<boolean> {
     const budget = this.unsentAnswers;
-    if (this.reserve(bytes, 'page')) return true;
-    if (!budget) return true;
+    // reserve() is false only with a budget that has no room yet.
+    if (!budget || this.reserve(bytes, 'page')) return true;
     const reserved = await budget.whenRoomForPage(() => this.reserve(bytes, 'page'), PAGE_ROOM_WAIT_MS);
     return reserved && !this.#settled;
   }
