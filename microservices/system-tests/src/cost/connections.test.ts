@@ -300,6 +300,39 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     expect(capLines.length).toBeLessThanOrEqual(2);
   });
 
+  it('when more clients than MAX_CONNECTIONS each ask for a large asset and never read it, then newcomers (probes included) take the places of the longest stalled, long before SEND_TIMEOUT_MS', async () => {
+    // SEND_TIMEOUT_MS as shipped (30 s): the attack rotates its sockets before it, and the cap alone
+    // must keep room for probes and clients. Every slot holds an answer in flight, so none is quiet.
+    const capped = await startCostService('user-service', { MAX_CONNECTIONS: String(MAX_CONNECTIONS) });
+    const scrape = async () => parseMetrics(await (await fetch(`${capped.url}/metrics`)).text());
+    const before = await scrape();
+    const conns = MAX_CONNECTIONS + 60;
+    const result = await runCostCase({
+      service: capped,
+      attack: 'never-reading clients beyond MAX_CONNECTIONS',
+      rate: `${conns} connections × \`GET\` of the 1.7 MB Swagger UI bundle, 2 KB receive window, never read, MAX_CONNECTIONS=${MAX_CONNECTIONS}`,
+      legit: (i) =>
+        i % 10 === 9 ? legit(i) : { method: 'GET', path: '/api/v1/users?limit=10', expect: 200 },
+      run: async () => {
+        const readers = await runTinyWindowReaders(
+          capped.port,
+          conns,
+          6,
+          '/docs/assets/swagger-ui-dist/swagger-ui-bundle.js',
+        );
+        return readers;
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    const after = await scrape();
+    const stalledEvictions = increase(before, after, 'http_connections_cut_total', {
+      reason: 'evicted_stalled_at_cap',
+    });
+    expect(stalledEvictions).toBeGreaterThan(0);
+    expect(increase(before, after, 'http_connections_cut_total', { reason: 'send_timeout' })).toBe(0);
+    result.row.outcome += `; ${stalledEvictions} stalled connections evicted`;
+  }, 120_000);
+
   it('when 300 keep-alive connections each finish one request and stay idle, then newcomers evict the idle ones and nothing is locked out', async () => {
     await withstands(
       'keep-alive idle beyond MAX_CONNECTIONS',

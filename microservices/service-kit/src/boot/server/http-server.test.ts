@@ -28,6 +28,8 @@ function open(port: number) {
   return { socket, text: () => text, closed };
 }
 
+const gauge = (text: string) => Number(/^http_unsent_response_bytes (\d+)/m.exec(text)?.[1]);
+
 const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
 
 /** An app whose `/hold` answers only when released, counting how many it holds at once. */
@@ -114,8 +116,6 @@ describe('startHttpServer: process-wide budget of unsent answer bytes', () => {
     };
     return { app, seen, releaseAll };
   }
-
-  const gauge = (text: string) => Number(/^http_unsent_response_bytes (\d+)/m.exec(text)?.[1]);
 
   it('when clients that do not read hold MAX_UNSENT_RESPONSE_BYTES, then a connection with a request in flight gets no further one until it has nothing held, and every answer arrives once they read', async () => {
     const big = bigApp();
@@ -246,6 +246,66 @@ describe('startHttpServer: process-wide budget of unsent answer bytes', () => {
     slow.socket.destroy();
     await pollUntil('nothing held', async () => gauge(await registry.metrics()) === 0 || undefined);
     expect(big.seen.big).toBe(1);
+  });
+});
+
+describe('startHttpServer: the connection cap', () => {
+  it('when every connection holds an answer its client never reads, then a newcomer (a probe) takes the place of the one stalled longest', async () => {
+    const BIG = 'x'.repeat(8 * 1_048_576);
+    const app = new Hono();
+    app.get('/big', (c) => c.text(BIG));
+    app.get('/health/live', (c) => c.text('alive'));
+    const { port, registry, admission } = await start(app.fetch, {
+      limits: { maxConnections: 3, maxUnsentResponseBytes: 64 * 1_048_576 },
+    });
+    const readers = [open(port), open(port), open(port)];
+    const ask = (r: ReturnType<typeof open>) => {
+      r.socket.pause();
+      r.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    };
+    ask(readers[0] as ReturnType<typeof open>);
+    await pollUntil(
+      'the first answer held',
+      async () => gauge(await registry.metrics()) >= BIG.length || undefined,
+    );
+    // The first has been seen stalled by a check before the others asked.
+    admission.sweep();
+    ask(readers[1] as ReturnType<typeof open>);
+    ask(readers[2] as ReturnType<typeof open>);
+    await pollUntil(
+      'three answers held unsent',
+      async () => gauge(await registry.metrics()) >= 3 * BIG.length || undefined,
+    );
+
+    const probe = await fetch(`http://127.0.0.1:${port}/health/live`);
+    expect(probe.status).toBe(200);
+    const text = await registry.metrics();
+    expect(text).toContain('http_connections_cut_total{reason="evicted_stalled_at_cap"} 1');
+    expect(text).toContain('http_connections_dropped_total 0');
+    // The one stalled longest went, and only it: the others' answers arrive whole once they read.
+    for (const r of readers) r.socket.resume();
+    await readers[0]?.closed;
+    expect(readers[0]?.text().length).toBeLessThan(BIG.length);
+    await pollUntil(
+      'the other two answers',
+      () => readers.slice(1).every((r) => r.text().length > BIG.length) || undefined,
+      { timeoutMs: 10_000, intervalMs: 20 },
+    );
+  });
+
+  it('when every connection has a request in the app, then a newcomer is closed and counted, and none is evicted', async () => {
+    const hold = holdingApp();
+    const { port, registry } = await start(hold.app.fetch, { limits: { maxConnections: 2 } });
+    const held = [open(port), open(port)];
+    for (const h of held) h.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil('two requests in the app', () => hold.holding() === 2 || undefined);
+    const newcomer = open(port);
+    await newcomer.closed;
+    const text = await registry.metrics();
+    expect(text).toContain('http_connections_dropped_total 1');
+    expect(text).not.toContain('reason="evicted');
+    hold.releaseAll();
+    await pollUntil('both answers', () => held.every((h) => statuses(h.text()).length === 1) || undefined);
   });
 });
 

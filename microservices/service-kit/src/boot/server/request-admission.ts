@@ -47,6 +47,8 @@ interface Connection {
   stalledSince: number | undefined;
   /** Since when nothing of this connection is in flight (its opening, or its last answer's close). */
   quietSince: number;
+  /** When its latest request was handed on (to the app or a server answer). */
+  dispatchedAt: number;
   /** When the server ended this connection; a peer that never closes its side is destroyed after a grace. */
   endedAt: number | undefined;
 }
@@ -147,38 +149,63 @@ export class RequestAdmission {
 
   /**
    * The connection cap, `maxConnections`: a connection past it takes the place of the one that has been
-   * quiet (nothing in flight) the longest: an idle keep-alive connection, whose client reconnects at once,
-   * or one still holding back its headers, as a slowloris does. Refusing the newcomer instead would let
-   * whoever holds the slots first (1,100 slow sockets did) lock every later client out, probes included.
-   * Only when every connection has a request in flight is the newcomer closed.
+   * idle longest. Idle is quiet (nothing in flight: an idle keep-alive connection, whose client reconnects
+   * at once, or one still holding back its headers, as a slowloris does) or stalled (an answer waiting in
+   * the send buffer that has not moved since the sweep saw it last: ~790 clients that asked for an answer
+   * and never read it, each replaced before SEND_TIMEOUT_MS, otherwise held every slot and refused 87 % of
+   * the probes). Refusing the newcomer instead would let whoever holds the slots first (1,100 slow sockets
+   * did) lock every later client out, probes included. Only when every connection has its request in the
+   * app or its answer moving is the newcomer closed.
    */
   #connected(socket: Socket): void {
     if (this.#connections.size >= this.#limits.maxConnections) {
-      const quietest = this.#quietest();
-      if (quietest) {
-        quietest.socket.destroy();
-        this.#metrics.connectionsCut.inc({ reason: 'evicted_at_cap' });
+      const idle = this.#idlest();
+      if (idle) {
+        idle.connection.socket.destroy();
+        this.#metrics.connectionsCut.inc({
+          reason: idle.stalled ? 'evicted_stalled_at_cap' : 'evicted_at_cap',
+        });
       } else {
         this.#metrics.connectionsDropped.inc();
         socket.destroy();
       }
       this.#warn(
         'cap',
-        { max_connections: this.#limits.maxConnections, evicted: quietest !== undefined },
-        'MAX_CONNECTIONS open: closing the quietest connection (or, if none is quiet, the new one)',
+        {
+          max_connections: this.#limits.maxConnections,
+          evicted: idle ? (idle.stalled ? 'stalled' : 'quiet') : 'none',
+        },
+        'MAX_CONNECTIONS open: closing the connection idle longest (or, if none is, the new one)',
       );
-      if (!quietest) return;
+      if (!idle) return;
     }
     this.#track(socket);
   }
 
-  #quietest(): Connection | undefined {
-    let quietest: Connection | undefined;
+  /**
+   * The connection idle longest: quiet since its last answer closed (or its opening), or stalled since its
+   * send last moved (or, before a sweep has seen it, since its last request was handed on). A connection
+   * opened a moment ago and not yet parsed is quiet too, so it goes only after every one idle longer.
+   */
+  #idlest(): { connection: Connection; stalled: boolean } | undefined {
+    let idlest: Connection | undefined;
+    let idleSince = Number.POSITIVE_INFINITY;
+    let stalled = false;
     for (const connection of this.#connections.values()) {
-      if (connection.inFlight > 0 || connection.waiting.length > 0 || connection.socket.destroyed) continue;
-      if (!quietest || connection.quietSince < quietest.quietSince) quietest = connection;
+      if (connection.socket.destroyed) continue;
+      const quiet = connection.inFlight === 0 && connection.waiting.length === 0;
+      let since: number;
+      if (quiet) since = connection.quietSince;
+      else if (connection.socket.writableLength > 0)
+        since = connection.stalledSince ?? connection.dispatchedAt;
+      else continue;
+      if (since < idleSince) {
+        idlest = connection;
+        idleSince = since;
+        stalled = !quiet;
+      }
     }
-    return quietest;
+    return idlest && { connection: idlest, stalled };
   }
 
   #track(socket: Socket): Connection {
@@ -194,6 +221,7 @@ export class RequestAdmission {
       sentMark: 0,
       stalledSince: undefined,
       quietSince: this.#now(),
+      dispatchedAt: this.#now(),
       endedAt: undefined,
     };
     this.#connections.set(socket, connection);
@@ -260,6 +288,7 @@ export class RequestAdmission {
 
   #dispatch(connection: Connection, req: IncomingMessage, res: ServerResponse): void {
     connection.inFlight += 1;
+    connection.dispatchedAt = this.#now();
     let inApp = false;
     // The app is done with a request once it has ended its answer: what is left to send is the unsent
     // budget's and the send timeout's concern. Holding the slot until the client has read it let 256

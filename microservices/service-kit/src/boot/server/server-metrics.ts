@@ -27,7 +27,7 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
     }),
     connectionsCut: new Counter({
       name: 'http_connections_cut_total',
-      help: 'Connections the server closed: slow_body, send_timeout, pipeline_overflow, evicted_at_cap.',
+      help: 'Connections the server closed: slow_body, send_timeout, pipeline_overflow, evicted_at_cap, evicted_stalled_at_cap.',
       labelNames: ['reason'] as const,
       registers,
     }),
