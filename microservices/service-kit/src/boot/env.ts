@@ -93,6 +93,7 @@ export const commonEnvShape = {
   MAX_PIPELINED_REQUESTS: intVar(limits.maxPipelinedRequests, 1, 128),
   // At least one largest list page (MAX_RESPONSE_BYTES' floor) must fit.
   MAX_UNSENT_RESPONSE_BYTES: intVar(limits.maxUnsentResponseBytes, MIN_MAX_RESPONSE_BYTES, 1_073_741_824),
+  MAX_REQUEST_BODY_BYTES_HELD: intVar(limits.maxRequestBodyBytesHeld, 1_024, 1_073_741_824),
   HEADERS_TIMEOUT_MS: intVar(limits.headersTimeoutMs, 1_000, 600_000),
   REQUEST_TIMEOUT_MS: intVar(limits.requestTimeoutMs, 1_000, 600_000),
   // 0 turns the minimum body rate off (REQUEST_TIMEOUT_MS still bounds a body).

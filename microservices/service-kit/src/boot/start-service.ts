@@ -124,6 +124,8 @@ export async function startService<E extends ServiceEnv>(options: StartOptions<E
             maxInflightRequests: env.MAX_INFLIGHT_REQUESTS,
             maxPipelinedRequests: env.MAX_PIPELINED_REQUESTS,
             maxUnsentResponseBytes: env.MAX_UNSENT_RESPONSE_BYTES,
+            maxRequestBodyBytesHeld: env.MAX_REQUEST_BODY_BYTES_HELD,
+            bodyLimitBytes: env.BODY_LIMIT_BYTES,
             headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
             requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
             minBodyBytesPerSecond: env.MIN_BODY_BYTES_PER_SECOND,

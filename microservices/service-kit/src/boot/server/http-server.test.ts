@@ -249,6 +249,65 @@ describe('startHttpServer: process-wide budget of unsent answer bytes', () => {
   });
 });
 
+describe('startHttpServer: process-wide budget of request body bytes', () => {
+  const upload = (length: number, sent: string) =>
+    `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n${sent}`;
+  const heldGauge = (text: string) => Number(/^http_request_body_bytes_held (\d+)/m.exec(text)?.[1]);
+
+  it('when uploads that never finish hold MAX_REQUEST_BODY_BYTES_HELD, then a further large body is a 503 problem before it is read, small ones still reach the app, and room returns once a body is answered', async () => {
+    const app = new Hono();
+    app.post('/upload', async (c) => c.text(String((await c.req.text()).length)));
+    const { port, registry } = await start(app.fetch, { limits: { maxRequestBodyBytesHeld: 100_000 } });
+    const stuck = [open(port), open(port)];
+    for (const s of stuck) s.socket.write(upload(40_000, 'x'.repeat(39_999)));
+    await pollUntil(
+      'two bodies held',
+      async () => heldGauge(await registry.metrics()) === 80_000 || undefined,
+    );
+
+    const refused = open(port);
+    refused.socket.write(upload(40_000, 'x'.repeat(100)));
+    await refused.closed;
+    expect(statuses(refused.text())).toEqual([503]);
+    expect(refused.text()).toContain('urn:problem-type:overloaded');
+    expect(refused.text()).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(refused.text()).toMatch(/\r\nconnection: close\r\n/i);
+    expect(await registry.metrics()).toContain(
+      'http_server_refusals_total{reason="body_budget",status_code="503"} 1',
+    );
+
+    // A small body is admitted beside them: an attacker holding the budget cannot refuse ordinary writes.
+    const small = await fetch(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: 'y'.repeat(1_000) });
+    expect(await small.text()).toBe('1000');
+
+    // Once one upload ends and is answered, its bytes are freed and a large body fits again.
+    stuck[0]?.socket.write('x');
+    await pollUntil(
+      'the first upload answered',
+      () => statuses(stuck[0]?.text() ?? '').length === 1 || undefined,
+    );
+    await pollUntil(
+      'its bytes freed',
+      async () => heldGauge(await registry.metrics()) === 40_000 || undefined,
+    );
+    const next = await fetch(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: 'z'.repeat(40_000) });
+    expect(await next.text()).toBe('40000');
+    stuck[1]?.socket.write('x');
+    await pollUntil(
+      'the second upload answered',
+      () => statuses(stuck[1]?.text() ?? '').length === 1 || undefined,
+    );
+  });
+
+  it('when the budget is smaller than one body, then that body is still admitted while nothing else is held', async () => {
+    const app = new Hono();
+    app.post('/upload', async (c) => c.text(String((await c.req.text()).length)));
+    const { port } = await start(app.fetch, { limits: { maxRequestBodyBytesHeld: 20_000 } });
+    const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: 'z'.repeat(40_000) });
+    expect(await res.text()).toBe('40000');
+  });
+});
+
 describe('startHttpServer: the connection cap', () => {
   it('when every connection holds an answer its client never reads, then a newcomer (a probe) takes the place of the one stalled longest', async () => {
     const BIG = 'x'.repeat(8 * 1_048_576);

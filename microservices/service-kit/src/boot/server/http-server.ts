@@ -14,6 +14,7 @@ import {
   type ServerLimits,
 } from './limits.js';
 import { RequestAdmission } from './request-admission.js';
+import { RequestBodyBytes } from './request-body-bytes.js';
 import { createServerMetrics } from './server-metrics.js';
 import { throttledWarn } from './throttled-log.js';
 
@@ -52,7 +53,8 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
   const metrics = createServerMetrics(options.registry ?? new Registry());
   const warn = throttledWarn(logger, WARN_INTERVAL_MS);
   const unsentAnswers = new UnsentAnswerBytes(limits.maxUnsentResponseBytes, metrics.unsentBytes);
-  const admission = new RequestAdmission({ limits, metrics, warn, unsentAnswers });
+  const requestBodies = new RequestBodyBytes(limits.maxRequestBodyBytesHeld, metrics.requestBodyBytes);
+  const admission = new RequestAdmission({ limits, metrics, warn, unsentAnswers, requestBodies });
   return new Promise((resolve, reject) => {
     const server = serve({
       fetch: options.fetch,

@@ -1,4 +1,6 @@
+import { DEFAULT_BODY_LIMIT_BYTES } from '../../edge/body-limit.js';
 import { DEFAULT_MAX_UNSENT_RESPONSE_BYTES } from '../../edge/unsent-answers.js';
+import { DEFAULT_MAX_REQUEST_BODY_BYTES_HELD } from './request-body-bytes.js';
 
 /**
  * The bounds the HTTP server puts on connections and requests before the app sees them (issue 13: no cheap
@@ -28,6 +30,13 @@ export interface ServerLimits {
    * are answered `503`.
    */
   maxUnsentResponseBytes: number;
+  /**
+   * Request body bytes of requests in the app at once (RequestBodyBytes); a body over 16 KB that does not
+   * fit is answered `503` + `Retry-After` before it is read.
+   */
+  maxRequestBodyBytesHeld: number;
+  /** The largest body the app accepts (`BODY_LIMIT_BYTES`): what a body sent in chunks may come to. */
+  bodyLimitBytes: number;
   /** From the first byte of a request (or the connection) until its headers are complete. */
   headersTimeoutMs: number;
   /** From the first byte of a request until its body is complete. */
@@ -43,6 +52,8 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxInflightRequests: 256,
   maxPipelinedRequests: 4,
   maxUnsentResponseBytes: DEFAULT_MAX_UNSENT_RESPONSE_BYTES,
+  maxRequestBodyBytesHeld: DEFAULT_MAX_REQUEST_BODY_BYTES_HELD,
+  bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   minBodyBytesPerSecond: 1_024,

@@ -17,6 +17,7 @@ import {
   serverRefusal,
   targetPath,
 } from './server-answers.js';
+import { bodyBytesToHold, type RequestBodyBytes } from './request-body-bytes.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { strictHttpRefusal } from './strict-http.js';
 import type { ThrottledLog } from './throttled-log.js';
@@ -59,6 +60,8 @@ export interface RequestAdmissionOptions {
   warn: ThrottledLog;
   /** The process's answer bytes not yet sent; its responses are ChargedResponses charging it. */
   unsentAnswers: UnsentAnswerBytes;
+  /** The process's request body bytes in the app. */
+  requestBodies: RequestBodyBytes;
   now?: () => number;
 }
 
@@ -69,6 +72,12 @@ const SHED = serverRefusal(
   'overloaded',
   'The server is at its in-flight request limit; retry after the time in Retry-After.',
   'shed',
+);
+
+const NO_ROOM_FOR_BODY = serverRefusal(
+  'overloaded',
+  'The server holds as many request body bytes as it may (MAX_REQUEST_BODY_BYTES_HELD); retry after the time in Retry-After.',
+  'body_budget',
 );
 
 const SLOW_BODY = (minRate: number): ServerRefusal =>
@@ -107,6 +116,7 @@ export class RequestAdmission {
   readonly #now: () => number;
   readonly #connections = new Map<Socket, Connection>();
   readonly #unsentAnswers: UnsentAnswerBytes;
+  readonly #requestBodies: RequestBodyBytes;
   /** Connections with requests waiting because the unsent-answer budget was spent. */
   readonly #starved = new Set<Connection>();
   #inFlight = 0;
@@ -118,6 +128,7 @@ export class RequestAdmission {
     this.#warn = options.warn;
     this.#now = options.now ?? (() => performance.now());
     this.#unsentAnswers = options.unsentAnswers;
+    this.#requestBodies = options.requestBodies;
     this.#unsentAnswers.onFreed(() => this.#feedStarved());
   }
 
@@ -290,12 +301,14 @@ export class RequestAdmission {
     connection.inFlight += 1;
     connection.dispatchedAt = this.#now();
     let inApp = false;
+    let heldBody = 0;
     // The app is done with a request once it has ended its answer: what is left to send is the unsent
     // budget's and the send timeout's concern. Holding the slot until the client has read it let 256
     // sockets that never read turn every other client away.
     const leftApp = () => {
       if (!inApp) return;
       inApp = false;
+      this.#requestBodies.free(heldBody);
       this.#inFlight -= 1;
       this.#metrics.inFlight.dec();
     };
@@ -326,11 +339,20 @@ export class RequestAdmission {
       answerRequest(req, res, SHED, { close: false, retryAfterSeconds: 1 });
       return;
     }
+    const withBody = hasBody(req);
+    const bodyBytes = withBody ? bodyBytesToHold(req, this.#limits.bodyLimitBytes) : 0;
+    if (!this.#requestBodies.tryHold(bodyBytes)) {
+      this.#refused(NO_ROOM_FOR_BODY);
+      // Closed after the answer: the body is never read, so it cannot be told from the next request.
+      answerRequest(req, res, NO_ROOM_FOR_BODY, { close: true, retryAfterSeconds: 1 });
+      return;
+    }
     inApp = true;
+    heldBody = bodyBytes;
     this.#inFlight += 1;
     this.#metrics.inFlight.inc();
     if (res instanceof ChargedResponse) res.onEnded(leftApp);
-    if (hasBody(req) && !req.complete) this.#watchBody(connection, req, res);
+    if (withBody && !req.complete) this.#watchBody(connection, req, res);
     (this.#listener as RequestListener)(req, res);
   }
 

@@ -9,6 +9,7 @@ export interface ServerMetrics {
   shed: Counter;
   inFlight: Gauge;
   unsentBytes: Gauge;
+  requestBodyBytes: Gauge;
   budgetWaits: Counter;
 }
 
@@ -50,6 +51,11 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
     unsentBytes: new Gauge({
       name: 'http_unsent_response_bytes',
       help: 'Answer bytes written by the app and not yet sent to clients, as MAX_UNSENT_RESPONSE_BYTES counts them.',
+      registers,
+    }),
+    requestBodyBytes: new Gauge({
+      name: 'http_request_body_bytes_held',
+      help: 'Request body bytes of requests in the app, as MAX_REQUEST_BODY_BYTES_HELD counts them.',
       registers,
     }),
     budgetWaits: new Counter({

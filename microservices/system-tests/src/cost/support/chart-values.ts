@@ -8,6 +8,8 @@ export interface ChartRuntime {
   nodeOptions: string;
   /** `probes.liveness.timeoutSeconds`, in milliseconds. */
   livenessTimeoutMs: number;
+  /** `resources.limits.memory` (`…Mi`), in MiB: past it the kubelet kills the pod. */
+  memoryLimitMb: number;
 }
 
 /**
@@ -18,10 +20,11 @@ export function chartRuntime(): ChartRuntime {
   const values = readFileSync(join(repoRoot, 'helm', 'microservice', 'values.yaml'), 'utf8');
   const nodeOptions = /^\s+nodeOptions:\s*"([^"]+)"/m.exec(values)?.[1];
   const liveness = /^\s+liveness:\n(?:\s{4,}.*\n)*?\s{4,}timeoutSeconds:\s*(\d+)/m.exec(values)?.[1];
-  if (nodeOptions === undefined || liveness === undefined) {
+  const memory = /^resources:\n(?:\s+.*\n)*?\s+limits:\n\s+memory:\s*(\d+)Mi$/m.exec(values)?.[1];
+  if (nodeOptions === undefined || liveness === undefined || memory === undefined) {
     throw new Error(
-      'helm/microservice/values.yaml: config.nodeOptions or probes.liveness.timeoutSeconds not found',
+      'helm/microservice/values.yaml: config.nodeOptions, probes.liveness.timeoutSeconds or resources.limits.memory (Mi) not found',
     );
   }
-  return { nodeOptions, livenessTimeoutMs: Number(liveness) * 1_000 };
+  return { nodeOptions, livenessTimeoutMs: Number(liveness) * 1_000, memoryLimitMb: Number(memory) };
 }

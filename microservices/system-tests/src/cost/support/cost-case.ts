@@ -11,6 +11,9 @@ const chart = chartRuntime();
 /** The liveness probe's timeout as the chart ships it: the bound on `/health/live`'s p99 under attack. */
 export const PROBE_TIMEOUT_MS = chart.livenessTimeoutMs;
 
+/** The chart's memory limit (MiB): the RSS past which the kubelet kills the pod. */
+export const MEMORY_LIMIT_MB = chart.memoryLimitMb;
+
 /**
  * Starts a built service as the chart runs it (its NODE_OPTIONS heap caps) on a free loopback port;
  * `env` adds to (or overrides) the defaults, e.g. a low MAX_CONNECTIONS.

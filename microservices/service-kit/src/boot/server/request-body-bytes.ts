@@ -1,0 +1,65 @@
+import type { IncomingMessage } from 'node:http';
+import type { Gauge } from 'prom-client';
+
+/**
+ * Default for `MAX_REQUEST_BODY_BYTES_HELD`: request body bytes the app may be reading or holding at once,
+ * across all requests. 16 MiB is sixteen bodies at the 1 MiB `BODY_LIMIT_BYTES`, or forty of the largest
+ * valid order (~390 KB with every character escaped). Without it, 300 uploads that each sent all but the
+ * last byte of a 1 MiB body had MAX_INFLIGHT_REQUESTS (256) bodies buffered at once, and the pod's RSS
+ * went from 96 to 366 MB, over the chart's 256 Mi limit.
+ */
+export const DEFAULT_MAX_REQUEST_BODY_BYTES_HELD = 16_777_216;
+
+/**
+ * Bodies up to this size are always admitted (and counted): MAX_INFLIGHT_REQUESTS of them hold at most
+ * 4 MiB, and an attacker holding the budget with large bodies cannot refuse an ordinary create (a few
+ * hundred bytes) beside them.
+ */
+export const SMALL_BODY_BYTES = 16_384;
+
+/**
+ * What a request's body will hold once read: its `Content-Length`, or, sent in chunks (no length known),
+ * the most it may be (`bodyLimitBytes`). A declared length over `bodyLimitBytes` holds nothing: the app
+ * answers `413` without reading it.
+ */
+export function bodyBytesToHold(req: IncomingMessage, bodyLimitBytes: number): number {
+  if (req.headers['transfer-encoding'] !== undefined) return bodyLimitBytes;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  return Number.isFinite(declared) && declared <= bodyLimitBytes ? declared : 0;
+}
+
+/**
+ * The process-wide count of request body bytes admitted to the app and not yet answered. A request whose
+ * body is larger than SMALL_BODY_BYTES is admitted only while its bytes fit under `max`; the server
+ * answers the others `503` before reading a byte of their bodies.
+ */
+export class RequestBodyBytes {
+  readonly max: number;
+  #held = 0;
+  readonly #gauge: Gauge | undefined;
+
+  constructor(max: number, gauge?: Gauge) {
+    this.max = max;
+    this.#gauge = gauge;
+  }
+
+  get held(): number {
+    return this.#held;
+  }
+
+  /**
+   * Holds `bytes` and answers true, unless they are over SMALL_BODY_BYTES and do not fit beside what is
+   * held (then false). Alone, any body fits: a `max` below BODY_LIMIT_BYTES never refuses a body forever.
+   */
+  tryHold(bytes: number): boolean {
+    if (bytes > SMALL_BODY_BYTES && this.#held > 0 && this.#held + bytes > this.max) return false;
+    this.#held += bytes;
+    this.#gauge?.inc(bytes);
+    return true;
+  }
+
+  free(bytes: number): void {
+    this.#held -= bytes;
+    this.#gauge?.dec(bytes);
+  }
+}
