@@ -1,5 +1,5 @@
-// service-port.mjs: the PORT build arg release.yml and ci.yml pass to microservices/Dockerfile for a service.
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// service-port.mjs: the PORT build arg release.yml, ci.yml and e2e.yml pass to microservices/Dockerfile for a service.
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { parseOrderServiceEnv } from '../../../order-service/src/env.js';
 import { parseUserServiceEnv } from '../../../user-service/src/env.js';
 import { repoRoot } from '../support/deploy-paths.js';
 import { runCommand } from '../support/tools.js';
-import { scriptsDir } from './support/workflows.js';
+import { loadWorkflows, runScripts, scriptsDir, workflowByFile } from './support/workflows.js';
 
 const SCRIPT = 'service-port.mjs';
 const scratch: string[] = [];
@@ -69,5 +69,41 @@ describe('service-port.mjs: the PORT build arg of a service', () => {
     expect(result.stderr).toMatch(/expected one `PORT: portVar\(<port>\)`, found 0/);
     const same = await treeWith('user-service', source);
     expect((await portOf('user-service', same)).stdout).toBe(`${parseUserServiceEnv({}).PORT}\n`);
+  });
+});
+
+describe('e2e-build-images.sh: the e2e images get the PORT build arg service-port.mjs reads', () => {
+  it('builds both services with their schema ports, from a stand-in docker that records its arguments', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'e2e-build-'));
+    scratch.push(dir);
+    const log = join(dir, 'docker.log');
+    await mkdir(join(dir, 'bin'));
+    await writeFile(join(dir, 'bin', 'docker'), `#!/usr/bin/env bash\necho "$*" >> '${log}'\n`);
+    await chmod(join(dir, 'bin', 'docker'), 0o755);
+    const result = await runCommand('bash', [join(scriptsDir, 'e2e-build-images.sh'), 'abc123'], {
+      env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const builds = (await readFile(log, 'utf8')).trimEnd().split('\n');
+    expect(builds).toHaveLength(2);
+    for (const [service, port] of [
+      ['user-service', parseUserServiceEnv({}).PORT],
+      ['order-service', parseOrderServiceEnv({}).PORT],
+    ] as const) {
+      const build = builds.find((b) => b.includes(`SERVICE=${service} `));
+      expect(build).toContain(`-t ghcr.io/e2e/${service}:e2e`);
+      expect(build).toContain(`--build-arg PORT=${port} `);
+      expect(build).toContain('--build-arg COMMIT=abc123');
+    }
+  });
+
+  it('no workflow step writes a PORT build arg by hand: every image build takes it from service-port.mjs', async () => {
+    const workflows = await loadWorkflows();
+    for (const file of ['e2e.yml', 'ci.yml', 'release.yml']) {
+      const script = runScripts(workflowByFile(workflows, file))
+        .map((r) => r.script)
+        .join('\n');
+      expect(script, file).not.toMatch(/PORT=\d/);
+    }
   });
 });
