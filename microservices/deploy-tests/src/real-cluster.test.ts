@@ -301,6 +301,8 @@ describe('defect 5: migrations', () => {
       'postgresql.existingSecret.key=url',
       'resources.requests.cpu=500m',
       'priorityClass.enabled=true,priorityClass.name=high',
+      'podMetadata.enabled=true,podMetadata.labels.team=shop',
+      'podMetadata.enabled=true,podMetadata.annotations.example\\.com/owner=shop',
     ]) {
       expect((await migrateJob(change.split(','))).metadata.name, change).not.toBe(base);
     }
