@@ -5,11 +5,13 @@
 #
 #   REFS=$'ghcr.io/o/user-service@sha256:…\n…' REF_NAME=v1.2.3 \
 #   [CERTIFICATE_IDENTITY=https://github.com/o/r/.github/workflows/release.yml@refs/heads/main] \
-#   [PUBLIC=true] [COSIGN_PUBLIC_KEY=<cosign.pub contents>]  bash .github/scripts/release-tag.sh
+#   [PUBLIC=true] [COSIGN_PUBLIC_KEY=<cosign.pub contents>] [REQUIRE_SIGNATURES=true] \
+#   bash .github/scripts/release-tag.sh
 #
 # Tags: <version> always; <major>.<minor> only for a final release (v1.3.0-rc.1 is a prerelease: `1.3` must
 # keep naming 1.3's last final release). Verification: keyless against this workflow's identity on a public
-# repository, with COSIGN_PUBLIC_KEY on a private one; with neither, a warning.
+# repository, with COSIGN_PUBLIC_KEY on a private one; with neither, a warning, or a failure when
+# REQUIRE_SIGNATURES=true (the repository variable of the same name).
 #
 # VERIFY_ONLY=true: verify each digest and tag nothing (verify-promoted-digests.sh, on pull requests).
 set -euo pipefail
@@ -38,6 +40,9 @@ verify() {
       --certificate-oidc-issuer https://token.actions.githubusercontent.com "$ref" >/dev/null
   elif [ -n "${COSIGN_PUBLIC_KEY:-}" ]; then
     cosign verify --key env://COSIGN_PUBLIC_KEY --insecure-ignore-tlog=true "$ref" >/dev/null
+  elif [ "${REQUIRE_SIGNATURES:-}" = true ]; then
+    echo "::error::REQUIRE_SIGNATURES is true but this private repository has no COSIGN_PUBLIC_KEY variable: $ref cannot be verified" >&2
+    return 1
   else
     echo "::warning::private repository without the COSIGN_PUBLIC_KEY variable: $ref is released unverified" >&2
     return 0

@@ -4,7 +4,7 @@
 # in by hand (never built, scanned and signed by release.yml) fails the pull request instead of reaching an
 # environment. The image name comes from the environment's rendered manifests (what Argo CD would apply).
 # A changed tag without a digest, or a digest removed, fails too. Verification is release-tag.sh's (VERIFY_ONLY=true): keyless identity when PUBLIC=true, COSIGN_PUBLIC_KEY
-# otherwise, a warning with neither.
+# otherwise, a warning with neither (a failure when REQUIRE_SIGNATURES=true).
 #   PUBLIC=true CERTIFICATE_IDENTITY=… bash .github/scripts/verify-promoted-digests.sh <base sha>
 set -euo pipefail
 

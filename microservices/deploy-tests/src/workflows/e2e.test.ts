@@ -95,11 +95,13 @@ describe('what e2e.yml installs, rendered here with the same files', () => {
       const objects = await renderObjects(combination(service));
       expect(await validateAll(objects)).toEqual([]);
       const image = `ghcr.io/e2e/${service}:e2e`;
-      // The one Dockerfile, told which service and the port it listens on (the Deployment's containerPort).
+      // The one Dockerfile, told which service and the port it listens on (the Deployment's containerPort),
+      // as service-port.mjs reads it from that service's env schema.
       const build = new RegExp(
-        `docker build -f microservices/Dockerfile -t ${image} \\\\\\s+--build-arg SERVICE=${service} --build-arg PORT=(\\d+) `,
+        `docker build -f microservices/Dockerfile -t ${image} \\\\\\s+--build-arg SERVICE=${service} --build-arg PORT="\\$\\(node \\.github/scripts/service-port\\.mjs ${service}\\)" `,
       ).exec(script);
       expect(build, `docker build of ${image}`).not.toBeNull();
+      const port = await runCommand(process.execPath, [join(scriptsDir, 'service-port.mjs'), service]);
       expect(script).toContain(`kind load docker-image ${image} --name "$CLUSTER"`);
       const pods = objects.filter((o) => ['Deployment', 'Job', 'Pod'].includes(o.kind));
       expect(pods.length).toBeGreaterThan(1);
@@ -111,7 +113,7 @@ describe('what e2e.yml installs, rendered here with the same files', () => {
       const url = deployment && podContainers(deployment)[0]?.env?.find((e) => e.name === 'DATABASE_URL');
       expect(url?.valueFrom).toEqual({ secretKeyRef: { name: `${service}-database`, key: 'uri' } });
       const http = deployment && podContainers(deployment)[0]?.ports?.find((p) => p.name === 'http');
-      expect(http?.containerPort).toBe(Number(build?.[1]));
+      expect(http?.containerPort).toBe(Number(port.stdout));
       expect(script).toContain(`create secret generic ${service}-database`);
       // The drill's port-forward and scale targets exist under these names and ports.
       const forward = new RegExp(`port-forward service/${service} \\d+:(\\d+)`).exec(script);

@@ -416,6 +416,43 @@ describe('finding 7: a release tags only a signed digest of a commit on main, an
     expect(bad.calls).toEqual([]);
   });
 
+  it('a private repository without COSIGN_PUBLIC_KEY releases unverified with a warning, or fails when REQUIRE_SIGNATURES is true', async () => {
+    const warned = await tagRun({ REF_NAME: 'v1.3.0', PUBLIC: 'false' });
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toMatch(/::warning::.*released unverified/);
+    const required = await tagRun({ REF_NAME: 'v1.3.0', PUBLIC: 'false', REQUIRE_SIGNATURES: 'true' });
+    expect(required.code).not.toBe(0);
+    expect(required.stderr).toMatch(/::error::REQUIRE_SIGNATURES is true/);
+    expect(required.calls).toEqual([]);
+  });
+
+  it('the image job fails without a signing key when REQUIRE_SIGNATURES is true, and only warns otherwise', async () => {
+    const noSignature = step(
+      workflowByFile(workflows, 'release.yml'),
+      'image',
+      /no COSIGN_PRIVATE_KEY secret/,
+    );
+    expect(noSignature?.env?.REQUIRE_SIGNATURES).toBe('${{ vars.REQUIRE_SIGNATURES }}');
+    const tagStep = step(workflowByFile(workflows, 'release.yml'), 'tag-images', /release-tag\.sh/);
+    expect(tagStep?.env?.REQUIRE_SIGNATURES).toBe('${{ vars.REQUIRE_SIGNATURES }}');
+    const verifyStep = step(
+      workflowByFile(workflows, 'ci.yml'),
+      'promoted-digests',
+      /verify-promoted-digests\.sh/,
+    );
+    expect(verifyStep?.env?.REQUIRE_SIGNATURES).toBe('${{ vars.REQUIRE_SIGNATURES }}');
+    const run = (env: NodeJS.ProcessEnv) =>
+      runCommand('bash', ['-eo', 'pipefail', '-c', noSignature?.run ?? 'exit 9'], {
+        env: { PATH: process.env.PATH, ...env },
+      });
+    const warned = await run({ REQUIRE_SIGNATURES: '' });
+    expect(warned.code).toBe(0);
+    expect(warned.stdout).toMatch(/::warning::/);
+    const required = await run({ REQUIRE_SIGNATURES: 'true' });
+    expect(required.code).toBe(1);
+    expect(required.stdout).toMatch(/::error::/);
+  });
+
   it('the reviewed tag step moved <major>.<minor> to a prerelease and verified nothing (negative)', async () => {
     const script =
       step(workflowByFile(reviewed, 'release.yml'), 'tag-images', /imagetools create/)?.run ?? '';
