@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLogs } from '../support/logs.js';
 import { LOOPBACK, type RunningService, stopAll } from '../support/processes.js';
 import { metricValue, parseMetrics, type Sample } from '../support/prometheus.js';
-import { expectWithstood, printCostTable, runCostCase, startCostService } from './support/cost-case.js';
+import {
+  expectWithstood,
+  MEMORY_LIMIT_MB,
+  printCostTable,
+  runCostCase,
+  startCostService,
+} from './support/cost-case.js';
 import type { LegitRequest } from './support/http-loops.js';
 import { closeAll, firstResponse, type HeldSocket, openSockets, statusesIn } from './support/raw-sockets.js';
 import { runTinyWindowReaders } from './support/tiny-window-readers.js';
@@ -331,6 +337,52 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     expect(stalledEvictions).toBeGreaterThan(0);
     expect(increase(before, after, 'http_connections_cut_total', { reason: 'send_timeout' })).toBe(0);
     result.row.outcome += `; ${stalledEvictions} stalled connections evicted`;
+  }, 120_000);
+
+  it('when 300 connections each pipeline 4 large GETs and 120 probes behind them and never read, then parsed requests waiting stay within MAX_WAITING_REQUESTS across connections', async () => {
+    // Each connection stays under the per-connection queue bound (128); together, 768 of them held ~95,000
+    // parsed requests (~160 MB) and ran the 128 MiB heap out. 300 keep this case's CPU within the probes'
+    // budget on 2 cores; what it checks is the bound across connections.
+    const shipped = await startCostService('user-service');
+    const scrape = async () => parseMetrics(await (await fetch(`${shipped.url}/metrics`)).text());
+    let peakWaiting = 0;
+    const result = await runCostCase({
+      service: shipped,
+      attack: 'requests waiting behind unread answers on many connections',
+      rate: '300 connections × (4 `GET` of the 1.7 MB Swagger bundle + 120 `GET /health/live`) in one 4.9 KB write, 2 KB receive window, never read',
+      legit: (i) =>
+        i % 10 === 9 ? legit(i) : { method: 'GET', path: '/api/v1/users?limit=10', expect: 200 },
+      run: async () => {
+        // A 2 KB receive window, as on a real network: loopback's buffers would take ~2.5 MB of the bundle
+        // into each socket, and the kernel's copying would be what is measured.
+        const attack = runTinyWindowReaders(
+          shipped.port,
+          300,
+          5,
+          '/docs/assets/swagger-ui-dist/swagger-ui-bundle.js',
+          4,
+          { path: '/health/live', count: 120 },
+        );
+        let done = false;
+        void attack.finally(() => {
+          done = true;
+        });
+        while (!done) {
+          peakWaiting = Math.max(peakWaiting, count(await scrape(), 'http_server_requests_waiting'));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const cut = count(await scrape(), 'http_connections_cut_total', { reason: 'waiting_overflow' });
+        return `${await attack}; ${cut} connections cut (waiting_overflow), at most ${peakWaiting} requests waiting`;
+      },
+    });
+    expectWithstood(result, LEGIT_MIN_PCT);
+    // 300 × 120 = 36,000 would wait without the bound across connections.
+    expect(peakWaiting).toBeGreaterThan(1_000);
+    expect(peakWaiting).toBeLessThanOrEqual(2_048);
+    expect(result.row.rssPeakMb).toBeLessThan(MEMORY_LIMIT_MB * 0.6);
+    expect(
+      count(await scrape(), 'http_connections_cut_total', { reason: 'waiting_overflow' }),
+    ).toBeGreaterThan(0);
   }, 120_000);
 
   it('when 300 keep-alive connections each finish one request and stay idle, then newcomers evict the idle ones and nothing is locked out', async () => {

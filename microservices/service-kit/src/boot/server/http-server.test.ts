@@ -77,6 +77,32 @@ describe('startHttpServer: bounded work per connection', () => {
     expect(statuses(client.text())).toEqual(Array.from({ length: 20 }, () => 200));
   });
 
+  it('when connections together hold MAX_WAITING_REQUESTS parsed requests, then the one with the most waiting is cut and the total stays bounded', async () => {
+    const hold = holdingApp();
+    const { port, registry, admission } = await start(hold.app.fetch, {
+      limits: { maxPipelinedRequests: 1, maxConnections: 100 },
+    });
+    // 20 connections × 120 waiting = 2,400, over the 2,048 bound; every one is under the per-connection 128.
+    const clients = Array.from({ length: 20 }, () => open(port));
+    for (const c of clients) c.socket.write('GET /hold HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(121));
+    await pollUntil(
+      'waiting_overflow cuts',
+      async () =>
+        (await registry.metrics()).includes('http_connections_cut_total{reason="waiting_overflow"}') ||
+        undefined,
+    );
+    await pollUntil('every request parsed or cut', () => hold.holding() === 20 || undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(admission.waitingRequests).toBeLessThanOrEqual(2_048);
+    expect(admission.waitingRequests).toBeGreaterThan(1_800);
+    const cut = Number(
+      /http_connections_cut_total\{reason="waiting_overflow"\} (\d+)/.exec(await registry.metrics())?.[1],
+    );
+    expect(cut).toBeGreaterThanOrEqual(3);
+    expect(cut).toBeLessThanOrEqual(4);
+    hold.releaseAll();
+  });
+
   it('when more than 128 requests are pipelined and waiting, then the connection is cut and counted', async () => {
     const hold = holdingApp();
     const { port, registry } = await start(hold.app.fetch, { limits: { maxPipelinedRequests: 1 } });

@@ -78,6 +78,14 @@ export const BODY_RATE_GRACE_MS = 5_000;
 export const MAX_QUEUED_PIPELINED_REQUESTS = 128;
 
 /**
+ * Parsed requests waiting their turn across all connections. Each holds ~1.7 KB of heap (its
+ * IncomingMessage, ServerResponse and headers), so 768 connections × 124 waiting behind answers never
+ * read (4.9 KB written to each) held ~160 MB and ran a 128 MiB heap out; 2,048 hold ~3.5 MB. At the bound
+ * the connection with the most waiting is cut (`waiting_overflow`).
+ */
+export const MAX_WAITING_REQUESTS = 2_048;
+
+/**
  * Header fields per request. Node keeps the first 2,000 and silently drops the rest (`maxHeadersCount`);
  * here a request with more is refused with `431`. 100 is Apache's `LimitRequestFields`; a browser sends
  * about 20, a proxy adds a handful.

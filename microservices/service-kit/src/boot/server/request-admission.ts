@@ -8,6 +8,7 @@ import {
   CONNECTION_CHECK_INTERVAL_MS,
   MAX_HEADER_FIELDS,
   MAX_QUEUED_PIPELINED_REQUESTS,
+  MAX_WAITING_REQUESTS,
   type ServerLimits,
 } from './limits.js';
 import {
@@ -99,7 +100,8 @@ const hasBody = (req: IncomingMessage): boolean => {
  *   full. Node parses every request of a socket chunk before any answer exists, and a 19 KB write of 400
  *   pipelined list requests used to have the app build 400 answers and exhaust the heap; now the rest
  *   wait (cheaply, as parsed requests) and the socket is no longer read until answers drain. More than
- *   MAX_QUEUED_PIPELINED_REQUESTS waiting cuts the connection;
+ *   MAX_QUEUED_PIPELINED_REQUESTS waiting cuts the connection, and so does holding the most when
+ *   MAX_WAITING_REQUESTS wait across connections;
  * - **per process** at most `maxUnsentResponseBytes` of answers held for clients that have not read them
  *   (UnsentAnswerBytes): while that is spent, a connection with an answer in flight or unsent gets no
  *   further request until the bytes drain; connections with nothing held still get one at a time;
@@ -120,6 +122,8 @@ export class RequestAdmission {
   /** Connections with requests waiting because the unsent-answer budget was spent. */
   readonly #starved = new Set<Connection>();
   #inFlight = 0;
+  /** Parsed requests waiting their turn, across connections (MAX_WAITING_REQUESTS). */
+  #waitingTotal = 0;
   #listener: RequestListener | undefined;
 
   constructor(options: RequestAdmissionOptions) {
@@ -151,6 +155,11 @@ export class RequestAdmission {
     let count = 0;
     for (const connection of this.#connections.values()) count += connection.bodies.length;
     return count;
+  }
+
+  /** Parsed requests waiting their turn, across connections. */
+  get waitingRequests(): number {
+    return this.#waitingTotal;
   }
 
   /** Requests in the app right now. */
@@ -242,7 +251,7 @@ export class RequestAdmission {
       this.#connections.delete(socket);
       this.#starved.delete(connection);
       this.#metrics.connectionsOpen.dec();
-      connection.waiting = [];
+      this.#dropWaiting(connection);
       connection.bodies = [];
       for (const release of connection.releases) release();
     });
@@ -257,7 +266,10 @@ export class RequestAdmission {
         this.#cut(connection, 'pipeline_overflow', { waiting: connection.waiting.length });
         return;
       }
+      if (this.#waitingTotal >= MAX_WAITING_REQUESTS && !this.#makeRoomToWait(connection)) return;
       connection.waiting.push([req, res]);
+      this.#waitingTotal += 1;
+      this.#metrics.waiting.inc();
       if (!connection.pausedHere) {
         connection.pausedHere = true;
         connection.socket.pause();
@@ -265,6 +277,27 @@ export class RequestAdmission {
       return;
     }
     this.#dispatch(connection, req, res);
+  }
+
+  /**
+   * At MAX_WAITING_REQUESTS, the connection with the most requests waiting is cut, or `connection` itself
+   * when none has more: each waiting request holds ~1.7 KB of heap, and 768 connections × 124 waiting
+   * behind answers that were never read ran a 128 MiB heap out. False when `connection` was cut.
+   */
+  #makeRoomToWait(connection: Connection): boolean {
+    let most = connection;
+    for (const other of this.#connections.values()) {
+      if (other.waiting.length > most.waiting.length) most = other;
+    }
+    this.#cut(most, 'waiting_overflow', { waiting: most.waiting.length, waiting_total: this.#waitingTotal });
+    return most !== connection;
+  }
+
+  #dropWaiting(connection: Connection): void {
+    if (connection.waiting.length === 0) return;
+    this.#waitingTotal -= connection.waiting.length;
+    this.#metrics.waiting.dec(connection.waiting.length);
+    connection.waiting = [];
   }
 
   /**
@@ -374,6 +407,8 @@ export class RequestAdmission {
   #pump(connection: Connection): void {
     while (connection.waiting.length > 0 && this.#hasRoom(connection)) {
       const [req, res] = connection.waiting.shift() as [IncomingMessage, ServerResponse];
+      this.#waitingTotal -= 1;
+      this.#metrics.waiting.dec();
       this.#dispatch(connection, req, res);
     }
     if (connection.waiting.length === 0 && connection.pausedHere) {
@@ -396,7 +431,7 @@ export class RequestAdmission {
   #cut(connection: Connection, reason: string, fields: Record<string, unknown>): void {
     this.#metrics.connectionsCut.inc({ reason });
     this.#warn(`cut:${reason}`, { reason, ...fields }, `connection cut: ${reason}`);
-    connection.waiting = [];
+    this.#dropWaiting(connection);
     connection.socket.destroy();
   }
 

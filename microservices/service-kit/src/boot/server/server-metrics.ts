@@ -8,6 +8,7 @@ export interface ServerMetrics {
   refusals: Counter<'reason' | 'status_code'>;
   shed: Counter;
   inFlight: Gauge;
+  waiting: Gauge;
   unsentBytes: Gauge;
   requestBodyBytes: Gauge;
   budgetWaits: Counter;
@@ -28,7 +29,7 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
     }),
     connectionsCut: new Counter({
       name: 'http_connections_cut_total',
-      help: 'Connections the server closed: slow_body, send_timeout, pipeline_overflow, evicted_at_cap, evicted_stalled_at_cap.',
+      help: 'Connections the server closed: slow_body, send_timeout, pipeline_overflow, waiting_overflow, evicted_at_cap, evicted_stalled_at_cap.',
       labelNames: ['reason'] as const,
       registers,
     }),
@@ -46,6 +47,11 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
     inFlight: new Gauge({
       name: 'http_server_requests_in_flight',
       help: 'Requests handed to the app and not yet answered, as MAX_INFLIGHT_REQUESTS counts them.',
+      registers,
+    }),
+    waiting: new Gauge({
+      name: 'http_server_requests_waiting',
+      help: 'Parsed requests waiting their turn (pipelined, or behind a full send buffer), as MAX_WAITING_REQUESTS counts them.',
       registers,
     }),
     unsentBytes: new Gauge({

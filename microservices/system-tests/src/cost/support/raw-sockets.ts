@@ -56,12 +56,15 @@ export function openSocket(
   });
 }
 
-/** Opens `count` connections, `batch` at a time (a connect storm of thousands is not the point here). */
+/**
+ * Opens `count` connections, `batch` at a time (a connect storm of thousands is not the point here),
+ * `pauseMs` apart.
+ */
 export async function openSockets(
   count: number,
   port: number,
   initial?: (i: number) => string | Buffer | undefined,
-  options: { read?: boolean; batch?: number } = {},
+  options: { read?: boolean; batch?: number; pauseMs?: number } = {},
 ): Promise<HeldSocket[]> {
   const held: HeldSocket[] = [];
   const batch = options.batch ?? 50;
@@ -72,6 +75,7 @@ export async function openSockets(
         Array.from({ length: size }, (_, j) => openSocket(port, initial?.(i + j), options)),
       )),
     );
+    if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
   }
   return held;
 }

@@ -1,8 +1,9 @@
-"""Clients with a tiny receive window that never read: usage: tiny-window-readers.py PORT CONNS HOLD_S PATH [PIPELINE].
+"""Clients with a tiny receive window that never read: usage: tiny-window-readers.py PORT CONNS HOLD_S PATH [PIPELINE [TAIL_PATH TAIL_COUNT]].
 
 Loopback's 64 KB segments and large default buffers let the kernel take whole answers from a client
 that does not read; a 2 KB receive buffer and 1,400-byte segments behave like a real network, so the
-answers stay in the server's process. Each connection sends PIPELINE GETs of PATH (default 1) in one write, is held HOLD_S seconds
+answers stay in the server's process. Each connection sends PIPELINE GETs of PATH (default 1), then
+TAIL_COUNT GETs of TAIL_PATH (default none), in one write, is held HOLD_S seconds
 unread, then the status line each got is read (when any) and printed as one JSON object."""
 import json
 import socket
@@ -11,7 +12,9 @@ import time
 
 port, conns, hold, path = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 pipeline = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+tail_path, tail_count = (sys.argv[6], int(sys.argv[7])) if len(sys.argv) > 7 else ("/", 0)
 request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() * pipeline
+request += f"GET {tail_path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() * tail_count
 held = []
 for _ in range(conns):
     s = socket.socket()
