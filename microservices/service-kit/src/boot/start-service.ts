@@ -126,6 +126,7 @@ export async function startService<E extends ServiceEnv>(options: StartOptions<E
             maxUnsentResponseBytes: env.MAX_UNSENT_RESPONSE_BYTES,
             maxRequestBodyBytesHeld: env.MAX_REQUEST_BODY_BYTES_HELD,
             bodyLimitBytes: env.BODY_LIMIT_BYTES,
+            trustedProxies: env.TRUSTED_PROXIES,
             headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
             requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
             minBodyBytesPerSecond: env.MIN_BODY_BYTES_PER_SECOND,

@@ -11,7 +11,14 @@ import {
   startCostService,
 } from './support/cost-case.js';
 import type { LegitRequest } from './support/http-loops.js';
-import { closeAll, firstResponse, type HeldSocket, openSockets, statusesIn } from './support/raw-sockets.js';
+import {
+  closeAll,
+  firstResponse,
+  type HeldSocket,
+  openSocket,
+  openSockets,
+  statusesIn,
+} from './support/raw-sockets.js';
 import { runTinyWindowReaders } from './support/tiny-window-readers.js';
 
 // Issue 13's connection findings, against user-service as the chart runs it. Timeouts are shortened so
@@ -402,6 +409,40 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
       },
       { minDurationMs: 2_500 },
     );
+  });
+
+  it('when silent connections churn at 1,000 a second past MAX_CONNECTIONS, then a client’s keep-alive connection idle between its requests is never the one evicted', async () => {
+    let answered = 0;
+    let clientClosed = false;
+    let keptOpen = false;
+    await withstands(
+      'silent connections churning at the cap',
+      '1,000 new silent connections/s for 3 s, MAX_CONNECTIONS=200, beside one keep-alive client pausing 300 ms between requests',
+      async () => {
+        const client = await openSocket(users.port);
+        client.socket.on('close', () => {
+          clientClosed = true;
+        });
+        const churned: HeldSocket[] = [];
+        const until = performance.now() + 3_000;
+        let nextRequest = 0;
+        while (performance.now() < until) {
+          churned.push(...(await openSockets(100, users.port, undefined, { batch: 100 })));
+          if (performance.now() >= nextRequest && !clientClosed) {
+            client.socket.write(`GET /api/v1/users/${knownId} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+            nextRequest = performance.now() + 300;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        answered = statusesIn(client.received()).filter((status) => status === 200).length;
+        keptOpen = !clientClosed;
+        await closeAll([...churned, client]);
+        return `${answered} answers on the client's connection, which stayed open: ${keptOpen}`;
+      },
+    );
+    expect(keptOpen).toBe(true);
+    expect(answered).toBeGreaterThanOrEqual(8);
   });
 
   it('when 200 uploads are aborted halfway, then no 5xx is counted, each is a 499, and the log says "client closed request" at info', async () => {

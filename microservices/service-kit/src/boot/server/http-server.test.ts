@@ -276,23 +276,28 @@ describe('startHttpServer: process-wide budget of unsent answer bytes', () => {
 });
 
 describe('startHttpServer: process-wide budget of request body bytes', () => {
-  const upload = (length: number, sent: string) =>
-    `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n${sent}`;
+  /** An upload from `client`, as a trusted proxy on 127.0.0.1 names it. */
+  const upload = (length: number, sent: string, client = '198.51.100.1') =>
+    `POST /upload HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: ${client}\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n${sent}`;
+  const limits = (maxRequestBodyBytesHeld: number) => ({
+    limits: { maxRequestBodyBytesHeld, trustedProxies: ['127.0.0.1'] },
+  });
   const heldGauge = (text: string) => Number(/^http_request_body_bytes_held (\d+)/m.exec(text)?.[1]);
 
   it('when uploads that never finish hold MAX_REQUEST_BODY_BYTES_HELD, then a further large body is a 503 problem before it is read, small ones still reach the app, and room returns once a body is answered', async () => {
     const app = new Hono();
     app.post('/upload', async (c) => c.text(String((await c.req.text()).length)));
-    const { port, registry } = await start(app.fetch, { limits: { maxRequestBodyBytesHeld: 100_000 } });
+    const { port, registry } = await start(app.fetch, limits(100_000));
     const stuck = [open(port), open(port)];
-    for (const s of stuck) s.socket.write(upload(40_000, 'x'.repeat(39_999)));
+    stuck[0]?.socket.write(upload(40_000, 'x'.repeat(39_999), '198.51.100.1'));
+    stuck[1]?.socket.write(upload(40_000, 'x'.repeat(39_999), '198.51.100.2'));
     await pollUntil(
       'two bodies held',
       async () => heldGauge(await registry.metrics()) === 80_000 || undefined,
     );
 
     const refused = open(port);
-    refused.socket.write(upload(40_000, 'x'.repeat(100)));
+    refused.socket.write(upload(40_000, 'x'.repeat(100), '198.51.100.3'));
     await refused.closed;
     expect(statuses(refused.text())).toEqual([503]);
     expect(refused.text()).toContain('urn:problem-type:overloaded');
@@ -328,9 +333,30 @@ describe('startHttpServer: process-wide budget of request body bytes', () => {
   it('when the budget is smaller than one body, then that body is still admitted while nothing else is held', async () => {
     const app = new Hono();
     app.post('/upload', async (c) => c.text(String((await c.req.text()).length)));
-    const { port } = await start(app.fetch, { limits: { maxRequestBodyBytesHeld: 20_000 } });
+    const { port } = await start(app.fetch, limits(20_000));
     const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: 'z'.repeat(40_000) });
     expect(await res.text()).toBe('40000');
+  });
+
+  it('when one client holds its quarter of the budget, then its next large body is a 503 while another client’s is admitted', async () => {
+    const app = new Hono();
+    app.post('/upload', async (c) => c.text(String((await c.req.text()).length)));
+    const { port } = await start(app.fetch, limits(160_000));
+    const first = open(port);
+    first.socket.write(upload(30_000, 'x'.repeat(100), '203.0.113.9'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = open(port);
+    second.socket.write(upload(30_000, 'x'.repeat(100), '203.0.113.9'));
+    await second.closed;
+    expect(statuses(second.text())).toEqual([503]);
+    const other = await fetch(`http://127.0.0.1:${port}/upload`, {
+      method: 'POST',
+      body: 'z'.repeat(30_000),
+      headers: { 'X-Forwarded-For': '198.51.100.7' },
+    });
+    expect(await other.text()).toBe('30000');
+    first.socket.write('x'.repeat(29_900));
+    await pollUntil('the first upload answered', () => statuses(first.text()).length === 1 || undefined);
   });
 });
 
@@ -376,6 +402,32 @@ describe('startHttpServer: the connection cap', () => {
       () => readers.slice(1).every((r) => r.text().length > BIG.length) || undefined,
       { timeoutMs: 10_000, intervalMs: 20 },
     );
+  });
+
+  it('when silent connections churn at the cap, then they are evicted before a client’s idle keep-alive connection', async () => {
+    const app = new Hono();
+    app.get('/small', (c) => c.text('small'));
+    const { port, registry } = await start(app.fetch, { limits: { maxConnections: 3 } });
+    const client = open(port);
+    client.socket.write('GET /small HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil('the first answer', () => statuses(client.text()).length === 1 || undefined);
+    // Silent connections, opened after the client's: the client's keep-alive connection is the oldest idle.
+    for (let i = 0; i < 6; i++) {
+      open(port);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await pollUntil(
+      'four evictions',
+      async () =>
+        (await registry.metrics()).includes('http_connections_cut_total{reason="evicted_at_cap"} 4') ||
+        undefined,
+    );
+    client.socket.write('GET /small HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil(
+      'the second answer on the same connection',
+      () => statuses(client.text()).length === 2 || undefined,
+    );
+    expect(client.socket.destroyed).toBe(false);
   });
 
   it('when every connection has a request in the app, then a newcomer is closed and counted, and none is evicted', async () => {
@@ -427,6 +479,82 @@ describe('startHttpServer: process-wide in-flight limit', () => {
     await pollUntil('the next request in the app', () => hold.holding() === 1 || undefined);
     hold.releaseAll();
     expect((await next).status).toBe(200);
+  });
+});
+
+describe('startHttpServer: requests whose bodies have not arrived', () => {
+  const bodyless = (length: number, client = '198.51.100.1') =>
+    `POST /upload HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: ${client}\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n`;
+  const uploadApp = () => {
+    const app = new Hono();
+    app.post('/upload', async (c) => c.text(String((await c.req.text()).length)));
+    app.get('/small', (c) => c.text('small'));
+    app.get('/health/live', (c) => c.text('alive'));
+    // Uploads the test leaves unfinished fail their body read when it ends; no noise about it.
+    app.onError((_, c) => c.text('aborted', 500));
+    return app;
+  };
+
+  it('when uploads that never send their bodies outnumber MAX_INFLIGHT_REQUESTS, then they hold no slot and other requests are served', async () => {
+    const { port, registry } = await start(uploadApp().fetch, { limits: { maxInflightRequests: 2 } });
+    const holders = [open(port), open(port), open(port)];
+    for (const h of holders) h.socket.write(bodyless(100));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await registry.metrics()).toContain('http_server_requests_in_flight 0');
+    const res = await fetch(`http://127.0.0.1:${port}/small`);
+    expect(res.status).toBe(200);
+    // Once a body arrives, its request takes a slot like any other and is answered.
+    holders[0]?.socket.write('x'.repeat(100));
+    await pollUntil(
+      'the completed upload answered',
+      () => statuses(holders[0]?.text() ?? '').length === 1 || undefined,
+    );
+    expect(holders[0]?.text()).toMatch(/\r\n\r\n100$/);
+    for (const h of holders.slice(1)) h.socket.write('x'.repeat(100));
+    await pollUntil('all answered', () => holders.every((h) => statuses(h.text()).length === 1) || undefined);
+    expect(await registry.metrics()).toContain('http_server_requests_in_flight 0');
+  });
+
+  it('when every connection holds an upload that sends nothing, then a newcomer (a probe) takes the place of the oldest', async () => {
+    const { port, registry } = await start(uploadApp().fetch, { limits: { maxConnections: 3 } });
+    const holders = [open(port), open(port), open(port)];
+    for (const h of holders) {
+      h.socket.write(bodyless(100));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const probe = await fetch(`http://127.0.0.1:${port}/health/live`);
+    expect(probe.status).toBe(200);
+    expect(await registry.metrics()).toContain(
+      'http_connections_cut_total{reason="evicted_stalled_at_cap"} 1',
+    );
+    await holders[0]?.closed;
+    expect(holders.slice(1).every((h) => !h.socket.destroyed)).toBe(true);
+  });
+
+  it('when stalled uploads hold MAX_REQUEST_BODY_BYTES_HELD, then a new large body takes the room of the one stalled longest, which gets a 408', async () => {
+    const { port, registry } = await start(uploadApp().fetch, {
+      limits: { maxRequestBodyBytesHeld: 100_000, trustedProxies: ['127.0.0.1'] },
+    });
+    const stalled = [open(port), open(port)];
+    stalled[0]?.socket.write(bodyless(45_000, '203.0.113.1') + 'x'.repeat(100));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stalled[1]?.socket.write(bodyless(45_000, '203.0.113.2') + 'x'.repeat(100));
+    // A body stalls once nothing of it has arrived for the 1 s check interval.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: 'z'.repeat(45_000) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('45000');
+    expect(await registry.metrics()).toContain('http_connections_cut_total{reason="body_stalled"} 1');
+    await stalled[0]?.closed;
+    expect(statuses(stalled[0]?.text() ?? '')).toEqual([408]);
+    expect(stalled[0]?.text()).toContain('urn:problem-type:request-timeout');
+    expect(stalled[1]?.socket.destroyed).toBe(false);
+    stalled[1]?.socket.write('x'.repeat(44_900));
+    await pollUntil(
+      'the other upload answered',
+      () => statuses(stalled[1]?.text() ?? '').length === 1 || undefined,
+    );
   });
 });
 

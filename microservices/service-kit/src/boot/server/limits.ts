@@ -37,6 +37,8 @@ export interface ServerLimits {
   maxRequestBodyBytesHeld: number;
   /** The largest body the app accepts (`BODY_LIMIT_BYTES`): what a body sent in chunks may come to. */
   bodyLimitBytes: number;
+  /** `TRUSTED_PROXIES`: whose `X-Forwarded-For` names the client a body is charged to. */
+  trustedProxies: readonly string[];
   /** From the first byte of a request (or the connection) until its headers are complete. */
   headersTimeoutMs: number;
   /** From the first byte of a request until its body is complete. */
@@ -54,6 +56,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxUnsentResponseBytes: DEFAULT_MAX_UNSENT_RESPONSE_BYTES,
   maxRequestBodyBytesHeld: DEFAULT_MAX_REQUEST_BODY_BYTES_HELD,
   bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
+  trustedProxies: [],
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   minBodyBytesPerSecond: 1_024,

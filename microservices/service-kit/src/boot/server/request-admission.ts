@@ -1,8 +1,10 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isNeverShed } from '../../base/surfaces.js';
+import { quotaKey, TrustedProxies } from '../../edge/client-address.js';
 import { recordConnectionCut } from '../../edge/connection-verdict.js';
 import { ChargedResponse, type UnsentAnswerBytes } from '../../edge/unsent-answers.js';
+import { type BodyWatch, type Connection, evictionCandidate, newConnection } from './connection-state.js';
 import {
   BODY_RATE_GRACE_MS,
   CONNECTION_CHECK_INTERVAL_MS,
@@ -11,6 +13,7 @@ import {
   MAX_WAITING_REQUESTS,
   type ServerLimits,
 } from './limits.js';
+import { bodyBytesToHold, type RequestBodyBytes, SMALL_BODY_BYTES } from './request-body-bytes.js';
 import {
   answerRequest,
   answerSocket,
@@ -18,42 +21,9 @@ import {
   serverRefusal,
   targetPath,
 } from './server-answers.js';
-import { bodyBytesToHold, type RequestBodyBytes } from './request-body-bytes.js';
 import type { ServerMetrics } from './server-metrics.js';
 import { strictHttpRefusal } from './strict-http.js';
 import type { ThrottledLog } from './throttled-log.js';
-
-/** A dispatched request whose body is still arriving, for the minimum-rate check. */
-interface BodyWatch {
-  req: IncomingMessage;
-  res: ServerResponse;
-  startedAt: number;
-  bytesAtStart: number;
-}
-
-interface Connection {
-  socket: Socket;
-  /** Requests of this connection handed on (to the app or a server answer) whose response has not closed. */
-  inFlight: number;
-  /** Parsed, waiting for their turn (maxPipelinedRequests, or a full send buffer). */
-  waiting: Array<[IncomingMessage, ServerResponse]>;
-  pausedHere: boolean;
-  bodies: BodyWatch[];
-  /**
-   * Releases of the requests handed on: each runs once, on its response's `close` or the socket's, since
-   * Node never closes the answers still queued behind another when the socket dies.
-   */
-  releases: Set<() => void>;
-  /** Bytes that had left the send buffer when the sweep last saw it move, and since when it has not. */
-  sentMark: number;
-  stalledSince: number | undefined;
-  /** Since when nothing of this connection is in flight (its opening, or its last answer's close). */
-  quietSince: number;
-  /** When its latest request was handed on (to the app or a server answer). */
-  dispatchedAt: number;
-  /** When the server ended this connection; a peer that never closes its side is destroyed after a grace. */
-  endedAt: number | undefined;
-}
 
 export interface RequestAdmissionOptions {
   limits: ServerLimits;
@@ -79,6 +49,12 @@ const NO_ROOM_FOR_BODY = serverRefusal(
   'overloaded',
   'The server holds as many request body bytes as it may (MAX_REQUEST_BODY_BYTES_HELD); retry after the time in Retry-After.',
   'body_budget',
+);
+
+const STALLED_BODY = serverRefusal(
+  'request-timeout',
+  'The request body stopped arriving while other requests needed its room (MAX_REQUEST_BODY_BYTES_HELD).',
+  'body_stalled',
 );
 
 const SLOW_BODY = (minRate: number): ServerRefusal =>
@@ -119,6 +95,7 @@ export class RequestAdmission {
   readonly #connections = new Map<Socket, Connection>();
   readonly #unsentAnswers: UnsentAnswerBytes;
   readonly #requestBodies: RequestBodyBytes;
+  readonly #proxies: TrustedProxies;
   /** Connections with requests waiting because the unsent-answer budget was spent. */
   readonly #starved = new Set<Connection>();
   #inFlight = 0;
@@ -133,6 +110,7 @@ export class RequestAdmission {
     this.#now = options.now ?? (() => performance.now());
     this.#unsentAnswers = options.unsentAnswers;
     this.#requestBodies = options.requestBodies;
+    this.#proxies = new TrustedProxies(options.limits.trustedProxies);
     this.#unsentAnswers.onFreed(() => this.#feedStarved());
   }
 
@@ -169,21 +147,22 @@ export class RequestAdmission {
 
   /**
    * The connection cap, `maxConnections`: a connection past it takes the place of the one that has been
-   * idle longest. Idle is quiet (nothing in flight: an idle keep-alive connection, whose client reconnects
-   * at once, or one still holding back its headers, as a slowloris does) or stalled (an answer waiting in
-   * the send buffer that has not moved since the sweep saw it last: ~790 clients that asked for an answer
-   * and never read it, each replaced before SEND_TIMEOUT_MS, otherwise held every slot and refused 87 % of
-   * the probes). Refusing the newcomer instead would let whoever holds the slots first (1,100 slow sockets
-   * did) lock every later client out, probes included. Only when every connection has its request in the
-   * app or its answer moving is the newcomer closed.
+   * idle longest (connection-state.ts). Idle is quiet (nothing in flight: an idle keep-alive connection,
+   * whose client reconnects at once, or one still holding back its headers, as a slowloris does) or
+   * stalled: an answer waiting in the send buffer, or a request body, that has not moved since the sweep
+   * saw it last. ~790 clients that asked for an answer and never read it, each replaced before
+   * SEND_TIMEOUT_MS, otherwise held every slot and refused 87 % of the probes; 200 uploads that never
+   * sent their bodies did the same at MAX_CONNECTIONS=200. Refusing the newcomer instead would let whoever
+   * holds the slots first (1,100 slow sockets did) lock every later client out, probes included. Only
+   * when every connection is busy is the newcomer closed.
    */
   #connected(socket: Socket): void {
     if (this.#connections.size >= this.#limits.maxConnections) {
-      const idle = this.#idlest();
+      const idle = evictionCandidate(this.#connections.values());
       if (idle) {
         idle.connection.socket.destroy();
         this.#metrics.connectionsCut.inc({
-          reason: idle.stalled ? 'evicted_stalled_at_cap' : 'evicted_at_cap',
+          reason: idle.how === 'quiet' ? 'evicted_at_cap' : 'evicted_stalled_at_cap',
         });
       } else {
         this.#metrics.connectionsDropped.inc();
@@ -191,10 +170,7 @@ export class RequestAdmission {
       }
       this.#warn(
         'cap',
-        {
-          max_connections: this.#limits.maxConnections,
-          evicted: idle ? (idle.stalled ? 'stalled' : 'quiet') : 'none',
-        },
+        { max_connections: this.#limits.maxConnections, evicted: idle?.how ?? 'none' },
         'MAX_CONNECTIONS open: closing the connection idle longest (or, if none is, the new one)',
       );
       if (!idle) return;
@@ -202,48 +178,10 @@ export class RequestAdmission {
     this.#track(socket);
   }
 
-  /**
-   * The connection idle longest: quiet since its last answer closed (or its opening), or stalled since its
-   * send last moved (or, before a sweep has seen it, since its last request was handed on). A connection
-   * opened a moment ago and not yet parsed is quiet too, so it goes only after every one idle longer.
-   */
-  #idlest(): { connection: Connection; stalled: boolean } | undefined {
-    let idlest: Connection | undefined;
-    let idleSince = Number.POSITIVE_INFINITY;
-    let stalled = false;
-    for (const connection of this.#connections.values()) {
-      if (connection.socket.destroyed) continue;
-      const quiet = connection.inFlight === 0 && connection.waiting.length === 0;
-      let since: number;
-      if (quiet) since = connection.quietSince;
-      else if (connection.socket.writableLength > 0)
-        since = connection.stalledSince ?? connection.dispatchedAt;
-      else continue;
-      if (since < idleSince) {
-        idlest = connection;
-        idleSince = since;
-        stalled = !quiet;
-      }
-    }
-    return idlest && { connection: idlest, stalled };
-  }
-
   #track(socket: Socket): Connection {
     const existing = this.#connections.get(socket);
     if (existing) return existing;
-    const connection: Connection = {
-      socket,
-      inFlight: 0,
-      waiting: [],
-      pausedHere: false,
-      bodies: [],
-      releases: new Set(),
-      sentMark: 0,
-      stalledSince: undefined,
-      quietSince: this.#now(),
-      dispatchedAt: this.#now(),
-      endedAt: undefined,
-    };
+    const connection = newConnection(socket, this.#now());
     this.#connections.set(socket, connection);
     this.#metrics.connectionsOpen.inc();
     socket.on('drain', () => this.#pump(connection));
@@ -334,14 +272,28 @@ export class RequestAdmission {
     connection.inFlight += 1;
     connection.dispatchedAt = this.#now();
     let inApp = false;
+    let hasSlot = false;
     let heldBody = 0;
+    let client = '';
+    const freeHeld = () => {
+      this.#requestBodies.free(heldBody, client);
+      heldBody = 0;
+    };
+    const takeSlot = () => {
+      if (!inApp || hasSlot) return;
+      hasSlot = true;
+      this.#inFlight += 1;
+      this.#metrics.inFlight.inc();
+    };
     // The app is done with a request once it has ended its answer: what is left to send is the unsent
     // budget's and the send timeout's concern. Holding the slot until the client has read it let 256
     // sockets that never read turn every other client away.
     const leftApp = () => {
       if (!inApp) return;
       inApp = false;
-      this.#requestBodies.free(heldBody);
+      freeHeld();
+      if (!hasSlot) return;
+      hasSlot = false;
       this.#inFlight -= 1;
       this.#metrics.inFlight.dec();
     };
@@ -349,6 +301,7 @@ export class RequestAdmission {
       if (!connection.releases.delete(release)) return;
       if (res instanceof ChargedResponse) res.settle();
       connection.inFlight -= 1;
+      if (res.writableFinished) connection.served = true;
       if (connection.inFlight === 0) connection.quietSince = this.#now();
       leftApp();
       if (!connection.socket.destroyed) this.#pump(connection);
@@ -362,7 +315,15 @@ export class RequestAdmission {
       answerRequest(req, res, strict.refusal, { close: strict.close });
       return;
     }
-    if (this.#inFlight >= this.#limits.maxInflightRequests && !isNeverShed(targetPath(req.url))) {
+    // A request whose body is still arriving takes no slot until the body is in: 256 uploads that never
+    // sent their bodies (5 KB/s of headers, reconnecting after each 408) held every slot and turned 98 % of
+    // other requests away. Until then it costs a connection (MAX_CONNECTIONS) and its body bytes (below).
+    const bodyPending = hasBody(req) && !req.complete;
+    if (
+      !bodyPending &&
+      this.#inFlight >= this.#limits.maxInflightRequests &&
+      !isNeverShed(targetPath(req.url))
+    ) {
       this.#metrics.shed.inc();
       this.#warn(
         'shed',
@@ -372,9 +333,9 @@ export class RequestAdmission {
       answerRequest(req, res, SHED, { close: false, retryAfterSeconds: 1 });
       return;
     }
-    const withBody = hasBody(req);
-    const bodyBytes = withBody ? bodyBytesToHold(req, this.#limits.bodyLimitBytes) : 0;
-    if (!this.#requestBodies.tryHold(bodyBytes)) {
+    const bodyBytes = hasBody(req) ? bodyBytesToHold(req, this.#limits.bodyLimitBytes) : 0;
+    if (bodyBytes > 0) client = this.#clientOf(req);
+    if (!this.#holdBody(bodyBytes, client)) {
       this.#refused(NO_ROOM_FOR_BODY);
       // Closed after the answer: the body is never read, so it cannot be told from the next request.
       answerRequest(req, res, NO_ROOM_FOR_BODY, { close: true, retryAfterSeconds: 1 });
@@ -382,24 +343,94 @@ export class RequestAdmission {
     }
     inApp = true;
     heldBody = bodyBytes;
-    this.#inFlight += 1;
-    this.#metrics.inFlight.inc();
     if (res instanceof ChargedResponse) res.onEnded(leftApp);
-    if (withBody && !req.complete) this.#watchBody(connection, req, res);
+    if (bodyPending) {
+      this.#watchBody(connection, req, res, { held: bodyBytes, freeHeld, bodyArrived: takeSlot });
+    } else takeSlot();
     (this.#listener as RequestListener)(req, res);
   }
 
   /**
-   * Watches a body still arriving for the minimum-rate check, until it has all arrived and been read:
-   * kept until the next sweep instead, every POST's request and response outlived the young generation
-   * (10,000 a second at load) and doubled the CPU a create cost, most of it in the garbage collector.
+   * Holds `bytes` of request body in the budget. When they do not fit, uploads whose bodies have stopped
+   * arriving give up their room first (oldest first): 16 uploads that declared 1 MiB and never sent a
+   * byte otherwise held all 16 MiB for 339 B/s of headers, and every order over 16 KB was a `503`.
    */
-  #watchBody(connection: Connection, req: IncomingMessage, res: ServerResponse): void {
-    const watch: BodyWatch = { req, res, startedAt: this.#now(), bytesAtStart: connection.socket.bytesRead };
+  #holdBody(bytes: number, client: string): boolean {
+    while (!this.#requestBodies.tryHold(bytes, client)) {
+      const stalled = this.#stalledUpload();
+      if (!stalled) return false;
+      this.#cutUpload(stalled.connection, stalled.watch, 'body_stalled');
+    }
+    return true;
+  }
+
+  /** Whom a request's body is charged to: its client behind TRUSTED_PROXIES, by quotaKey (IPv6 by /64). */
+  #clientOf(req: IncomingMessage): string {
+    const forwarded = req.headers['x-forwarded-for'];
+    return quotaKey(
+      this.#proxies.clientOf(req.socket.remoteAddress, typeof forwarded === 'string' ? forwarded : undefined),
+    );
+  }
+
+  /** The upload holding budget whose bytes have not moved for a check interval, stalled longest. */
+  #stalledUpload(): { connection: Connection; watch: BodyWatch } | undefined {
+    const before = this.#now() - CONNECTION_CHECK_INTERVAL_MS;
+    let found: { connection: Connection; watch: BodyWatch; since: number } | undefined;
+    for (const connection of this.#connections.values()) {
+      if (connection.endedAt !== undefined) continue;
+      const since = Math.max(connection.dispatchedAt, connection.readMovedAt ?? 0);
+      if (since > before) continue;
+      for (const watch of connection.bodies) {
+        if (watch.held <= SMALL_BODY_BYTES || watch.req.complete) continue;
+        if (!found || since < found.since) found = { connection, watch, since };
+      }
+    }
+    return found;
+  }
+
+  /** Answers an upload still arriving with a `408` and ends its connection, freeing its body's room now. */
+  #cutUpload(connection: Connection, watch: BodyWatch, reason: string): void {
+    watch.freeHeld();
+    const refusal = reason === 'body_stalled' ? STALLED_BODY : SLOW_BODY(this.#limits.minBodyBytesPerSecond);
+    const received = connection.socket.bytesRead - watch.bytesAtStart;
+    this.#metrics.connectionsCut.inc({ reason });
+    this.#warn(
+      `cut:${reason}`,
+      { reason, received_bytes: received, elapsed_ms: Math.round(this.#now() - watch.startedAt) },
+      `connection cut: ${refusal.detail}`,
+    );
+    recordConnectionCut(connection.socket, 408);
+    answerSocket(connection.socket, refusal, watch.res.headersSent);
+    connection.endedAt = this.#now();
+    connection.bodies = [];
+  }
+
+  /**
+   * Watches a body still arriving for the minimum-rate check and the body budget, until it has all arrived
+   * and been read: kept until the next sweep instead, every POST's request and response outlived the young
+   * generation (10,000 a second at load) and doubled the CPU a create cost, most of it in the garbage
+   * collector.
+   */
+  #watchBody(
+    connection: Connection,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: { held: number; freeHeld: () => void; bodyArrived: () => void },
+  ): void {
+    const watch: BodyWatch = {
+      req,
+      res,
+      startedAt: this.#now(),
+      bytesAtStart: connection.socket.bytesRead,
+      held: body.held,
+      freeHeld: body.freeHeld,
+    };
     connection.bodies.push(watch);
+    connection.readMark = watch.bytesAtStart;
     req.once('end', () => {
       const at = connection.bodies.indexOf(watch);
       if (at !== -1) connection.bodies.splice(at, 1);
+      body.bodyArrived();
     });
   }
 
@@ -444,9 +475,19 @@ export class RequestAdmission {
         if (now - connection.endedAt >= END_GRACE_MS) socket.destroy();
         continue;
       }
+      this.#trackBodyProgress(connection, now);
       this.#checkBodies(connection, now);
       if (connection.endedAt === undefined) this.#checkSend(connection, now);
     }
+  }
+
+  /** Notes when bytes of a body still arriving were last seen (stalled uploads give up their room first). */
+  #trackBodyProgress(connection: Connection, now: number): void {
+    if (connection.bodies.length === 0) return;
+    const read = connection.socket.bytesRead;
+    if (read === connection.readMark) return;
+    connection.readMark = read;
+    connection.readMovedAt = now;
   }
 
   #checkBodies(connection: Connection, now: number): void {
@@ -460,17 +501,7 @@ export class RequestAdmission {
       if ((received * 1000) / elapsed >= minRate) continue;
       // Bytes that arrived and wait unread in the request are the app's delay, not the client's.
       if (watch.req.readableLength > 0) continue;
-      const refusal = SLOW_BODY(minRate);
-      this.#metrics.connectionsCut.inc({ reason: refusal.reason });
-      this.#warn(
-        'cut:slow_body',
-        { reason: refusal.reason, received_bytes: received, elapsed_ms: Math.round(elapsed) },
-        `connection cut: request body slower than ${minRate} B/s`,
-      );
-      recordConnectionCut(connection.socket, 408);
-      answerSocket(connection.socket, refusal, watch.res.headersSent);
-      connection.endedAt = now;
-      connection.bodies = [];
+      this.#cutUpload(connection, watch, 'slow_body');
       return;
     }
   }

@@ -18,6 +18,13 @@ export const DEFAULT_MAX_REQUEST_BODY_BYTES_HELD = 16_777_216;
 export const SMALL_BODY_BYTES = 16_384;
 
 /**
+ * The share of `max` one client may hold (by its quotaKey): 4 MiB of the default 16. Without it, 16 uploads
+ * from one client that declared 1 MiB and sent nothing held the whole budget for 339 B/s of headers, and
+ * every other client's body over 16 KB was a `503`.
+ */
+export const CLIENT_SHARE_OF_BODY_BYTES = 0.25;
+
+/**
  * What a request's body will hold once read: its `Content-Length`, or, sent in chunks (no length known),
  * the most it may be (`bodyLimitBytes`). A declared length over `bodyLimitBytes` holds nothing: the app
  * answers `413` without reading it.
@@ -36,6 +43,7 @@ export function bodyBytesToHold(req: IncomingMessage, bodyLimitBytes: number): n
 export class RequestBodyBytes {
   readonly max: number;
   #held = 0;
+  readonly #byClient = new Map<string, number>();
   readonly #gauge: Gauge | undefined;
 
   constructor(max: number, gauge?: Gauge) {
@@ -48,18 +56,29 @@ export class RequestBodyBytes {
   }
 
   /**
-   * Holds `bytes` and answers true, unless they are over SMALL_BODY_BYTES and do not fit beside what is
-   * held (then false). Alone, any body fits: a `max` below BODY_LIMIT_BYTES never refuses a body forever.
+   * Holds `bytes` for `client` and answers true, unless they are over SMALL_BODY_BYTES and do not fit
+   * beside what is held, or beside what that client holds within its CLIENT_SHARE_OF_BODY_BYTES (then
+   * false). Alone, any body fits: a `max` below BODY_LIMIT_BYTES never refuses a body forever.
    */
-  tryHold(bytes: number): boolean {
-    if (bytes > SMALL_BODY_BYTES && this.#held > 0 && this.#held + bytes > this.max) return false;
+  tryHold(bytes: number, client: string): boolean {
+    if (bytes === 0) return true;
+    const mine = this.#byClient.get(client) ?? 0;
+    if (bytes > SMALL_BODY_BYTES) {
+      if (this.#held > 0 && this.#held + bytes > this.max) return false;
+      if (mine > 0 && mine + bytes > this.max * CLIENT_SHARE_OF_BODY_BYTES) return false;
+    }
     this.#held += bytes;
+    this.#byClient.set(client, mine + bytes);
     this.#gauge?.inc(bytes);
     return true;
   }
 
-  free(bytes: number): void {
+  free(bytes: number, client: string): void {
+    if (bytes === 0) return;
     this.#held -= bytes;
+    const left = (this.#byClient.get(client) ?? 0) - bytes;
+    if (left > 0) this.#byClient.set(client, left);
+    else this.#byClient.delete(client);
     this.#gauge?.dec(bytes);
   }
 }

@@ -29,7 +29,7 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
     }),
     connectionsCut: new Counter({
       name: 'http_connections_cut_total',
-      help: 'Connections the server closed: slow_body, send_timeout, pipeline_overflow, waiting_overflow, evicted_at_cap, evicted_stalled_at_cap.',
+      help: 'Connections the server closed: slow_body, body_stalled, send_timeout, pipeline_overflow, waiting_overflow, evicted_at_cap, evicted_stalled_at_cap.',
       labelNames: ['reason'] as const,
       registers,
     }),
