@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usePostgresForFile } from '../resilience/support/test-postgres.js';
 import { LOOPBACK, type RunningService, stopAll } from '../support/processes.js';
-import { metricValue, parseMetrics } from '../support/prometheus.js';
+import { metricValue, scrapeMetrics } from '../support/prometheus.js';
 import { expectWithstood, printCostTable, runCostCase, startCostService } from './support/cost-case.js';
 import { runTinyWindowReaders } from './support/tiny-window-readers.js';
 
@@ -169,7 +169,7 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
   }, 180_000);
 
   it('when 20 clients list ?limit=1000 over and over, then every answer stays under MAX_RESPONSE_BYTES, says where to resume, every refusal is a counted 503 overloaded, and the pod lives', async () => {
-    const before = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
+    const before = await scrapeMetrics(orders);
     const seen = noListings();
     const { statuses, sizes, refusals } = seen;
     const result = await runCostCase({
@@ -196,7 +196,7 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
       JSON.stringify(dbLines.slice(0, 5)),
     ).toEqual([]);
     expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
-    const after = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
+    const after = await scrapeMetrics(orders);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(100);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
     expect(seen.withLink).toBe(statuses.filter((s) => s === 200).length);
@@ -298,7 +298,7 @@ describe('cost: list answers of large orders (order-service, chart heap flags)',
         const attack = runTinyWindowReaders(orders.port, 200, 4, `/api/v1/orders/${id}`);
         const until = performance.now() + 4_000;
         while (performance.now() < until) {
-          const samples = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
+          const samples = await scrapeMetrics(orders);
           const unsent = metricValue(samples, 'http_unsent_response_bytes');
           peakUnsent = Math.max(peakUnsent, unsent);
           if (unsent >= UNSENT_BUDGET && writeWhileSpent === undefined) {
@@ -359,7 +359,7 @@ describe('cost: a POST flood on the in-memory store (order-service, the chart’
     expectWithstood(result, LEGIT_MIN_PCT);
     expect(statuses.filter((s) => s !== 201 && s !== 507)).toEqual([]);
     expect(statuses.filter((s) => s === 507).length).toBeGreaterThan(0);
-    const metrics = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
+    const metrics = await scrapeMetrics(orders);
     expect(metricValue(metrics, 'memory_store_bytes')).toBeLessThanOrEqual(32 * 1_048_576);
     expect(metricValue(metrics, 'memory_store_refused_writes_total')).toBe(
       statuses.filter((s) => s === 507).length,
@@ -452,7 +452,7 @@ describe('cost: error bodies and caller mistakes (both services)', () => {
     });
     expectWithstood(result, LEGIT_MIN_PCT);
     expect(statuses.every((s) => s === 400)).toBe(true);
-    const metrics = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
+    const metrics = await scrapeMetrics(orders);
     expect(metricValue(metrics, 'user_service_circuit_state')).toBe(0);
     expect(metricValue(metrics, 'user_service_requests_total', { outcome: 'circuit_open' })).toBe(0);
   });
@@ -508,7 +508,7 @@ describe('cost: one client past its rate limit (user-service, the chart’s limi
     expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
     expect(retryAfter).toBe('1');
     expect(rateLimit).toMatch(/^"default";r=0;t=\d+$/);
-    const metrics = parseMetrics(await (await fetch(`${users.url}/metrics`)).text());
+    const metrics = await scrapeMetrics(users);
     expect(metricValue(metrics, 'http_requests_rate_limited_total')).toBe(2_000 - allowed);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningService, stopAll } from '../support/processes.js';
-import { metricValue, parseMetrics, type Sample } from '../support/prometheus.js';
+import { metricValue, type Sample, scrapeMetrics } from '../support/prometheus.js';
 import {
   expectWithstood,
   MEMORY_LIMIT_MB,
@@ -31,8 +31,7 @@ afterAll(async () => {
   await stopAll();
 });
 
-const scrape = async (): Promise<Sample[]> =>
-  parseMetrics(await (await fetch(`${users.url}/metrics`)).text());
+const scrape = async (): Promise<Sample[]> => await scrapeMetrics(users);
 
 describe('cost: request bodies held at once (user-service, chart heap flags)', () => {
   it('when 300 uploads each send all but the last byte of a 1 MiB body, then at most MAX_REQUEST_BODY_BYTES_HELD of bodies are held, the rest are 503 before being read, and RSS stays far below the memory limit', async () => {

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLogs } from '../support/logs.js';
 import { LOOPBACK, type RunningService, stopAll } from '../support/processes.js';
-import { metricValue, parseMetrics, type Sample } from '../support/prometheus.js';
+import { metricValue, type Sample, scrapeMetrics } from '../support/prometheus.js';
 import {
   expectWithstood,
   MEMORY_LIMIT_MB,
@@ -38,10 +38,7 @@ let users: RunningService;
 let knownId: string;
 const runId = `${process.pid}-${Date.now()}`;
 
-async function metrics(): Promise<Sample[]> {
-  const res = await fetch(`${users.url}/metrics`);
-  return parseMetrics(await res.text());
-}
+const metrics = (): Promise<Sample[]> => scrapeMetrics(users);
 
 const count = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
   metricValue(samples, name, labels);
@@ -317,7 +314,7 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     // SEND_TIMEOUT_MS as shipped (30 s): the attack rotates its sockets before it, and the cap alone
     // must keep room for probes and clients. Every slot holds an answer in flight, so none is quiet.
     const capped = await startCostService('user-service', { MAX_CONNECTIONS: String(MAX_CONNECTIONS) });
-    const scrape = async () => parseMetrics(await (await fetch(`${capped.url}/metrics`)).text());
+    const scrape = () => scrapeMetrics(capped);
     const before = await scrape();
     const conns = MAX_CONNECTIONS + 60;
     const result = await runCostCase({
@@ -351,7 +348,7 @@ describe('cost: connections and pipelines (user-service, chart heap flags)', () 
     // parsed requests (~160 MB) and ran the 128 MiB heap out. 300 keep this case's CPU within the probes'
     // budget on 2 cores; what it checks is the bound across connections.
     const shipped = await startCostService('user-service');
-    const scrape = async () => parseMetrics(await (await fetch(`${shipped.url}/metrics`)).text());
+    const scrape = () => scrapeMetrics(shipped);
     let peakWaiting = 0;
     const result = await runCostCase({
       service: shipped,
@@ -489,7 +486,7 @@ describe('cost: slow readers of large lists (user-service as the chart ships it)
     // unsent-answer budget what their answers hold.
     const shipped = await startCostService('user-service');
     await seedUsers(shipped);
-    const scrape = async () => parseMetrics(await (await fetch(`${shipped.url}/metrics`)).text());
+    const scrape = () => scrapeMetrics(shipped);
     const before = await scrape();
     let peakUnsent = 0;
     const result = await runCostCase({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningService, stopAll } from '../support/processes.js';
-import { metricValue, parseMetrics } from '../support/prometheus.js';
+import { metricValue, scrapeMetrics } from '../support/prometheus.js';
 import { expectWithstood, printCostTable, runCostCase, startCostService } from './support/cost-case.js';
 
 // The process-wide in-flight limit: API requests made slow on purpose (fault injection, 1 s each) pile up
@@ -59,7 +59,7 @@ describe('cost: process-wide in-flight limit (user-service, chart heap flags)', 
     expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
     expect(ok + statuses.filter((s) => s === 503).length).toBe(ATTACKERS);
     expect([...retryAfter]).toEqual(['1']);
-    const metrics = parseMetrics(await (await fetch(`${users.url}/metrics`)).text());
+    const metrics = await scrapeMetrics(users);
     expect(metricValue(metrics, 'http_requests_shed_total')).toBe(ATTACKERS - ok);
     expect(metricValue(metrics, 'http_server_requests_in_flight')).toBeLessThanOrEqual(1);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RawResponse, sendRaw } from '../resilience/support/raw-http.js';
 import { type RunningService, stopAll } from '../support/processes.js';
-import { metricValue, parseMetrics } from '../support/prometheus.js';
+import { metricValue, scrapeMetrics } from '../support/prometheus.js';
 import { expectWithstood, printCostTable, runCostCase, startCostService } from './support/cost-case.js';
 import type { LegitRequest } from './support/http-loops.js';
 
@@ -144,7 +144,7 @@ describe('cost: strict HTTP on order-service', () => {
       },
     });
     expectWithstood(result, LEGIT_MIN_PCT);
-    const metrics = parseMetrics(await (await fetch(`${orders.url}/metrics`)).text());
+    const metrics = await scrapeMetrics(orders);
     expect(metricValue(metrics, 'http_server_refusals_total', { reason: 'dot_segment' })).toBe(FLOOD);
   });
 });

@@ -9,6 +9,11 @@ const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 /** Parses Prometheus text into samples (comments skipped). */
+/** The samples a running service exposes on `/metrics` now. */
+export async function scrapeMetrics(service: { url: string }): Promise<Sample[]> {
+  return parseMetrics(await (await fetch(`${service.url}/metrics`)).text());
+}
+
 export function parseMetrics(text: string): Sample[] {
   const samples: Sample[] = [];
   for (const line of text.split('\n')) {
