@@ -836,3 +836,15 @@ describe('the manual (MICROSERVICES_README.md, "Deploying to Kubernetes")', () =
     }
   });
 });
+
+describe('trusted proxies name the client of rate limits and of request bodies', () => {
+  it('TRUSTED_PROXIES reaches the pods with the rate limit on or off (request bodies are charged per client either way)', async () => {
+    for (const enabled of ['true', 'false']) {
+      const objects = await render('user-service', {
+        set: [`rateLimit.enabled=${enabled}`, 'rateLimit.trustedProxies[0]=10.0.0.0/8'],
+      });
+      expect(configOf(objects).TRUSTED_PROXIES, `rateLimit.enabled=${enabled}`).toBe('10.0.0.0/8');
+      expect(configOf(objects).RATE_LIMIT_ENABLED).toBe(enabled);
+    }
+  });
+});
