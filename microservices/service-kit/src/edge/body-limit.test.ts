@@ -28,6 +28,8 @@ async function start() {
     port: 0,
     host: '127.0.0.1',
     keepAliveTimeoutMs: 5_000,
+    // As start-service.ts wires it: the server knows the limit, so a body over it is never waited for.
+    limits: { bodyLimitBytes: LIMIT },
   });
   servers.push(server);
   return port;

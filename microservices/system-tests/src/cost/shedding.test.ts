@@ -63,4 +63,44 @@ describe('cost: process-wide in-flight limit (user-service, chart heap flags)', 
     expect(metricValue(metrics, 'http_requests_shed_total')).toBe(ATTACKERS - ok);
     expect(metricValue(metrics, 'http_server_requests_in_flight')).toBeLessThanOrEqual(1);
   });
+
+  it('when 200 slow POSTs with small bodies arrive at once, then they are shed like any other request past MAX_INFLIGHT_REQUESTS, once their bodies are in', async () => {
+    const statuses: number[] = [];
+    let peakInFlight = 0;
+    const result = await runCostCase({
+      service: users,
+      attack: 'concurrent slow POSTs past MAX_INFLIGHT_REQUESTS',
+      rate: `${ATTACKERS} concurrent POSTs (small bodies) held 1 s each (fault delay), MAX_INFLIGHT_REQUESTS=${MAX_INFLIGHT}`,
+      legit: () => ({ method: 'GET', path: '/metrics', expect: 200 }),
+      run: async () => {
+        const watch = setInterval(async () => {
+          const value = metricValue(await scrapeMetrics(users), 'http_server_requests_in_flight');
+          peakInFlight = Math.max(peakInFlight, value);
+        }, 100);
+        try {
+          await Promise.all(
+            Array.from({ length: ATTACKERS }, async (_, i) => {
+              const res = await fetch(`${users.url}/api/v1/users`, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({
+                  name: 'Slow',
+                  email: `slow-${process.pid}-${Date.now()}-${i}@example.com`,
+                }),
+              });
+              statuses.push(res.status);
+              await res.body?.cancel();
+            }),
+          );
+        } finally {
+          clearInterval(watch);
+        }
+        return `503 ×${statuses.filter((s) => s === 503).length}, 201 ×${statuses.filter((s) => s === 201).length}, in flight peaked at ${peakInFlight}`;
+      },
+    });
+    expectWithstood(result, 99);
+    // Before, a request with a body skipped the bound: all 200 were in the app at once.
+    expect(peakInFlight).toBeLessThanOrEqual(MAX_INFLIGHT + 1);
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(ATTACKERS / 2);
+  });
 });

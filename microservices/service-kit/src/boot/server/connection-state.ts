@@ -73,7 +73,7 @@ export function idleness(connection: Connection): { since: number; how: Idleness
   if (connection.socket.writableLength > 0) {
     return { since: connection.stalledSince ?? connection.dispatchedAt, how: 'stalled_send' };
   }
-  if (connection.bodies.length > 0) {
+  if (connection.bodies.some((watch) => !watch.req.complete)) {
     return {
       since: Math.max(connection.dispatchedAt, connection.readMovedAt ?? 0),
       how: 'stalled_body',

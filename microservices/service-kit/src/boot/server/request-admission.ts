@@ -64,6 +64,44 @@ const SLOW_BODY = (minRate: number): ServerRefusal =>
     'slow_body',
   );
 
+/**
+ * Whether a body is received before its request reaches the app: a declared length up to SMALL_BODY_BYTES
+ * that fits the request's read buffer (a larger one would pause the socket before it was all in), and
+ * within BODY_LIMIT_BYTES (over it, the app answers `413` from the header at once).
+ */
+const isBufferedBody = (req: IncomingMessage, limits: ServerLimits): boolean => {
+  if (req.headers['transfer-encoding'] !== undefined) return false;
+  const declared = Number(req.headers['content-length']);
+  return (
+    declared <= SMALL_BODY_BYTES && declared <= limits.bodyLimitBytes && declared <= req.readableHighWaterMark
+  );
+};
+
+/**
+ * Runs `arrived` once the parser has the whole body of `req` (its `push(null)`), without reading it: the
+ * app reads it from the request as if it had just arrived. Runs `gone` instead if the request closes first
+ * (its client went away, or the server cut it).
+ */
+function whenBodyArrived(req: IncomingMessage, arrived: () => void, gone: () => void): void {
+  const push = req.push;
+  let done = false;
+  req.push = function pushed(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
+    const more = push.call(this, chunk, encoding);
+    if (chunk === null && !done) {
+      done = true;
+      req.push = push;
+      arrived();
+    }
+    return more;
+  };
+  req.once('close', () => {
+    if (done) return;
+    done = true;
+    req.push = push;
+    gone();
+  });
+}
+
 const hasBody = (req: IncomingMessage): boolean => {
   const length = req.headers['content-length'];
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
@@ -272,28 +310,19 @@ export class RequestAdmission {
     connection.inFlight += 1;
     connection.dispatchedAt = this.#now();
     let inApp = false;
-    let hasSlot = false;
-    let heldBody = 0;
     let client = '';
+    let heldBody = 0;
     const freeHeld = () => {
       this.#requestBodies.free(heldBody, client);
       heldBody = 0;
-    };
-    const takeSlot = () => {
-      if (!inApp || hasSlot) return;
-      hasSlot = true;
-      this.#inFlight += 1;
-      this.#metrics.inFlight.inc();
     };
     // The app is done with a request once it has ended its answer: what is left to send is the unsent
     // budget's and the send timeout's concern. Holding the slot until the client has read it let 256
     // sockets that never read turn every other client away.
     const leftApp = () => {
+      freeHeld();
       if (!inApp) return;
       inApp = false;
-      freeHeld();
-      if (!hasSlot) return;
-      hasSlot = false;
       this.#inFlight -= 1;
       this.#metrics.inFlight.dec();
     };
@@ -315,24 +344,7 @@ export class RequestAdmission {
       answerRequest(req, res, strict.refusal, { close: strict.close });
       return;
     }
-    // A request whose body is still arriving takes no slot until the body is in: 256 uploads that never
-    // sent their bodies (5 KB/s of headers, reconnecting after each 408) held every slot and turned 98 % of
-    // other requests away. Until then it costs a connection (MAX_CONNECTIONS) and its body bytes (below).
-    const bodyPending = hasBody(req) && !req.complete;
-    if (
-      !bodyPending &&
-      this.#inFlight >= this.#limits.maxInflightRequests &&
-      !isNeverShed(targetPath(req.url))
-    ) {
-      this.#metrics.shed.inc();
-      this.#warn(
-        'shed',
-        { in_flight: this.#inFlight, limit: this.#limits.maxInflightRequests },
-        'shedding load: MAX_INFLIGHT_REQUESTS reached, answering 503',
-      );
-      answerRequest(req, res, SHED, { close: false, retryAfterSeconds: 1 });
-      return;
-    }
+    const withBody = hasBody(req) && !req.complete;
     const bodyBytes = hasBody(req) ? bodyBytesToHold(req, this.#limits.bodyLimitBytes) : 0;
     if (bodyBytes > 0) client = this.#clientOf(req);
     if (!this.#holdBody(bodyBytes, client)) {
@@ -341,13 +353,36 @@ export class RequestAdmission {
       answerRequest(req, res, NO_ROOM_FOR_BODY, { close: true, retryAfterSeconds: 1 });
       return;
     }
-    inApp = true;
     heldBody = bodyBytes;
-    if (res instanceof ChargedResponse) res.onEnded(leftApp);
-    if (bodyPending) {
-      this.#watchBody(connection, req, res, { held: bodyBytes, freeHeld, bodyArrived: takeSlot });
-    } else takeSlot();
-    (this.#listener as RequestListener)(req, res);
+    if (withBody) this.#watchBody(connection, req, res, { held: bodyBytes, freeHeld });
+
+    const enter = () => {
+      if (connection.socket.destroyed) return;
+      if (this.#inFlight >= this.#limits.maxInflightRequests && !isNeverShed(targetPath(req.url))) {
+        this.#metrics.shed.inc();
+        this.#warn(
+          'shed',
+          { in_flight: this.#inFlight, limit: this.#limits.maxInflightRequests },
+          'shedding load: MAX_INFLIGHT_REQUESTS reached, answering 503',
+        );
+        answerRequest(req, res, SHED, { close: !req.complete && hasBody(req), retryAfterSeconds: 1 });
+        return;
+      }
+      inApp = true;
+      this.#inFlight += 1;
+      this.#metrics.inFlight.inc();
+      if (res instanceof ChargedResponse) res.onEnded(leftApp);
+      (this.#listener as RequestListener)(req, res);
+    };
+    // A small body is received before its request reaches the app (as a proxy buffers requests): until
+    // then the request takes no MAX_INFLIGHT_REQUESTS slot, so 256 uploads that never sent their bodies
+    // (5 KB/s of headers, reconnecting after each 408) no longer hold every slot, and the in-flight bound
+    // is checked when the request is complete. A larger body is streamed into the app, which holds a slot
+    // from the start; the body budget bounds how many of those can wait for their bytes.
+    // One whose client leaves first still reaches the app, which logs it as the 499 (or 408) it is.
+    if (withBody && isBufferedBody(req, this.#limits)) {
+      whenBodyArrived(req, enter, () => (this.#listener as RequestListener)(req, res));
+    } else enter();
   }
 
   /**
@@ -356,12 +391,14 @@ export class RequestAdmission {
    * byte otherwise held all 16 MiB for 339 B/s of headers, and every order over 16 KB was a `503`.
    */
   #holdBody(bytes: number, client: string): boolean {
-    while (!this.#requestBodies.tryHold(bytes, client)) {
-      const stalled = this.#stalledUpload();
+    for (;;) {
+      const verdict = this.#requestBodies.tryHold(bytes, client);
+      if (verdict === 'held') return true;
+      // Over its own share, a client gets a 503: other clients' uploads never give way for it.
+      const stalled = verdict === 'full' ? this.#stalledUpload() : undefined;
       if (!stalled) return false;
       this.#cutUpload(stalled.connection, stalled.watch, 'body_stalled');
     }
-    return true;
   }
 
   /** Whom a request's body is charged to: its client behind TRUSTED_PROXIES, by quotaKey (IPv6 by /64). */
@@ -372,9 +409,12 @@ export class RequestAdmission {
     );
   }
 
-  /** The upload holding budget whose bytes have not moved for a check interval, stalled longest. */
+  /**
+   * The upload holding budget whose bytes have not moved for two check intervals (one could fall between
+   * two chunks of a slow but steady sender), stalled longest.
+   */
   #stalledUpload(): { connection: Connection; watch: BodyWatch } | undefined {
-    const before = this.#now() - CONNECTION_CHECK_INTERVAL_MS;
+    const before = this.#now() - 2 * CONNECTION_CHECK_INTERVAL_MS;
     let found: { connection: Connection; watch: BodyWatch; since: number } | undefined;
     for (const connection of this.#connections.values()) {
       if (connection.endedAt !== undefined) continue;
@@ -415,7 +455,7 @@ export class RequestAdmission {
     connection: Connection,
     req: IncomingMessage,
     res: ServerResponse,
-    body: { held: number; freeHeld: () => void; bodyArrived: () => void },
+    body: { held: number; freeHeld: () => void },
   ): void {
     const watch: BodyWatch = {
       req,
@@ -430,7 +470,6 @@ export class RequestAdmission {
     req.once('end', () => {
       const at = connection.bodies.indexOf(watch);
       if (at !== -1) connection.bodies.splice(at, 1);
-      body.bodyArrived();
     });
   }
 

@@ -56,21 +56,21 @@ export class RequestBodyBytes {
   }
 
   /**
-   * Holds `bytes` for `client` and answers true, unless they are over SMALL_BODY_BYTES and do not fit
-   * beside what is held, or beside what that client holds within its CLIENT_SHARE_OF_BODY_BYTES (then
-   * false). Alone, any body fits: a `max` below BODY_LIMIT_BYTES never refuses a body forever.
+   * Holds `bytes` for `client` ('held'), unless they are over SMALL_BODY_BYTES and do not fit beside what
+   * that client holds within its CLIENT_SHARE_OF_BODY_BYTES ('client-share') or beside what is held
+   * ('full'). Alone, any body fits: a `max` below BODY_LIMIT_BYTES never refuses a body forever.
    */
-  tryHold(bytes: number, client: string): boolean {
-    if (bytes === 0) return true;
+  tryHold(bytes: number, client: string): 'held' | 'full' | 'client-share' {
+    if (bytes === 0) return 'held';
     const mine = this.#byClient.get(client) ?? 0;
     if (bytes > SMALL_BODY_BYTES) {
-      if (this.#held > 0 && this.#held + bytes > this.max) return false;
-      if (mine > 0 && mine + bytes > this.max * CLIENT_SHARE_OF_BODY_BYTES) return false;
+      if (mine > 0 && mine + bytes > this.max * CLIENT_SHARE_OF_BODY_BYTES) return 'client-share';
+      if (this.#held > 0 && this.#held + bytes > this.max) return 'full';
     }
     this.#held += bytes;
     this.#byClient.set(client, mine + bytes);
     this.#gauge?.inc(bytes);
-    return true;
+    return 'held';
   }
 
   free(bytes: number, client: string): void {
