@@ -11,6 +11,8 @@ export interface BodyWatch {
   held: number;
   /** Frees `held` from the budget; runs once, whichever comes first (its answer, or its eviction). */
   freeHeld: () => void;
+  /** Received before the app sees the request: bytes waiting in it are not the app's delay. */
+  buffered: boolean;
 }
 
 export interface Connection {

@@ -354,7 +354,8 @@ export class RequestAdmission {
       return;
     }
     heldBody = bodyBytes;
-    if (withBody) this.#watchBody(connection, req, res, { held: bodyBytes, freeHeld });
+    const buffered = withBody && isBufferedBody(req, this.#limits);
+    if (withBody) this.#watchBody(connection, req, res, { held: bodyBytes, freeHeld, buffered });
 
     const enter = () => {
       if (connection.socket.destroyed) return;
@@ -380,7 +381,7 @@ export class RequestAdmission {
     // is checked when the request is complete. A larger body is streamed into the app, which holds a slot
     // from the start; the body budget bounds how many of those can wait for their bytes.
     // One whose client leaves first still reaches the app, which logs it as the 499 (or 408) it is.
-    if (withBody && isBufferedBody(req, this.#limits)) {
+    if (buffered) {
       whenBodyArrived(req, enter, () => (this.#listener as RequestListener)(req, res));
     } else enter();
   }
@@ -455,7 +456,7 @@ export class RequestAdmission {
     connection: Connection,
     req: IncomingMessage,
     res: ServerResponse,
-    body: { held: number; freeHeld: () => void },
+    body: { held: number; freeHeld: () => void; buffered: boolean },
   ): void {
     const watch: BodyWatch = {
       req,
@@ -464,6 +465,7 @@ export class RequestAdmission {
       bytesAtStart: connection.socket.bytesRead,
       held: body.held,
       freeHeld: body.freeHeld,
+      buffered: body.buffered,
     };
     connection.bodies.push(watch);
     connection.readMark = watch.bytesAtStart;
@@ -538,8 +540,9 @@ export class RequestAdmission {
       if (elapsed < BODY_RATE_GRACE_MS) continue;
       const received = connection.socket.bytesRead - watch.bytesAtStart;
       if ((received * 1000) / elapsed >= minRate) continue;
-      // Bytes that arrived and wait unread in the request are the app's delay, not the client's.
-      if (watch.req.readableLength > 0) continue;
+      // Bytes that arrived and wait unread in the request are the app's delay, not the client's (unless
+      // the body is being received before the app sees it).
+      if (!watch.buffered && watch.req.readableLength > 0) continue;
       this.#cutUpload(connection, watch, 'slow_body');
       return;
     }
