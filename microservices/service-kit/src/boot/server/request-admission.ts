@@ -65,17 +65,15 @@ const SLOW_BODY = (minRate: number): ServerRefusal =>
   );
 
 /**
- * Whether a body is received before its request reaches the app: a declared length up to SMALL_BODY_BYTES
- * that fits the request's read buffer (a larger one would pause the socket before it was all in), and
- * within BODY_LIMIT_BYTES (over it, the app answers `413` from the header at once).
+ * Whether a body is received before its request reaches the app: a declared length (`held`, which is 0
+ * over BODY_LIMIT_BYTES, where the app answers `413` from the header at once) up to SMALL_BODY_BYTES that
+ * fits the request's read buffer (a larger one would pause the socket before it was all in).
  */
-const isBufferedBody = (req: IncomingMessage, limits: ServerLimits): boolean => {
-  if (req.headers['transfer-encoding'] !== undefined) return false;
-  const declared = Number(req.headers['content-length']);
-  return (
-    declared <= SMALL_BODY_BYTES && declared <= limits.bodyLimitBytes && declared <= req.readableHighWaterMark
-  );
-};
+const isBufferedBody = (req: IncomingMessage, held: number): boolean =>
+  req.headers['transfer-encoding'] === undefined &&
+  held > 0 &&
+  held <= SMALL_BODY_BYTES &&
+  held <= req.readableHighWaterMark;
 
 /**
  * Runs `arrived` once the parser has the whole body of `req` (its `push(null)`), without reading it: the
@@ -344,8 +342,9 @@ export class RequestAdmission {
       answerRequest(req, res, strict.refusal, { close: strict.close });
       return;
     }
-    const withBody = hasBody(req) && !req.complete;
-    const bodyBytes = hasBody(req) ? bodyBytesToHold(req, this.#limits.bodyLimitBytes) : 0;
+    const declaresBody = hasBody(req);
+    const withBody = declaresBody && !req.complete;
+    const bodyBytes = declaresBody ? bodyBytesToHold(req, this.#limits.bodyLimitBytes) : 0;
     if (bodyBytes > 0) client = this.#clientOf(req);
     if (!this.#holdBody(bodyBytes, client)) {
       this.#refused(NO_ROOM_FOR_BODY);
@@ -354,7 +353,7 @@ export class RequestAdmission {
       return;
     }
     heldBody = bodyBytes;
-    const buffered = withBody && isBufferedBody(req, this.#limits);
+    const buffered = withBody && isBufferedBody(req, bodyBytes);
     if (withBody) this.#watchBody(connection, req, res, { held: bodyBytes, freeHeld, buffered });
 
     const enter = () => {
@@ -366,7 +365,7 @@ export class RequestAdmission {
           { in_flight: this.#inFlight, limit: this.#limits.maxInflightRequests },
           'shedding load: MAX_INFLIGHT_REQUESTS reached, answering 503',
         );
-        answerRequest(req, res, SHED, { close: !req.complete && hasBody(req), retryAfterSeconds: 1 });
+        answerRequest(req, res, SHED, { close: declaresBody && !req.complete, retryAfterSeconds: 1 });
         return;
       }
       inApp = true;
@@ -398,7 +397,7 @@ export class RequestAdmission {
       // Over its own share, a client gets a 503: other clients' uploads never give way for it.
       const stalled = verdict === 'full' ? this.#stalledUpload() : undefined;
       if (!stalled) return false;
-      this.#cutUpload(stalled.connection, stalled.watch, 'body_stalled');
+      this.#cutUpload(stalled.connection, stalled.watch, STALLED_BODY);
     }
   }
 
@@ -430,9 +429,9 @@ export class RequestAdmission {
   }
 
   /** Answers an upload still arriving with a `408` and ends its connection, freeing its body's room now. */
-  #cutUpload(connection: Connection, watch: BodyWatch, reason: string): void {
+  #cutUpload(connection: Connection, watch: BodyWatch, refusal: ServerRefusal): void {
     watch.freeHeld();
-    const refusal = reason === 'body_stalled' ? STALLED_BODY : SLOW_BODY(this.#limits.minBodyBytesPerSecond);
+    const { reason } = refusal;
     const received = connection.socket.bytesRead - watch.bytesAtStart;
     this.#metrics.connectionsCut.inc({ reason });
     this.#warn(
@@ -543,7 +542,7 @@ export class RequestAdmission {
       // Bytes that arrived and wait unread in the request are the app's delay, not the client's (unless
       // the body is being received before the app sees it).
       if (!watch.buffered && watch.req.readableLength > 0) continue;
-      this.#cutUpload(connection, watch, 'slow_body');
+      this.#cutUpload(connection, watch, SLOW_BODY(minRate));
       return;
     }
   }
