@@ -129,8 +129,11 @@ export function markSharedBody(body: Uint8Array): void {
   sharedBodies.add(body.buffer);
 }
 
-/** UTF-8 bytes: what the answer occupies once written (a CJK character is one unit but three bytes). */
-const sizeOf = (chunk: unknown): number =>
+/**
+ * The bytes an answer chunk is charged: its UTF-8 size (a CJK character is one unit but three bytes), 0
+ * for a shared body.
+ */
+export const chargedBytes = (chunk: unknown): number =>
   typeof chunk === 'string'
     ? Buffer.byteLength(chunk)
     : chunk instanceof Uint8Array && !sharedBodies.has(chunk.buffer)
@@ -173,7 +176,7 @@ export class ChargedResponse extends ServerResponse {
 
   #charge(chunk: unknown): void {
     if (this.#settled || !this.unsentAnswers) return;
-    const bytes = sizeOf(chunk);
+    const bytes = chargedBytes(chunk);
     this.#held += bytes;
     this.unsentAnswers.hold(bytes);
     if (this.#reserved > 0) {

@@ -12,7 +12,7 @@ import {
 } from '../../edge/unsent-answers.js';
 import { serviceUnavailable } from '../../problems/app-error.js';
 import { DEFAULT_PAGE_SIZE, type PageRequest, type Positioned, pageRequestOf } from './page-query.js';
-import { replyPage } from './page-reply.js';
+import { likelyPageBytes, replyPage } from './page-reply.js';
 
 /**
  * Default for `MAX_CONCURRENT_LISTS`: large list answers (over LARGE_PAGE_BYTES) being built at once per
@@ -36,17 +36,6 @@ const QUEUED_READS_PER_SLOT = 32;
 
 /** A page whose JSON would be larger than this needs a slot; smaller ones are built at once. */
 export const LARGE_PAGE_BYTES = 65_536;
-
-/**
- * About the JSON size of the page `rows` make (at most `limit` of them), from the sizes the store gives
- * each row: never judged from one row, so a small first row cannot pass a page of large ones as small.
- */
-function likelyPageBytes<T>(rows: ReadonlyArray<Positioned<T>>, limit: number): number {
-  let bytes = 2;
-  const count = Math.min(rows.length, limit);
-  for (let i = 0; i < count; i += 1) bytes += (rows[i] as Positioned<T>).minJsonBytes + 1;
-  return bytes;
-}
 
 export interface PagerOptions {
   maxResponseBytes: number;
