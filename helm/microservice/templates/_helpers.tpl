@@ -386,3 +386,10 @@ store crowd out requests in flight, so it is refused at render time.
 {{- end -}}
 {{- $max -}}
 {{- end -}}
+
+{{/*
+The container port the kubelet probes: `probes` (PROBE_PORT) when probes.port is set, else `http`.
+*/}}
+{{- define "microservice.probePort" -}}
+{{- if .Values.probes.port }}probes{{ else }}http{{ end }}
+{{- end }}

@@ -848,3 +848,37 @@ describe('trusted proxies name the client of rate limits and of request bodies',
     }
   });
 });
+
+describe('the kubelet probes a port of its own', () => {
+  type Probe = { httpGet: { port: string | number; path: string } };
+  const probesOf = (objects: K8sObject[]) => {
+    const container = podSpec(one(objects, 'Deployment')).containers[0] as Record<string, Probe>;
+    return ['startupProbe', 'livenessProbe', 'readinessProbe'].map((p) => container[p] as Probe);
+  };
+
+  it('by default every probe targets the `probes` container port, which PROBE_PORT opens, and the Service does not expose it', async () => {
+    for (const service of ['user-service', 'order-service'] as const) {
+      const objects = await render(service);
+      const ports = namedPorts(objects);
+      expect(ports.probes, service).toBe(8081);
+      expect(Number(configOf(objects).PROBE_PORT), service).toBe(ports.probes);
+      expect(probesOf(objects).map((p) => p.httpGet.port)).toEqual(['probes', 'probes', 'probes']);
+      const servicePorts = at(one(objects, 'Service'), 'spec.ports') as Array<{ targetPort: unknown }>;
+      expect(servicePorts.map((p) => p.targetPort)).not.toContain('probes');
+      expect(servicePorts.map((p) => p.targetPort)).not.toContain(8081);
+    }
+  });
+
+  it('with probes.port=0 the probes go to the http port and PROBE_PORT is not set', async () => {
+    const objects = await render('user-service', { set: ['probes.port=0'] });
+    expect(namedPorts(objects).probes).toBeUndefined();
+    expect(configOf(objects).PROBE_PORT).toBeUndefined();
+    expect(probesOf(objects).map((p) => p.httpGet.port)).toEqual(['http', 'http', 'http']);
+  });
+
+  it('a probes.port equal to containerPort fails the render with a message naming both', async () => {
+    await expect(render('user-service', { set: ['probes.port=8000'] })).rejects.toThrow(
+      /probes.port \(8000\) must differ from containerPort/,
+    );
+  });
+});

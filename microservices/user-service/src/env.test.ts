@@ -44,6 +44,7 @@ describe('parseUserServiceEnv', () => {
     const env = parseUserServiceEnv({
       PORT: '9000',
       HOST: '127.0.0.1',
+      PROBE_PORT: '9100',
       LOG_LEVEL: 'debug',
       SHUTDOWN_DELAY_MS: '0',
       SHUTDOWN_TIMEOUT_MS: '30000',
@@ -86,6 +87,7 @@ describe('parseUserServiceEnv', () => {
     expect(env).toEqual({
       PORT: 9000,
       HOST: '127.0.0.1',
+      PROBE_PORT: 9100,
       LOG_LEVEL: 'debug',
       SHUTDOWN_DELAY_MS: 0,
       SHUTDOWN_TIMEOUT_MS: 30_000,

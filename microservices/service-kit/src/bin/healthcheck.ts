@@ -1,6 +1,8 @@
 // Container healthcheck: distroless images have no shell or curl, so Docker/compose run
-// `node dist/healthcheck.js`. Exit 0 when /health/live answers 200 on this container's PORT.
-const port = Number(process.env.PORT ?? process.argv[2]);
+// `node dist/healthcheck.js`. Exit 0 when /health/live answers 200 on this container's PROBE_PORT when it
+// has one (where a busy service still answers at its next turn), else on its PORT.
+const probePort = Number(process.env.PROBE_PORT ?? 0);
+const port = probePort > 0 ? probePort : Number(process.env.PORT ?? process.argv[2]);
 const timeoutMs = 2_000;
 
 if (!Number.isInteger(port) || port < 1 || port > 65_535) {

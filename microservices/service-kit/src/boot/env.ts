@@ -80,6 +80,8 @@ const trustedProxies = commaList(
 export const commonEnvShape = {
   // '::' listens on IPv6 and, dual-stack, on IPv4 too (IPv6-only clusters such as EKS IPv6 need it).
   HOST: z.string().min(1).default('::'),
+  // A second port for the health probes alone (boot/server/probe-listener.ts says why); 0: none.
+  PROBE_PORT: intVar(0, 0, 65535),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SHUTDOWN_DELAY_MS: intVar(5_000, 0, 120_000),
   SHUTDOWN_TIMEOUT_MS: intVar(10_000, 0, 600_000),

@@ -113,10 +113,13 @@ export async function startService<E extends ServiceEnv>(options: StartOptions<E
     openStore: (stores) => openStore({ env, service, mainUrl, logger, registry, ...stores }),
     serve: async (app, resources) => {
       let running: Awaited<ReturnType<typeof startHttpServer>>;
+      const probePort = env.PROBE_PORT === 0 ? undefined : env.PROBE_PORT;
       try {
+        if (probePort === env.PORT) throw new Error(`PROBE_PORT must differ from PORT (both ${env.PORT})`);
         running = await startHttpServer({
           fetch: app.fetch,
           port: env.PORT,
+          probePort,
           host: env.HOST,
           keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
           limits: {
@@ -137,16 +140,20 @@ export async function startService<E extends ServiceEnv>(options: StartOptions<E
         });
       } catch (err) {
         // EADDRINUSE, EACCES: say which address in one line instead of a stack trace, and exit non-zero.
+        const ports = probePort === undefined ? `${env.PORT}` : `${env.PORT} and ${probePort} (PROBE_PORT)`;
         logger.fatal(
-          { err, port: env.PORT, host: env.HOST },
-          `${service} could not listen on ${env.HOST}:${env.PORT}`,
+          { err, port: env.PORT, probe_port: probePort, host: env.HOST },
+          `${service} could not listen on ${env.HOST}:${ports}`,
         );
         for (const resource of resources) await resource.close().catch(() => undefined);
         await closeLogDestination(logDestination);
         process.exit(1);
       }
       const { server, port } = running;
-      logger.info({ port, host: env.HOST, commit: info.commit }, `${service} listening`);
+      logger.info(
+        { port, probe_port: running.probePort, host: env.HOST, commit: info.commit },
+        `${service} listening`,
+      );
       exitOnSignals(
         createGracefulShutdown({
           server,

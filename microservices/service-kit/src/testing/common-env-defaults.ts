@@ -5,6 +5,7 @@
  */
 export const COMMON_ENV_DEFAULTS = {
   HOST: '::',
+  PROBE_PORT: 0,
   LOG_LEVEL: 'info',
   SHUTDOWN_DELAY_MS: 5_000,
   SHUTDOWN_TIMEOUT_MS: 10_000,

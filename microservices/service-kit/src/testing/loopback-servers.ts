@@ -13,9 +13,10 @@ export function useLoopbackServers() {
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.destroy();
     await Promise.all(
-      running.splice(0).map(({ server }) => {
+      running.splice(0).map(async ({ server, closeProbes }) => {
         server.closeAllConnections();
-        return new Promise((resolve) => server.close(resolve));
+        await closeProbes();
+        await new Promise((resolve) => server.close(resolve));
       }),
     );
   });

@@ -22,6 +22,8 @@ export type LogLine = Record<string, unknown> | string;
 export interface RunningService {
   name: ServiceName;
   port: number;
+  /** PROBE_PORT when the service was given one: where the kubelet would probe it. */
+  probePort: number | undefined;
   /** `http://127.0.0.1:<port>` with no trailing slash. */
   url: string;
   process: ChildProcess;
@@ -100,6 +102,7 @@ export async function startService(
   const service: RunningService = {
     name,
     port,
+    probePort: env.PROBE_PORT === undefined ? undefined : Number(env.PROBE_PORT),
     url,
     process: child,
     logs: () => lines,

@@ -13,6 +13,7 @@ import {
   MAX_HEADER_FIELDS,
   type ServerLimits,
 } from './limits.js';
+import { ProbeListener } from './probe-listener.js';
 import { RequestAdmission } from './request-admission.js';
 import { RequestBodyBytes } from './request-body-bytes.js';
 import { createServerMetrics } from './server-metrics.js';
@@ -30,12 +31,18 @@ export interface HttpServerOptions {
   logger?: Logger | undefined;
   /** Where the server's metrics go; default: a registry of its own. */
   registry?: Registry | undefined;
+  /** PROBE_PORT: also accept the health probes on this port (0 picks a free one); default: none. */
+  probePort?: number | undefined;
 }
 
 export interface RunningServer {
   server: Server;
   port: number;
   admission: RequestAdmission;
+  /** The port the probes are accepted on as well, when `probePort` was given. */
+  probePort: number | undefined;
+  /** Stops accepting probes on `probePort`; the server's own close does not. */
+  closeProbes: () => Promise<void>;
 }
 
 /** The server's own warnings (a cap hit, a refusal, a cut) are logged at most once per this, per kind. */
@@ -55,6 +62,7 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
   const unsentAnswers = new UnsentAnswerBytes(limits.maxUnsentResponseBytes, metrics.unsentBytes);
   const requestBodies = new RequestBodyBytes(limits.maxRequestBodyBytesHeld, metrics.requestBodyBytes);
   const admission = new RequestAdmission({ limits, metrics, warn, unsentAnswers, requestBodies });
+  const probes = new ProbeListener();
   return new Promise((resolve, reject) => {
     const server = serve({
       fetch: options.fetch,
@@ -74,7 +82,10 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
         keepAliveTimeout: options.keepAliveTimeoutMs,
       },
       createServer: ((serverOptions: object, listener: Parameters<typeof createServer>[0]) =>
-        createServer(serverOptions, admission.wrap(listener as never))) as unknown as typeof createServer,
+        createServer(
+          serverOptions,
+          admission.wrap(probes.servingProbesOnly(listener as never)),
+        )) as unknown as typeof createServer,
     }) as Server;
     // One more than the limit, so a request with too many header fields can be told from one at the limit.
     server.maxHeadersCount = MAX_HEADER_FIELDS + 1;
@@ -115,7 +126,17 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
     server.on('error', failed);
     server.once('listening', () => {
       server.off('error', failed);
-      resolve({ server, port: (server.address() as AddressInfo).port, admission });
+      const port = (server.address() as AddressInfo).port;
+      const closeProbes = () => probes.close();
+      if (options.probePort === undefined) {
+        resolve({ server, port, admission, probePort: undefined, closeProbes });
+        return;
+      }
+      // On the address the server took (IPv4 after the fallback above).
+      probes.listen(server, options.probePort, fellBack ? IPV4_ANY : options.host).then(
+        (probePort) => resolve({ server, port, admission, probePort, closeProbes }),
+        (err: unknown) => server.close(() => reject(err)),
+      );
     });
   });
 }

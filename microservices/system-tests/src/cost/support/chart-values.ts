@@ -10,6 +10,8 @@ export interface ChartRuntime {
   livenessTimeoutMs: number;
   /** `resources.limits.memory` (`…Mi`), in MiB: past it the kubelet kills the pod. */
   memoryLimitMb: number;
+  /** Whether the kubelet probes a port of its own (`probes.port` set: PROBE_PORT) rather than the http port. */
+  probesOnOwnPort: boolean;
 }
 
 /**
@@ -21,10 +23,21 @@ export function chartRuntime(): ChartRuntime {
   const nodeOptions = /^\s+nodeOptions:\s*"([^"]+)"/m.exec(values)?.[1];
   const liveness = /^\s+liveness:\n(?:\s{4,}.*\n)*?\s{4,}timeoutSeconds:\s*(\d+)/m.exec(values)?.[1];
   const memory = /^resources:\n(?:\s+.*\n)*?\s+limits:\n\s+memory:\s*(\d+)Mi$/m.exec(values)?.[1];
-  if (nodeOptions === undefined || liveness === undefined || memory === undefined) {
+  const probePort = /^probes:\n(?:\s+#.*\n)*\s+port:\s*(\d+)$/m.exec(values)?.[1];
+  if (
+    nodeOptions === undefined ||
+    liveness === undefined ||
+    memory === undefined ||
+    probePort === undefined
+  ) {
     throw new Error(
-      'helm/microservice/values.yaml: config.nodeOptions, probes.liveness.timeoutSeconds or resources.limits.memory (Mi) not found',
+      'helm/microservice/values.yaml: config.nodeOptions, probes.liveness.timeoutSeconds, resources.limits.memory (Mi) or probes.port not found',
     );
   }
-  return { nodeOptions, livenessTimeoutMs: Number(liveness) * 1_000, memoryLimitMb: Number(memory) };
+  return {
+    nodeOptions,
+    livenessTimeoutMs: Number(liveness) * 1_000,
+    memoryLimitMb: Number(memory),
+    probesOnOwnPort: Number(probePort) > 0,
+  };
 }

@@ -1,7 +1,7 @@
 import { percentileOf } from '@microservices/service-kit/testing';
 import { expect } from 'vitest';
 import { reportFigures } from '../../resilience/support/resilience-report.js';
-import { type RunningService, type ServiceName, startService } from '../../support/processes.js';
+import { freePort, type RunningService, type ServiceName, startService } from '../../support/processes.js';
 import { chartRuntime } from './chart-values.js';
 import { type LegitRequest, type LoopResult, legitLoop, probeLoop } from './http-loops.js';
 import { memoryOf, watchRss } from './proc-memory.js';
@@ -15,14 +15,16 @@ export const PROBE_TIMEOUT_MS = chart.livenessTimeoutMs;
 export const MEMORY_LIMIT_MB = chart.memoryLimitMb;
 
 /**
- * Starts a built service as the chart runs it (its NODE_OPTIONS heap caps) on a free loopback port;
- * `env` adds to (or overrides) the defaults, e.g. a low MAX_CONNECTIONS.
+ * Starts a built service as the chart runs it (its NODE_OPTIONS heap caps, a probe port of its own when
+ * the chart gives one) on free loopback ports; `env` adds to (or overrides) the defaults, e.g. a low
+ * MAX_CONNECTIONS.
  */
-export function startCostService(
+export async function startCostService(
   name: ServiceName,
   env: Record<string, string> = {},
 ): Promise<RunningService> {
-  return startService(name, { NODE_OPTIONS: chart.nodeOptions, LOG_LEVEL: 'info', ...env });
+  const probes = chart.probesOnOwnPort ? { PROBE_PORT: String(await freePort()) } : {};
+  return startService(name, { NODE_OPTIONS: chart.nodeOptions, LOG_LEVEL: 'info', ...probes, ...env });
 }
 
 /** One row of the table the closing note quotes. */
@@ -67,7 +69,8 @@ export async function runCostCase(c: CostCase): Promise<CostResult> {
   const rss = watchRss(pid);
   const stop = new AbortController();
   const common = { port: c.service.port, timeoutMs: PROBE_TIMEOUT_MS, signal: stop.signal };
-  const probe = probeLoop({ ...common, intervalMs: 50 });
+  // Where the kubelet probes: the probe port when the chart gives one.
+  const probe = probeLoop({ ...common, port: c.service.probePort ?? c.service.port, intervalMs: 50 });
   const legit = legitLoop({ ...common, intervalMs: 10, next: c.legit });
   const started = performance.now();
   let outcome: string;
