@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect as connectSocket, type Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach } from 'vitest';
 import { type HttpServerOptions, type RunningServer, startHttpServer } from '../boot/server/http-server.js';
@@ -20,6 +20,11 @@ export function useLoopbackServers() {
       }),
     );
   });
+  const connect = (port: number): Socket => {
+    const socket = connectSocket({ host: '127.0.0.1', port });
+    sockets.push(socket);
+    return socket;
+  };
   return {
     /** startHttpServer on a free loopback port, with a registry of its own unless given one. */
     async start(
@@ -39,10 +44,21 @@ export function useLoopbackServers() {
       return { ...started, registry };
     },
     /** A raw client connection, destroyed after the test. */
-    connect(port: number): Socket {
-      const socket = connect({ host: '127.0.0.1', port });
-      sockets.push(socket);
-      return socket;
+    connect,
+    /** A raw connection that collects what the server sends and settles `closed` (after how many ms) when it closes. */
+    open(port: number) {
+      const socket = connect(port);
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => {
+        text += d;
+      });
+      socket.on('error', () => undefined);
+      const closed = new Promise<number>((resolve) => {
+        const started = performance.now();
+        socket.once('close', () => resolve(performance.now() - started));
+      });
+      return { socket, text: () => text, closed };
     },
   };
 }

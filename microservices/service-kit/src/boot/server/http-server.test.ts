@@ -10,23 +10,7 @@ import { FakeClock } from '../../testing/fake-clock.js';
 import { useLoopbackServers } from '../../testing/loopback-servers.js';
 import { pollUntil } from '../../testing/poll.js';
 
-const { start, connect } = useLoopbackServers();
-
-/** A raw connection that collects what the server sends and settles `closed` when it closes. */
-function open(port: number) {
-  const socket = connect(port);
-  let text = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (d: string) => {
-    text += d;
-  });
-  socket.on('error', () => undefined);
-  const closed = new Promise<number>((resolve) => {
-    const started = performance.now();
-    socket.once('close', () => resolve(performance.now() - started));
-  });
-  return { socket, text: () => text, closed };
-}
+const { start, open } = useLoopbackServers();
 
 const gauge = (text: string) => Number(/^http_unsent_response_bytes (\d+)/m.exec(text)?.[1]);
 

@@ -3,19 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { useLoopbackServers } from '../../testing/loopback-servers.js';
 import { pollUntil } from '../../testing/poll.js';
 
-const { start, connect } = useLoopbackServers();
+const { start, open } = useLoopbackServers();
 
 /** Sends `request` on a new raw connection to `port`; resolves with everything the server sent back. */
-function exchange(port: number, request: string): Promise<string> {
-  const socket = connect(port);
-  let text = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (d: string) => {
-    text += d;
-  });
-  socket.on('error', () => undefined);
-  socket.write(request);
-  return new Promise((resolve) => socket.once('close', () => resolve(text)));
+async function exchange(port: number, request: string): Promise<string> {
+  const client = open(port);
+  client.socket.write(request);
+  await client.closed;
+  return client.text();
 }
 
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
