@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { createCheckedClient, pollUntil } from '@microservices/service-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Readiness } from './support/fixtures.js';
@@ -88,4 +90,33 @@ describe('PROBE_PORT: the health probes on a port of their own', () => {
     expect(await proc.exitWithin(5_000)).toEqual({ code: 1, signal: null });
     expect(proc.stdout().join('\n')).toContain('PROBE_PORT must differ from PORT');
   });
+
+  it.each([
+    { server: 'accepts and never answers', answer: (socket: Socket) => socket.setTimeout(10_000) },
+    { server: 'closes every connection at once', answer: (socket: Socket) => socket.destroy() },
+  ])(
+    'when PROBE_PORT $server, then the container healthcheck exits 1 (with a reason), and 0 once the probe port answers',
+    async ({ answer }) => {
+      const held: Socket[] = [];
+      const broken = createServer((socket) => {
+        held.push(socket);
+        answer(socket);
+      });
+      await new Promise<void>((resolve) => broken.listen(0, LOOPBACK, resolve));
+      const healthcheck = join(dirname(serviceEntry('user-service')), 'healthcheck.js');
+      try {
+        const brokenPort = String((broken.address() as AddressInfo).port);
+        const failed = spawnNode([healthcheck], { PORT: '1', PROBE_PORT: brokenPort }, repoRoot);
+        // Not 13 (a fetch left pending when nothing else kept Node running).
+        expect(await failed.exitWithin(5_000)).toEqual({ code: 1, signal: null });
+        expect(failed.stderr().join('\n')).toMatch(/^healthcheck: ./);
+      } finally {
+        for (const socket of held) socket.destroy();
+        broken.close();
+      }
+      const users = await startService('user-service', { PROBE_PORT: String(await freePort()) });
+      const answered = spawnNode([healthcheck], { PORT: '1', PROBE_PORT: String(users.probePort) }, repoRoot);
+      expect(await answered.exitWithin(5_000)).toEqual({ code: 0, signal: null });
+    },
+  );
 });

@@ -10,9 +10,14 @@ if (!Number.isInteger(port) || port < 1 || port > 65_535) {
   process.exit(1);
 }
 
+// A timer that keeps the process alive until it fires (AbortSignal.timeout's does not): a server that
+// accepted and never answered left the fetch pending with nothing else to run, and Node exited with 13.
+const deadline = new AbortController();
+const timer = setTimeout(() => deadline.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
 try {
-  const res = await fetch(`http://127.0.0.1:${port}/health/live`, { signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(`http://127.0.0.1:${port}/health/live`, { signal: deadline.signal });
   await res.body?.cancel();
+  clearTimeout(timer);
   process.exit(res.status === 200 ? 0 : 1);
 } catch (err) {
   console.error(`healthcheck: ${err instanceof Error ? err.message : String(err)}`);

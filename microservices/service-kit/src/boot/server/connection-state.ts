@@ -42,10 +42,13 @@ export interface Connection {
   served: boolean;
   /** When the server ended this connection; a peer that never closes its side is destroyed after a grace. */
   endedAt: number | undefined;
+  /** Accepted on PROBE_PORT: bounded there, outside MAX_CONNECTIONS, and never evicted for a newcomer. */
+  probe: boolean;
 }
 
-export function newConnection(socket: Socket, now: number): Connection {
+export function newConnection(socket: Socket, now: number, probe = false): Connection {
   return {
+    probe,
     socket,
     inFlight: 0,
     waiting: [],
@@ -95,6 +98,7 @@ export function evictionCandidate(
 ): { connection: Connection; how: Idleness } | undefined {
   let best: { connection: Connection; how: Idleness; since: number; kept: boolean } | undefined;
   for (const connection of connections) {
+    if (connection.probe) continue;
     const idle = idleness(connection);
     if (!idle) continue;
     const kept = idle.how === 'quiet' && connection.served;

@@ -61,8 +61,15 @@ export function startHttpServer(options: HttpServerOptions): Promise<RunningServ
   const warn = throttledWarn(logger, WARN_INTERVAL_MS);
   const unsentAnswers = new UnsentAnswerBytes(limits.maxUnsentResponseBytes, metrics.unsentBytes);
   const requestBodies = new RequestBodyBytes(limits.maxRequestBodyBytesHeld, metrics.requestBodyBytes);
-  const admission = new RequestAdmission({ limits, metrics, warn, unsentAnswers, requestBodies });
   const probes = new ProbeListener();
+  const admission = new RequestAdmission({
+    limits,
+    metrics,
+    warn,
+    unsentAnswers,
+    requestBodies,
+    probeSockets: probes,
+  });
   return new Promise((resolve, reject) => {
     const server = serve({
       fetch: options.fetch,

@@ -86,4 +86,55 @@ describe('startHttpServer with a probe port (PROBE_PORT)', () => {
       }
     },
   );
+
+  it('when 32 idle sockets hold the probe port, then a new probe is still answered: the oldest holder gives way', async () => {
+    const { app } = busyApp();
+    const { probePort } = await start(app.fetch, { probePort: 0 });
+    const holders = Array.from({ length: 32 }, () => open(probePort as number));
+    await Promise.all(holders.map(({ socket }) => new Promise((resolve) => socket.once('connect', resolve))));
+    expect(await exchange(probePort as number, get('/health/live'))).toMatch(/^HTTP\/1\.1 200 /);
+    await pollUntil('the oldest holder closed', () => holders[0]?.socket.destroyed || undefined);
+  });
+
+  it('when a client asks the probe port to keep its connection alive, then the answer closes it anyway', async () => {
+    const { app } = busyApp();
+    const { probePort } = await start(app.fetch, { probePort: 0 });
+    const client = open(probePort as number);
+    client.socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    await client.closed;
+    expect(client.text()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(client.text()).toMatch(/\r\nConnection: close\r\n/i);
+  });
+
+  it("when keep-alive clients fill MAX_CONNECTIONS on the main port, then probes on the probe port are answered, take no client's place, and no newcomer takes theirs", async () => {
+    const { app } = busyApp();
+    const { port, probePort } = await start(app.fetch, { probePort: 0, limits: { maxConnections: 2 } });
+    // A probe connection opened and not yet asking: the idlest connection there is.
+    const waitingProbe = open(probePort as number);
+    await new Promise((resolve) => waitingProbe.socket.once('connect', resolve));
+    const keepAlive = [open(port), open(port)];
+    for (const client of keepAlive) client.socket.write('GET /api/v1/users HTTP/1.1\r\nHost: x\r\n\r\n');
+    await pollUntil(
+      'both served',
+      () => keepAlive.every((c) => c.text().includes('\r\n\r\n[]')) || undefined,
+    );
+
+    // A probe at the cap evicts none of the clients.
+    expect(await exchange(probePort as number, get('/health/live'))).toMatch(/^HTTP\/1\.1 200 /);
+    expect(keepAlive.map((c) => c.socket.destroyed)).toEqual([false, false]);
+
+    // A client's newcomer at the cap evicts a client's idle keep-alive connection, never the probe's.
+    const newcomer = open(port);
+    newcomer.socket.write(get('/api/v1/users'));
+    await newcomer.closed;
+    expect(newcomer.text()).toMatch(/^HTTP\/1\.1 200 /);
+    await pollUntil(
+      'one keep-alive client evicted',
+      () => keepAlive.some((c) => c.socket.destroyed) || undefined,
+    );
+    expect(waitingProbe.socket.destroyed).toBe(false);
+    waitingProbe.socket.write(get('/health/live'));
+    await waitingProbe.closed;
+    expect(waitingProbe.text()).toMatch(/^HTTP\/1\.1 200 /);
+  });
 });

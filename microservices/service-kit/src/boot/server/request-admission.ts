@@ -33,6 +33,8 @@ export interface RequestAdmissionOptions {
   unsentAnswers: UnsentAnswerBytes;
   /** The process's request body bytes in the app. */
   requestBodies: RequestBodyBytes;
+  /** Connections accepted on PROBE_PORT (see ProbeListener): not counted towards MAX_CONNECTIONS. */
+  probeSockets?: { has(socket: Socket): boolean } | undefined;
   now?: () => number;
 }
 
@@ -132,6 +134,9 @@ export class RequestAdmission {
   readonly #unsentAnswers: UnsentAnswerBytes;
   readonly #requestBodies: RequestBodyBytes;
   readonly #proxies: TrustedProxies;
+  readonly #probeSockets: { has(socket: Socket): boolean } | undefined;
+  /** Open connections accepted on PROBE_PORT, left out of the MAX_CONNECTIONS count. */
+  #probesOpen = 0;
   /** Connections with requests waiting because the unsent-answer budget was spent. */
   readonly #starved = new Set<Connection>();
   #inFlight = 0;
@@ -146,6 +151,7 @@ export class RequestAdmission {
     this.#now = options.now ?? (() => performance.now());
     this.#unsentAnswers = options.unsentAnswers;
     this.#requestBodies = options.requestBodies;
+    this.#probeSockets = options.probeSockets;
     this.#proxies = new TrustedProxies(options.limits.trustedProxies);
     this.#unsentAnswers.onFreed(() => this.#feedStarved());
   }
@@ -193,7 +199,17 @@ export class RequestAdmission {
    * when every connection is busy is the newcomer closed.
    */
   #connected(socket: Socket): void {
-    if (this.#connections.size >= this.#limits.maxConnections) {
+    // A probe connection has a place of its own (ProbeListener bounds them): it neither takes a client's
+    // place nor can a client's newcomer evict it, or a keep-alive flood at the cap failed the probes.
+    if (this.#probeSockets?.has(socket)) {
+      this.#probesOpen += 1;
+      socket.once('close', () => {
+        this.#probesOpen -= 1;
+      });
+      this.#track(socket, true);
+      return;
+    }
+    if (this.#connections.size - this.#probesOpen >= this.#limits.maxConnections) {
       const idle = evictionCandidate(this.#connections.values());
       if (idle) {
         idle.connection.socket.destroy();
@@ -214,10 +230,10 @@ export class RequestAdmission {
     this.#track(socket);
   }
 
-  #track(socket: Socket): Connection {
+  #track(socket: Socket, probe = false): Connection {
     const existing = this.#connections.get(socket);
     if (existing) return existing;
-    const connection = newConnection(socket, this.#now());
+    const connection = newConnection(socket, this.#now(), probe);
     this.#connections.set(socket, connection);
     this.#metrics.connectionsOpen.inc();
     socket.on('drain', () => this.#pump(connection));
