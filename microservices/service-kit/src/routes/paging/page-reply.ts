@@ -32,7 +32,8 @@ export function likelyPageBytes<T>(rows: ReadonlyArray<Positioned<T>>, limit: nu
  * `maxBytes` bytes (the first item always, so paging never stalls). `rows` may hold one row more than the
  * limit: that row, or any the byte budget left out, means there is more, and the answer says where it
  * resumes with `Link: <…?cursor=…>; rel="next"` (relative to this request, other parameters kept). A HEAD
- * request gets the same headers without the body being built. A page whose rows may all fit is serialised
+ * request gets the same headers without the body being built. A page whose rows may all fit (`likelyBytes`,
+ * their likelyPageBytes, within `maxBytes`) is serialised
  * at once; one that must be cut is measured row by row, in slices of YIELD_EVERY_BYTES with a turn of
  * the event loop between them.
  */
@@ -41,9 +42,10 @@ export async function replyPage<T>(
   rows: ReadonlyArray<Positioned<T>>,
   request: PageRequest,
   maxBytes: number,
+  likelyBytes: number,
 ): Promise<Response & TypedResponse<JSONParsed<T[]>, 200, 'json'>> {
   const page =
-    (likelyPageBytes(rows, request.limit) <= maxBytes ? wholePage(c, rows, request, maxBytes) : undefined) ??
+    (likelyBytes <= maxBytes ? wholePage(c, rows, request, maxBytes) : undefined) ??
     (await buildPage(c, rows, request, maxBytes));
   return page as Response & TypedResponse<JSONParsed<T[]>, 200, 'json'>;
 }

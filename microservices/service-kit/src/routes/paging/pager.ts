@@ -110,16 +110,17 @@ export function createPager({ maxResponseBytes, maxConcurrentLists, registry }: 
           throw err instanceof BulkheadRejectedError ? tooMany('read') : err;
         });
       stopIfClientGone(c);
-      const likelyBytes = Math.min(likelyPageBytes(found, request.limit), maxResponseBytes);
+      const pageBytes = likelyPageBytes(found, request.limit);
+      const likelyBytes = Math.min(pageBytes, maxResponseBytes);
       lowerReservedAnswerBytes(c, likelyBytes);
       if (likelyBytes <= LARGE_PAGE_BYTES) {
-        return replyPage(c, found, request, maxResponseBytes);
+        return replyPage(c, found, request, maxResponseBytes, pageBytes);
       }
       if (!reserveAnswerBytes(c, likelyBytes, 'page')) throw unsentBudgetSpent();
       try {
         return await slots.execute(() => {
           stopIfClientGone(c);
-          return replyPage(c, found, request, maxResponseBytes);
+          return replyPage(c, found, request, maxResponseBytes, pageBytes);
         });
       } catch (err) {
         throw err instanceof BulkheadRejectedError ? tooMany('built') : err;
