@@ -66,6 +66,10 @@ export function newConnection(socket: Socket, now: number, probe = false): Conne
   };
 }
 
+/** Since when no byte of the body this connection is sending has arrived (or since it was handed on). */
+export const bodyQuietSince = (connection: Connection): number =>
+  Math.max(connection.dispatchedAt, connection.readMovedAt ?? 0);
+
 /** Why a connection may give its place to a newcomer at the cap. */
 export type Idleness = 'quiet' | 'stalled_send' | 'stalled_body';
 
@@ -79,10 +83,7 @@ export function idleness(connection: Connection): { since: number; how: Idleness
     return { since: connection.stalledSince ?? connection.dispatchedAt, how: 'stalled_send' };
   }
   if (connection.bodies.some((watch) => !watch.req.complete)) {
-    return {
-      since: Math.max(connection.dispatchedAt, connection.readMovedAt ?? 0),
-      how: 'stalled_body',
-    };
+    return { since: bodyQuietSince(connection), how: 'stalled_body' };
   }
   return undefined;
 }

@@ -26,18 +26,17 @@ const PROBE_IDLE_TIMEOUT_MS = 5_000;
 export class ProbeListener {
   /** Open probe connections, oldest first. */
   readonly #open = new Set<Socket>();
-  readonly #sockets = new WeakSet<Socket>();
   #listener: ReturnType<typeof createServer> | undefined;
 
-  /** Whether `socket` was accepted on the probe port. */
+  /** Whether `socket` was accepted on the probe port (and is open). */
   has(socket: Socket): boolean {
-    return this.#sockets.has(socket);
+    return this.#open.has(socket);
   }
 
   /** `listener` for the HTTP server: requests on probe connections for anything but a probe get a 404. */
   servingProbesOnly(listener: RequestListener): RequestListener {
     return (req, res) => {
-      if (!this.#sockets.has(req.socket)) {
+      if (!this.#open.has(req.socket)) {
         listener(req, res);
         return;
       }
@@ -65,7 +64,6 @@ export class ProbeListener {
       this.#open.add(socket);
       socket.once('close', () => this.#open.delete(socket));
       socket.setTimeout(PROBE_IDLE_TIMEOUT_MS, () => socket.destroy());
-      this.#sockets.add(socket);
       server.emit('connection', socket);
     });
     this.#listener = listener;

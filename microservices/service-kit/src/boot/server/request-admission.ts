@@ -4,7 +4,13 @@ import { isNeverShed } from '../../base/surfaces.js';
 import { quotaKey, TrustedProxies } from '../../edge/client-address.js';
 import { recordConnectionCut } from '../../edge/connection-verdict.js';
 import { ChargedResponse, type UnsentAnswerBytes } from '../../edge/unsent-answers.js';
-import { type BodyWatch, type Connection, evictionCandidate, newConnection } from './connection-state.js';
+import {
+  type BodyWatch,
+  bodyQuietSince,
+  type Connection,
+  evictionCandidate,
+  newConnection,
+} from './connection-state.js';
 import {
   BODY_RATE_GRACE_MS,
   CONNECTION_CHECK_INTERVAL_MS,
@@ -202,10 +208,6 @@ export class RequestAdmission {
     // A probe connection has a place of its own (ProbeListener bounds them): it neither takes a client's
     // place nor can a client's newcomer evict it, or a keep-alive flood at the cap failed the probes.
     if (this.#probeSockets?.has(socket)) {
-      this.#probesOpen += 1;
-      socket.once('close', () => {
-        this.#probesOpen -= 1;
-      });
       this.#track(socket, true);
       return;
     }
@@ -235,10 +237,12 @@ export class RequestAdmission {
     if (existing) return existing;
     const connection = newConnection(socket, this.#now(), probe);
     this.#connections.set(socket, connection);
+    if (probe) this.#probesOpen += 1;
     this.#metrics.connectionsOpen.inc();
     socket.on('drain', () => this.#pump(connection));
     socket.once('close', () => {
       this.#connections.delete(socket);
+      if (probe) this.#probesOpen -= 1;
       this.#starved.delete(connection);
       this.#metrics.connectionsOpen.dec();
       this.#dropWaiting(connection);
@@ -434,7 +438,7 @@ export class RequestAdmission {
     let found: { connection: Connection; watch: BodyWatch; since: number } | undefined;
     for (const connection of this.#connections.values()) {
       if (connection.endedAt !== undefined) continue;
-      const since = Math.max(connection.dispatchedAt, connection.readMovedAt ?? 0);
+      const since = bodyQuietSince(connection);
       if (since > before) continue;
       for (const watch of connection.bodies) {
         if (watch.held <= SMALL_BODY_BYTES || watch.req.complete) continue;
