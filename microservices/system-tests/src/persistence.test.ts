@@ -78,7 +78,7 @@ describe('with PostgreSQL', () => {
     const url = await freshDatabase('users');
     const { processes } = await twoUserServices(url);
     const applied = processes.flatMap(migrationLines).map((l) => l.applied as string[]);
-    expect(applied.flat()).toEqual(['0001_create_users']);
+    expect(applied.flat()).toEqual(['0001_create_users', '0002_user_min_json_bytes']);
     expect(applied).toHaveLength(2);
   });
 

@@ -143,6 +143,38 @@ describe.each(STORES)('%s user store', (_name, makeStore) => {
       }
     });
 
+    it('when every user is as large as the schema allows, then no page carries rows past the byte budget, whatever its limit', async () => {
+      const store = await makeStore();
+      const largest = (i: number) =>
+        aUser({
+          id: `${i}`.padEnd(128, '\u0001'),
+          name: '\u0001'.repeat(200),
+          email: `${i}`.padEnd(254, '\u0001'),
+          age: 150,
+        });
+      for (let i = 0; i < 4; i++) await createUser(store, largest(i));
+      const oneUser = Buffer.byteLength(JSON.stringify(largest(0)));
+      for (const limit of [1, 2, 3]) {
+        for (const maxBytes of [oneUser, 2 * oneUser, 3 * oneUser - 1]) {
+          const rows = await store.list({ skip: 0, limit, maxBytes });
+          // Rows stop once those taken could fill the budget: all but the last start within it.
+          const before = rows.slice(0, -1).reduce((sum, row) => sum + row.minJsonBytes, 0);
+          expect(before, `limit ${limit}, ${maxBytes} bytes`).toBeLessThan(maxBytes);
+        }
+      }
+    });
+
+    it('when a user is renamed, then the size listings measure it by follows the new name', async () => {
+      const store = await makeStore();
+      const { id } = await createUser(store, aUser());
+      // Control characters: six JSON bytes each, so the stored size must grow from ~100 to ~1,300.
+      await store.update(id, patched({ name: '\u0001'.repeat(200) }));
+      const [row] = await store.list({ skip: 0, limit: 1, maxBytes: 1_048_576 });
+      const json = Buffer.byteLength(JSON.stringify(row?.value));
+      expect(row?.minJsonBytes).toBeLessThanOrEqual(json);
+      expect(row?.minJsonBytes).toBeGreaterThan(json * 0.9);
+    });
+
     it('when resuming after a position, then pages chain without gaps or repeats across deletes and creates', async () => {
       const { store, users, user } = await storeWith(makeStore, 4);
       const first = await store.list({ skip: 0, limit: 2, maxBytes: 1_048_576 });
