@@ -26,10 +26,6 @@ type ListedUserRow = UserRow & { seq: string; min_json_bytes: number };
 const COLUMNS = 'id, name, email, age, created_at';
 const UNIQUE_VIOLATION = '23505';
 
-/** The lower bound of a user's JSON kept with it (migrations/0002_user_min_json_bytes.sql has the same formula). */
-const MIN_JSON_BYTES = `octet_length(to_json($1::text)::text) + octet_length(to_json($2::text)::text)
-  + octet_length(to_json($3::text)::text) + 60`;
-
 /**
  * The largest JSON a stored user can have: the longest id, name and email the schema accepts (128, 200
  * and 254 characters, migrations/0001) all of characters JSON escapes six-fold, and the largest age.
@@ -51,10 +47,10 @@ const LIST_USERS = `SELECT ${PAGE_COLUMNS} FROM users WHERE seq > $3 ORDER BY se
 
 /**
  * A page bounded in rows and bytes, as orders are: each candidate user (after position $3, past $2, at
- * most $1) with the lower bound of its JSON stored beside it, and only those starting before $4 bytes
- * returned. A user whose name is all control characters is ~3 KB of JSON, so 1,001 of them would be 3 MB.
- * The running sum costs PostgreSQL a third more than the plain read, so it is only asked for when the
- * rows could pass the budget.
+ * most $1) with the lower bound of its JSON stored beside it (a trigger keeps it, migrations/0002), and
+ * only those starting before $4 bytes returned. A user whose name is all control characters is ~3 KB of
+ * JSON, so 1,001 of them would be 3 MB. The running sum costs PostgreSQL a third more than the plain
+ * read, so it is only asked for when the rows could pass the budget.
  */
 const LIST_USERS_BY_BYTES = `
   SELECT ${PAGE_COLUMNS}
@@ -142,8 +138,7 @@ export class PgUserStore implements UserStore {
         const next = change(toUser(rows[0]));
         email = next.email;
         const updated = await client.query<UserRow>(
-          `UPDATE users SET name = $2, email = $3, age = $4, min_json_bytes = ${MIN_JSON_BYTES}
-            WHERE id = $1 RETURNING ${COLUMNS}`,
+          `UPDATE users SET name = $2, email = $3, age = $4 WHERE id = $1 RETURNING ${COLUMNS}`,
           [id, next.name, next.email, next.age],
         );
         return updated.rows[0] ? toUser(updated.rows[0]) : null;
@@ -168,8 +163,7 @@ export class PgUserStore implements UserStore {
   }
 
   async #insert(client: Queryable, user: User, operation?: string): Promise<User> {
-    const text = `INSERT INTO users (id, name, email, age, created_at, min_json_bytes)
-      VALUES ($1, $2, $3, $4, $5, ${MIN_JSON_BYTES}) RETURNING ${COLUMNS}`;
+    const text = `INSERT INTO users (id, name, email, age, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`;
     const values = [user.id, user.name, user.email, user.age, user.created_at];
     const { rows } = operation
       ? await this.db.query<UserRow>(operation, text, values)
