@@ -6,6 +6,7 @@ import {
   intVar,
   parseEnv,
   portVar,
+  refineAuthChoice,
   refineStorageChoice,
 } from '@microservices/service-kit';
 import { z } from 'zod';
@@ -28,12 +29,34 @@ const schema = z
     USER_CACHE_ENABLED: booleanVar(true),
     USER_CACHE_TTL_MS: intVar(30_000, 1, 86_400_000),
     USER_CACHE_MAX_ENTRIES: intVar(10_000, 1, 10_000_000),
+    // order-service's own identity towards user-service: a projected ServiceAccount token file, or OAuth2
+    // client credentials (user-client/call-credentials.ts); neither: calls carry no token.
+    USER_SERVICE_TOKEN_FILE: z.string().min(1).optional(),
+    USER_SERVICE_TOKEN_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    USER_SERVICE_CLIENT_ID: z.string().min(1).max(256).optional(),
+    USER_SERVICE_CLIENT_SECRET: z.string().min(1).max(4_096).optional(),
+    USER_SERVICE_TOKEN_SCOPE: z.string().max(1_024).default('users:read'),
+    USER_SERVICE_TOKEN_AUDIENCE: z.string().max(256).default(''),
   })
   .refine((env) => env.USER_SERVICE_DEADLINE_MS >= env.USER_SERVICE_TIMEOUT_MS, {
     path: ['USER_SERVICE_DEADLINE_MS'],
     message: 'must be >= USER_SERVICE_TIMEOUT_MS',
   })
-  .superRefine(refineStorageChoice);
+  .superRefine((env, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (env.USER_SERVICE_TOKEN_FILE !== undefined && env.USER_SERVICE_TOKEN_URL !== undefined) {
+      issue('USER_SERVICE_TOKEN_URL', 'set USER_SERVICE_TOKEN_FILE or USER_SERVICE_TOKEN_URL, not both');
+    }
+    if (env.USER_SERVICE_TOKEN_URL !== undefined) {
+      if (env.USER_SERVICE_CLIENT_ID === undefined)
+        issue('USER_SERVICE_CLIENT_ID', 'needed with USER_SERVICE_TOKEN_URL');
+      if (env.USER_SERVICE_CLIENT_SECRET === undefined) {
+        issue('USER_SERVICE_CLIENT_SECRET', 'needed with USER_SERVICE_TOKEN_URL');
+      }
+    }
+  })
+  .superRefine(refineStorageChoice)
+  .superRefine(refineAuthChoice);
 
 export type OrderServiceEnv = z.output<typeof schema>;
 

@@ -5,6 +5,7 @@ import { parseOrderServiceEnv } from './env.js';
 import { MemoryOrderStore } from './store/memory-order-store.js';
 import type { OrderStore } from './store/order-store.js';
 import { PgOrderStore } from './store/pg-order-store.js';
+import { clientCredentials, projectedTokenFile } from './user-client/call-credentials.js';
 import { createHttpUserClient } from './user-client/http-user-client.js';
 import { createUserClientMetrics } from './user-client/user-client-metrics.js';
 
@@ -28,9 +29,24 @@ const dispatcher = createDispatcher({
   connectTimeoutMs: Math.min(env.USER_SERVICE_TIMEOUT_MS, 5_000),
   keepAliveTimeoutMs: 30_000,
 });
+// order-service's own identity when user-service checks tokens: the kubelet's projected token, or a client's.
+const credentials = env.USER_SERVICE_TOKEN_FILE
+  ? projectedTokenFile(env.USER_SERVICE_TOKEN_FILE)
+  : env.USER_SERVICE_TOKEN_URL
+    ? clientCredentials({
+        tokenUrl: env.USER_SERVICE_TOKEN_URL,
+        clientId: env.USER_SERVICE_CLIENT_ID ?? '',
+        clientSecret: env.USER_SERVICE_CLIENT_SECRET ?? '',
+        scope: env.USER_SERVICE_TOKEN_SCOPE,
+        audience: env.USER_SERVICE_TOKEN_AUDIENCE,
+        dispatcher,
+        timeoutMs: env.USER_SERVICE_TIMEOUT_MS,
+      })
+    : undefined;
 const userClient = createHttpUserClient({
   baseUrl: env.USER_SERVICE_URL,
   dispatcher,
+  credentials,
   metrics: createUserClientMetrics(registry),
   logger,
   resilience: {

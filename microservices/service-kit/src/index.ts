@@ -16,6 +16,7 @@ export {
   silentLogger,
 } from './base/logger.js';
 export { createMetricsRegistry, LATENCY_BUCKETS_SECONDS } from './base/metrics-registry.js';
+export { authEnvShape, authSettingsFromEnv, refineAuthChoice } from './boot/auth-env.js';
 export {
   booleanVar,
   type CommonEnv,
@@ -88,7 +89,26 @@ export {
   lookupIdempotencyKey,
   purgeExpiredIdempotencyKeys,
 } from './data/postgres/pg-idempotency.js';
-export type { AppEnv, AppRouteHandler } from './edge/app-env.js';
+export type { AppContext, AppEnv, AppRouteHandler } from './edge/app-env.js';
+export {
+  ASYMMETRIC_ALGORITHMS,
+  type AuthSettings,
+  DEFAULT_ALGORITHMS,
+  MAX_TOKEN_LENGTH,
+} from './edge/auth/auth-settings.js';
+export { AUTH_FAILURE_REASONS, type AuthFailureReason } from './edge/auth/authenticate.js';
+export {
+  type Access,
+  accessOf,
+  accessUnder,
+  ensureReaches,
+  notOwner,
+  OWN_SUFFIX,
+  reaches,
+} from './edge/auth/authorize.js';
+export { IdentityProviderUnavailable } from './edge/auth/issuer-keys.js';
+export { type Principal, scopesOf } from './edge/auth/principal.js';
+export { TokenRejected, type TokenRejection, TokenVerifier } from './edge/auth/token-verifier.js';
 export { DEFAULT_BODY_LIMIT_BYTES } from './edge/body-limit.js';
 export type { ResponseHeaderRecord } from './edge/envelope.js';
 export { problemJson } from './edge/error-handler.js';
@@ -138,6 +158,13 @@ export {
 export { type CheckResult, type HealthCheck, runChecks } from './routes/health/checks.js';
 export { createRouter } from './routes/openapi/create-router.js';
 export { jsonContent } from './routes/openapi/json-content.js';
+export {
+  ADMIN_SCOPE,
+  authProblemResponses,
+  BEARER_SCHEME,
+  OPEN_TO_ALL,
+  requires,
+} from './routes/openapi/secured.js';
 export { isStorableText, plainString, resourceId } from './routes/openapi/text.js';
 export { memoryPage } from './routes/paging/memory-page.js';
 export {

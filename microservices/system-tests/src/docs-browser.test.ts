@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TestIdentityProvider } from '@microservices/service-kit/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import {
@@ -182,3 +183,61 @@ for (const { service, env, tryItOut } of CASES) {
     });
   });
 }
+
+const userServiceBuilt = existsSync(serviceEntry('user-service'));
+
+describe.skipIf(!userServiceBuilt || (!haveChromium && !inCi))(
+  'user-service /docs with authentication on, in a real browser',
+  () => {
+    let idp: TestIdentityProvider;
+    let running: RunningService;
+    let context: BrowserContext;
+    let profileDir: string | undefined;
+
+    beforeAll(async () => {
+      if (!haveChromium)
+        throw new Error(`${CHROMIUM} is missing and CI=true: the browser tests must run in CI.`);
+      idp = await TestIdentityProvider.start();
+      running = await startService('user-service', { AUTH_ENABLED: 'true', AUTH_ISSUERS: idp.issuer });
+      profileDir = await mkdtemp(join(tmpdir(), 'docs-browser-auth-'));
+      context = await chromium.launchPersistentContext(profileDir, {
+        executablePath: CHROMIUM,
+        args: CHROMIUM_ARGS,
+        viewport: { width: 1280, height: 900 },
+      });
+    });
+
+    afterAll(async () => {
+      await context?.close();
+      await stopAll();
+      await idp?.stop();
+      if (profileDir) await rm(profileDir, { recursive: true, force: true });
+    });
+
+    it('when a token is pasted into Authorize, then "Try it out" sends it as a bearer token: 401 before, 200 after', async () => {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const sent: Array<string | undefined> = [];
+      context.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/api/v1/users') sent.push(request.headers().authorization);
+      });
+      await page.goto(`${running.url}/docs`);
+      await page.locator('.swagger-ui .info .title').waitFor({ timeout: 15_000 });
+      const list = { method: 'get', path: '/api/v1/users', status: 200 };
+      expect(await tryOperation(page, list)).toBe('401');
+
+      const token = await idp.mint('user-service', { claims: { scope: 'users:read' } });
+      await page.locator('.swagger-ui .auth-wrapper .authorize').click();
+      await page.locator('.swagger-ui .auth-container input').fill(token);
+      await page.locator('.swagger-ui .auth-btn-wrapper .modal-btn.authorize').click();
+      await page.locator('.swagger-ui .auth-btn-wrapper .btn-done').click();
+
+      const block = page
+        .locator('.opblock.opblock-get')
+        .filter({ has: page.locator('.opblock-summary-path[data-path="/api/v1/users"]') });
+      await block.locator('button.execute').click();
+      const status = block.locator('.live-responses-table .response .response-col_status').first();
+      await expect.poll(async () => (await status.textContent())?.trim()).toBe('200');
+      expect(sent).toEqual([undefined, `Bearer ${token}`]);
+    });
+  },
+);

@@ -4,6 +4,7 @@ import {
   type EnvSource,
   parseEnv,
   portVar,
+  refineAuthChoice,
   refineStorageChoice,
 } from '@microservices/service-kit';
 import { z } from 'zod';
@@ -14,7 +15,8 @@ const schema = z
     ...databaseEnvShape,
     PORT: portVar(8000),
   })
-  .superRefine(refineStorageChoice);
+  .superRefine(refineStorageChoice)
+  .superRefine(refineAuthChoice);
 
 export type UserServiceEnv = z.output<typeof schema>;
 

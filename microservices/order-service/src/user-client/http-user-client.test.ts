@@ -3,6 +3,7 @@ import { captureLogger } from '@microservices/service-kit/testing';
 import { Agent, MockAgent } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { metricValue } from '../test-app.js';
+import { type CallCredentials, CredentialsUnavailable } from './call-credentials.js';
 import { createHttpUserClient, type ResilienceOptions } from './http-user-client.js';
 import { InvalidUserIdError, UserServiceUnavailableError } from './user-client.js';
 import { createUserClientMetrics } from './user-client-metrics.js';
@@ -25,7 +26,12 @@ afterEach(async () => {
 });
 
 /** A client over a MockAgent that refuses real network access, with its own metrics registry. */
-function setup(resilience: Partial<ResilienceOptions> = {}, baseUrl = ORIGIN, logger = silentLogger()) {
+function setup(
+  resilience: Partial<ResilienceOptions> = {},
+  baseUrl = ORIGIN,
+  logger = silentLogger(),
+  credentials?: CallCredentials,
+) {
   const agent = new MockAgent({ enableCallHistory: true });
   agent.disableNetConnect();
   agents.push(agent);
@@ -35,6 +41,7 @@ function setup(resilience: Partial<ResilienceOptions> = {}, baseUrl = ORIGIN, lo
     dispatcher: agent,
     metrics: createUserClientMetrics(registry),
     logger,
+    credentials,
     resilience: {
       attemptTimeoutMs: 50,
       deadlineMs: 400,
@@ -479,5 +486,59 @@ describe('getUser: breaker accounting of requests that cannot be sent', () => {
     await openBreaker(t);
     const opened = captured.lines().find((l) => String(l.msg).includes('circuit breaker opened'));
     expect(opened).toMatchObject({ cause: 'server_error', consecutive_failures: 3 });
+  });
+});
+
+/** Credentials that hand out `token-<n>` (n counts invalidations), or fail while `failing` is set. */
+function fakeCredentials() {
+  const state = { generation: 1, asked: 0, failing: false };
+  const credentials: CallCredentials = {
+    async token() {
+      state.asked += 1;
+      if (state.failing) throw new CredentialsUnavailable('the provider is down');
+      return `token-${state.generation}`;
+    },
+    invalidate() {
+      state.generation += 1;
+    },
+  };
+  return { credentials, state };
+}
+
+describe('HttpUserClient: order-service’s own identity towards user-service', () => {
+  it('when credentials are configured, then every call carries them as a bearer token', async () => {
+    const { credentials } = fakeCredentials();
+    const t = setup({}, ORIGIN, silentLogger(), credentials);
+    t.pool
+      .intercept({ path: userPath('u1'), method: 'GET', headers: { authorization: 'Bearer token-1' } })
+      .reply(200, USER);
+    expect(await lookUp(t.client)).toEqual({ id: 'u1' });
+  });
+
+  it('when user-service refuses the token (401), then the call is a 503 credentials_refused: not retried, not counted by the breaker, and the next call presents a fresh token', async () => {
+    const { credentials, state } = fakeCredentials();
+    const t = setup({ breakerThreshold: 1 }, ORIGIN, silentLogger(), credentials);
+    t.userRoute().reply(401, { title: 'Unauthorized' });
+    const err = await unavailable(lookUp(t.client));
+    expect(err.reason).toBe('credentials_refused');
+    expect(t.requestCount()).toBe(1);
+    expect(await t.outcome('credentials_refused')).toBe(1);
+    expect(await t.breakerState()).toBe(0);
+    t.pool
+      .intercept({ path: userPath('u1'), method: 'GET', headers: { authorization: 'Bearer token-2' } })
+      .reply(200, USER);
+    expect(await lookUp(t.client)).toEqual({ id: 'u1' });
+    expect(state.generation).toBe(2);
+  });
+
+  it('when no token can be had (the provider is down), then nothing is sent, attempts are retried and counted by the breaker, and the call is a 503 identity_unavailable', async () => {
+    const { credentials, state } = fakeCredentials();
+    const t = setup({ breakerThreshold: 3 }, ORIGIN, silentLogger(), credentials);
+    state.failing = true;
+    const err = await unavailable(lookUp(t.client));
+    expect(['identity_unavailable', 'circuit_open']).toContain(err.reason);
+    expect(t.requestCount()).toBe(0);
+    expect(await t.outcome('identity_unavailable')).toBe(3);
+    expect(await t.breakerState()).toBe(1);
   });
 });

@@ -1,9 +1,11 @@
 import { isStorableText } from '@microservices/service-kit';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { type CallCredentials, CredentialsUnavailable } from './call-credentials.js';
 import { createResiliencePolicy, type ResilienceOptions, RetryableFailure } from './resilience-policy.js';
 import {
   InvalidUserIdError,
+  type UnavailableReason,
   type UserClient,
   type UserRef,
   UserServiceUnavailableError,
@@ -20,10 +22,19 @@ export interface HttpUserClientDeps {
   metrics: UserClientMetrics;
   logger: Logger;
   resilience: ResilienceOptions;
+  /** order-service's own identity towards user-service (AUTH on there); undefined: calls carry no token. */
+  credentials?: CallCredentials | undefined;
 }
 
 /** An answer that retrying will not fix (e.g. a 200 that is not the user asked for). */
-class UnusableAnswer extends Error {}
+class UnusableAnswer extends Error {
+  constructor(
+    readonly reason: UnavailableReason,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
 
 /**
  * user-service over HTTP: each attempt goes through the transport (undici), its answer or error is
@@ -31,7 +42,7 @@ class UnusableAnswer extends Error {}
  * (resilience-policy.ts): deadline ⟶ retry ⟶ circuit breaker ⟶ per-attempt timeout.
  */
 export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
-  const { metrics, logger } = deps;
+  const { metrics, logger, credentials } = deps;
   const transport = createUserServiceTransport(deps);
   const policy = createResiliencePolicy({ options: deps.resilience, metrics, logger });
 
@@ -40,9 +51,16 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
     const started = performance.now();
     let verdict: AttemptVerdict;
     try {
-      verdict = classifyAnswer(await transport.getUser(userId, requestId, signal), userId);
+      const token = credentials ? await credentials.token() : undefined;
+      verdict = classifyAnswer(await transport.getUser(userId, requestId, signal, token), userId);
     } catch (err) {
-      verdict = classifySendError(err, signal.aborted);
+      verdict =
+        err instanceof CredentialsUnavailable
+          ? { outcome: 'identity_unavailable' }
+          : classifySendError(err, signal.aborted);
+      if (verdict.outcome === 'identity_unavailable') {
+        logger.warn({ err }, 'order-service has no token of its own for user-service');
+      }
       if (verdict.outcome === 'request_error') {
         // Not the upstream's fault: never retried, never counted by the breaker, logged with its cause.
         logger.error({ err, user_id_length: userId.length }, 'could not build the request to user-service');
@@ -61,9 +79,17 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
         return verdict.user;
       case 'not_found':
         return null;
+      case 'credentials_refused':
+        // A token the kubelet or the provider has just replaced is read again on the next call.
+        credentials?.invalidate();
+        logger.error(
+          { detail: verdict.detail },
+          'user-service refused order-service’s token: check user-service’s AUTH_WORKLOAD_SUBJECTS or the token’s audience and scope',
+        );
+        throw new UnusableAnswer('credentials_refused', verdict.detail);
       case 'bad_response':
       case 'request_error':
-        throw new UnusableAnswer(verdict.detail);
+        throw new UnusableAnswer('bad_response', verdict.detail);
       default:
         throw new RetryableFailure(verdict.outcome);
     }
@@ -78,7 +104,7 @@ export function createHttpUserClient(deps: HttpUserClientDeps): UserClient {
         return await policy.execute((signal) => attempt(userId, requestId, signal));
       } catch (err) {
         const reason =
-          policy.reasonFor(err) ?? (err instanceof UnusableAnswer ? 'bad_response' : 'connection_error');
+          policy.reasonFor(err) ?? (err instanceof UnusableAnswer ? err.reason : 'connection_error');
         throw new UserServiceUnavailableError(reason, policy.retryAfterSeconds());
       }
     },

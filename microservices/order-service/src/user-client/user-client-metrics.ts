@@ -9,6 +9,10 @@ export type AttemptOutcome =
   | 'timeout'
   | 'connection_error'
   | 'bad_response'
+  /** No token of order-service's own could be had for the call (nothing was sent). */
+  | 'identity_unavailable'
+  /** user-service answered 401/403 to order-service's token. */
+  | 'credentials_refused'
   /** The request could not be built or sent for a reason that is not user-service's (never retried). */
   | 'request_error';
 

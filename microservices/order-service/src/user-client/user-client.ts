@@ -8,7 +8,11 @@ export type UnavailableReason =
   | 'timeout'
   | 'connection_error'
   | 'server_error'
-  | 'bad_response';
+  | 'bad_response'
+  /** order-service could not get a token of its own to call user-service with. */
+  | 'identity_unavailable'
+  /** user-service refused order-service's token (401/403): a configuration to fix, not an outage. */
+  | 'credentials_refused';
 
 /** user-service could not give an answer (as opposed to answering "no such user"). */
 export class UserServiceUnavailableError extends Error {

@@ -34,7 +34,17 @@ describe('classifyAnswer', () => {
     },
   );
 
-  it.each([400, 401, 403, 409, 422, 301, 204])(
+  it.each([401, 403])(
+    'when user-service answers %d, then order-service’s own token was refused: credentials_refused',
+    (status) => {
+      expect(classifyAnswer({ statusCode: status, body: unread }, 'u1')).toEqual({
+        outcome: 'credentials_refused',
+        detail: `user-service refused order-service's token (${status})`,
+      });
+    },
+  );
+
+  it.each([400, 409, 422, 301, 204])(
     'when user-service answers %d, then it is a bad_response naming the status',
     (status) => {
       expect(classifyAnswer({ statusCode: status, body: unread }, 'u1')).toEqual({

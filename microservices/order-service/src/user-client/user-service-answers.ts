@@ -2,7 +2,7 @@ import type { UserRef } from './user-client.js';
 import type { UserServiceAnswer } from './user-service-transport.js';
 
 /** Failures that say user-service is unwell or out of reach: worth another attempt, counted by the breaker. */
-export type RetryableOutcome = 'server_error' | 'timeout' | 'connection_error';
+export type RetryableOutcome = 'server_error' | 'timeout' | 'connection_error' | 'identity_unavailable';
 
 /** What one attempt to look a user up means. */
 export type AttemptVerdict =
@@ -12,6 +12,8 @@ export type AttemptVerdict =
   | { outcome: RetryableOutcome }
   /** user-service answered something a retry will not fix (a 4xx, a 200 for someone else, not JSON). */
   | { outcome: 'bad_response'; detail: string }
+  /** user-service refused our token (401/403): a retry with the same identity will not fix it. */
+  | { outcome: 'credentials_refused'; detail: string }
   /** Our fault, not user-service's: the request could not be built. Never retried, never counted by the breaker. */
   | { outcome: 'request_error'; detail: string };
 
@@ -27,6 +29,12 @@ export function classifyAnswer(answer: UserServiceAnswer, userId: string): Attem
     return { outcome: 'found', user: { id: userId } };
   }
   if (statusCode === 404) return { outcome: 'not_found' };
+  if (statusCode === 401 || statusCode === 403) {
+    return {
+      outcome: 'credentials_refused',
+      detail: `user-service refused order-service's token (${statusCode})`,
+    };
+  }
   if (statusCode >= 500 || statusCode === 429) return { outcome: 'server_error' };
   return { outcome: 'bad_response', detail: `user-service answered ${statusCode}` };
 }

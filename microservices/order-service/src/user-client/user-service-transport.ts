@@ -19,7 +19,12 @@ export interface UserServiceTransport {
    * `GET /api/v1/users/{id}` with the request id forwarded. Rejects when the request cannot be built or
    * sent, the connection fails, or `signal` aborts it.
    */
-  getUser(userId: string, requestId: string, signal: AbortSignal): Promise<UserServiceAnswer>;
+  getUser(
+    userId: string,
+    requestId: string,
+    signal: AbortSignal,
+    bearerToken?: string,
+  ): Promise<UserServiceAnswer>;
   /** The status of `GET /health/ready` (its body is discarded). */
   getReadiness(signal: AbortSignal): Promise<number>;
 }
@@ -51,12 +56,14 @@ export function createUserServiceTransport({
   const prefix = base.pathname.replace(/\/+$/, '');
 
   return {
-    async getUser(userId, requestId, signal) {
+    async getUser(userId, requestId, signal, bearerToken) {
+      const headers: Record<string, string> = { accept: 'application/json', 'x-request-id': requestId };
+      if (bearerToken !== undefined) headers.authorization = `Bearer ${bearerToken}`;
       const res = await dispatcher.request({
         origin,
         path: prefix + userPath(userId),
         method: 'GET',
-        headers: { accept: 'application/json', 'x-request-id': requestId },
+        headers,
         signal,
       });
       if (res.statusCode !== 200) {

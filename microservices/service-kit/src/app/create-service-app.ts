@@ -6,6 +6,8 @@ import type { Clock } from '../base/clock.js';
 import { Lifecycle } from '../base/lifecycle.js';
 import { SURFACES } from '../base/surfaces.js';
 import type { AppEnv } from '../edge/app-env.js';
+import { authenticate } from '../edge/auth/authenticate.js';
+import type { TokenVerifier } from '../edge/auth/token-verifier.js';
 import { requestBodyGuard } from '../edge/body-guard.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../edge/body-limit.js';
 import { TrustedProxies } from '../edge/client-address.js';
@@ -24,6 +26,7 @@ import type { HealthCheck } from '../routes/health/checks.js';
 import { registerHealthRoutes } from '../routes/health/health-routes.js';
 import { answerLivenessFirst } from '../routes/health/liveness-first.js';
 import { createRouter } from '../routes/openapi/create-router.js';
+import { BEARER_SCHEME, bearerSecurityScheme, OPEN_TO_ALL } from '../routes/openapi/secured.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../routes/paging/page-reply.js';
 import { createPager, DEFAULT_MAX_CONCURRENT_LISTS, type Pager } from '../routes/paging/pager.js';
 import { registerServiceRoutes, type ServiceInfo } from '../routes/service-routes.js';
@@ -37,6 +40,7 @@ const openApiDocumentRoute = createRoute({
   method: 'get',
   path: '/openapi.json',
   tags: ['Service'],
+  security: OPEN_TO_ALL,
   summary: 'This OpenAPI 3.1 document',
   responses: {
     200: { description: 'The document', content: { 'application/json': { schema: OpenApiDocumentSchema } } },
@@ -64,6 +68,11 @@ export interface ServiceAppParts {
   corsOrigins?: readonly string[] | undefined;
   /** Default: swagger-ui-dist in node_modules. */
   docsAssetsDir?: string | undefined;
+  /**
+   * Bearer-token verification of /api and /admin (AUTH_ENABLED=true); undefined: off, every request has
+   * full access.
+   */
+  tokenVerifier?: TokenVerifier | undefined;
   /** Per-client rate limiting of /api and /admin (RATE_LIMIT_ENABLED=true); undefined: off. */
   rateLimit?: (RateLimitSettings & { trustedProxies: readonly string[] }) | undefined;
   /** Start-up fault settings when fault injection is enabled (FAULTS_ENABLED=true); undefined: off. */
@@ -105,6 +114,7 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
     docsAssetsDir: parts.docsAssetsDir ?? defaultSwaggerAssetsDir(),
   };
   const app = createRouter();
+  app.openAPIRegistry.registerComponent('securitySchemes', BEARER_SCHEME, bearerSecurityScheme);
   app.onError(errorHandler);
   app.notFound(notFoundHandler(allowedMethodsFinder(() => app.routes)));
 
@@ -126,6 +136,17 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
       name: 'request edge: request id, logger, header envelope, metrics, access log',
       on: ['*'],
       use: requestEdge({ logger: options.logger, observer, lifecycle: options.lifecycle }),
+    },
+    {
+      // Before the rate limit, which counts per verified subject. A refused token costs at most one
+      // signature check, less than the request it stands for would.
+      name: 'authentication (AUTH_ENABLED): bearer token → principal',
+      on: [api.pattern, admin.pattern],
+      use: authenticate({
+        verifier: options.tokenVerifier,
+        realm: options.info.service,
+        registry: options.registry,
+      }),
     },
     {
       name: 'rate limit (RATE_LIMIT_ENABLED)',

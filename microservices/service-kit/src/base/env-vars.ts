@@ -38,3 +38,16 @@ export const booleanVar = (defaultValue: boolean) =>
     .transform((v) => v ?? defaultValue);
 
 export const portVar = (defaultValue: number) => intVar(defaultValue, 1, 65535);
+
+/** A comma-separated variable as a list of trimmed, non-empty entries, each checked by `entry`. */
+export const commaList = (entry: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(entry))
+    .default([]);

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { booleanVar, intVar, numberVar } from '../base/env-vars.js';
+import { booleanVar, commaList, intVar, numberVar } from '../base/env-vars.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../edge/body-limit.js';
 import { isProxyEntry } from '../edge/client-address.js';
 import { faultEnvShape } from '../routes/faults/fault-env.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, MIN_MAX_RESPONSE_BYTES } from '../routes/paging/page-reply.js';
 import { DEFAULT_MAX_CONCURRENT_LISTS } from '../routes/paging/pager.js';
+import { authEnvShape } from './auth-env.js';
 import { DEFAULT_SERVER_LIMITS as limits } from './server/limits.js';
 
 export { booleanVar, decimalVar, intVar, numberVar, portVar } from '../base/env-vars.js';
@@ -46,19 +47,6 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: EnvSource): z.o
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-/** A comma-separated variable as a list of trimmed, non-empty entries, each checked by `entry`. */
-const commaList = (entry: z.ZodType<string, string>) =>
-  z
-    .string()
-    .transform((raw) =>
-      raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(entry))
-    .default([]);
 
 /** Comma-separated list of absolute http(s) origins; empty means CORS stays off. */
 const corsOrigins = commaList(
@@ -110,6 +98,7 @@ export const commonEnvShape = {
   APP_VERSION: z.string().max(64).optional(),
   GIT_COMMIT: z.string().max(64).default('unknown'),
   ...faultEnvShape,
+  ...authEnvShape,
 };
 
 export type CommonEnv = z.output<z.ZodObject<typeof commonEnvShape>>;

@@ -6,10 +6,12 @@ import { Lifecycle } from '../base/lifecycle.js';
 import { closeLogDestination, createLogDestination, createLogger } from '../base/logger.js';
 import { createMetricsRegistry } from '../base/metrics-registry.js';
 import type { DatabaseEnv } from '../data/postgres/database-env.js';
+import { TokenVerifier } from '../edge/auth/token-verifier.js';
 import { defaultSwaggerAssetsDir } from '../routes/docs.js';
 import { faultSettingsFromEnv, ignoredFaultVariables } from '../routes/faults/fault-env.js';
 import { type FaultSettings, formatDelayRange } from '../routes/faults/fault-settings.js';
 import type { ServiceInfo } from '../routes/service-routes.js';
+import { authSettingsFromEnv } from './auth-env.js';
 import type { CommonEnv } from './env.js';
 import { createGracefulShutdown } from './graceful-shutdown.js';
 import { type ClosableStore, openStore, type StoreMakers } from './postgres/open-store.js';
@@ -34,7 +36,7 @@ export type BootParts = Required<
     | 'corsOrigins'
   >
 > &
-  Pick<ServiceAppParts, 'faults' | 'rateLimit'>;
+  Pick<ServiceAppParts, 'faults' | 'rateLimit' | 'tokenVerifier'>;
 
 export type ServiceEnv = CommonEnv & DatabaseEnv & { PORT: number };
 
@@ -86,6 +88,7 @@ export async function startService<E extends ServiceEnv>(options: StartOptions<E
   const bundledAssets = fileURLToPath(new URL('./swagger-ui', mainUrl));
   const lifecycle = new Lifecycle();
   const faults = announceFaults(env, logger);
+  const tokenVerifier = announceAuth(env, service, logger);
   const registry = createMetricsRegistry({ defaultMetrics: true });
   const parts: BootParts = {
     info,
@@ -97,6 +100,7 @@ export async function startService<E extends ServiceEnv>(options: StartOptions<E
     maxResponseBytes: env.MAX_RESPONSE_BYTES,
     maxConcurrentLists: env.MAX_CONCURRENT_LISTS,
     corsOrigins: env.CORS_ORIGINS,
+    tokenVerifier,
     rateLimit: env.RATE_LIMIT_ENABLED
       ? {
           ratePerSecond: env.RATE_LIMIT_RPS,
@@ -171,6 +175,27 @@ export async function startService<E extends ServiceEnv>(options: StartOptions<E
 }
 
 /** Fault injection is loud when on, and says so when FAULT_* variables are set but have no effect. */
+/** The token verifier AUTH_* asks for, and a warning nobody can miss when authentication is off. */
+function announceAuth(env: CommonEnv, service: string, logger: Logger): TokenVerifier | undefined {
+  const settings = authSettingsFromEnv(env, service);
+  if (!settings) {
+    logger.warn(
+      'AUTHENTICATION OFF (AUTH_ENABLED=false): any caller that reaches this service may read and change everything; set AUTH_ENABLED=true with AUTH_ISSUERS before exposing it (the Helm chart does)',
+    );
+    return undefined;
+  }
+  logger.info(
+    {
+      auth_issuers: settings.issuers,
+      auth_audience: settings.audience,
+      auth_algorithms: settings.algorithms,
+      auth_workload_issuer: settings.workload?.issuer,
+    },
+    'bearer-token authentication on',
+  );
+  return new TokenVerifier(settings);
+}
+
 function announceFaults(env: CommonEnv, logger: Logger): FaultSettings | undefined {
   const faults = faultSettingsFromEnv(env);
   if (faults) {

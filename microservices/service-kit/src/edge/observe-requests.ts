@@ -11,6 +11,8 @@ export interface ObservedRequest {
   path: string;
   status: number;
   requestId: string;
+  /** Who called, when authentication established it (the token's `sub`; never the token). */
+  subject?: string | undefined;
 }
 
 /**
@@ -24,7 +26,7 @@ export class RequestObserver {
   constructor(metrics: HttpMetrics, logger: Logger) {
     this.#metrics = metrics;
     // The access line is built here from fixed fields (method, route template, path, status, timing,
-    // request id) and never carries a body, so the logger's key-based redaction has nothing to find in it;
+    // request id, subject) and never carries a body, so the logger's key-based redaction has nothing to find in it;
     // it is switched off for this line only, where its wildcard paths measured as half a line's cost.
     this.#accessLog = logger.child({}, { redact: { paths: [] } });
   }
@@ -82,6 +84,7 @@ export class RequestObserver {
       path: request.path,
       status,
       duration_ms: Math.round(seconds * 1e5) / 100,
+      ...(request.subject === undefined ? {} : { subject: request.subject }),
     };
     // 499: the client went away before its request was read (error-handler.ts); nothing failed here.
     this.#accessLog[level](entry, status === 499 ? 'client closed request' : 'request completed');

@@ -47,7 +47,14 @@ export function requestEdge({ logger, observer, lifecycle }: RequestEdgeOptions)
     } finally {
       const route = c.get('unmatchedRoute') ? 'unmatched' : routePath(c, -1);
       observer.finished(
-        { method: c.req.method, route, path: c.req.path, status: c.res.status, requestId: id },
+        {
+          method: c.req.method,
+          route,
+          path: c.req.path,
+          status: c.res.status,
+          requestId: id,
+          subject: c.get('subject'),
+        },
         startedAt,
       );
     }

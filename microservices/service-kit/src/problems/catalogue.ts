@@ -5,6 +5,8 @@
  */
 export const PROBLEM_TITLES = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
@@ -57,6 +59,14 @@ export const PROBLEM_TYPES = {
   'missing-host': answeredWith(400),
   'transfer-encoding-http10': answeredWith(400),
   'invalid-path': answeredWith(400),
+  // 400 from authentication: a bearer token in the URL (RFC 6750 invalid_request)
+  'token-in-query': answeredWith(400),
+  // 401: who is calling could not be established (edge/auth)
+  'authentication-required': answeredWith(401),
+  'invalid-token': answeredWith(401),
+  // 403: the caller is known and may not do this
+  'insufficient-scope': answeredWith(403),
+  'not-owner': answeredWith(403),
   'not-found': answeredWith(404),
   'method-not-allowed': answeredWith(405),
   'request-timeout': answeredWith(408),
@@ -78,6 +88,7 @@ export const PROBLEM_TYPES = {
   overloaded: answeredWith(503),
   'database-unavailable': answeredWith(503),
   'user-service-unavailable': answeredWith(503),
+  'identity-provider-unavailable': answeredWith(503),
   // Fault injection's `down` and `error` modes; in `error` mode half of them imitate `internal` instead
   // (routes/faults/fault-injector.ts), keeping this slug and taking that type's status and title.
   'fault-injected': answeredWith(503),

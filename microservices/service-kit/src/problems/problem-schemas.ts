@@ -48,6 +48,13 @@ const exampleDetails = {
   internal: 'An unexpected error occurred.',
   'service-unavailable': 'Try again later.',
   'store-full': 'The in-memory store has reached MEMORY_STORE_MAX_BYTES; reads still work.',
+  'authentication-required': 'This request needs a bearer token: Authorization: Bearer <access token>.',
+  'invalid-token': 'The token has expired.',
+  'token-in-query': 'Send the token in the Authorization header, never in the URL.',
+  'insufficient-scope': 'This token lacks the scope this operation needs: users:read or users:read:own.',
+  'not-owner': 'This token acts for user 3f0c2d3e-5a4b; it may not create orders for another user.',
+  'identity-provider-unavailable':
+    'The identity provider cannot be reached to check this token; retry shortly.',
 } as const satisfies Partial<Record<ProblemSlug, string>>;
 
 /** A problem type a route can document with problemResponse. */
@@ -73,15 +80,32 @@ const rateLimitHeaders = {
   },
 };
 
+const challengeHeader = {
+  'WWW-Authenticate': {
+    required: true,
+    description:
+      'The bearer challenge of RFC 6750: `Bearer realm="<service>"`, with `error` (`invalid_token`, `invalid_request`, `insufficient_scope`) and `error_description` when a token was sent',
+    schema: { type: 'string' as const },
+  },
+};
+
+/** The headers a problem of `status` always carries. */
+const headersOf = (status: number) => {
+  if (status === 503) return retryAfterHeader;
+  if (status === 429) return rateLimitHeaders;
+  if (status === 401) return challengeHeader;
+  return undefined;
+};
+
 /**
  * OpenAPI `responses` entry for a problem of type `slug` (put under its status,
  * `404: problemResponse('not-found', …)`), with an example; status and title are the catalogue's. A 503
- * always documents `Retry-After`, a 429 the rate-limit headers too.
+ * always documents `Retry-After`, a 429 the rate-limit headers too, a 401 its `WWW-Authenticate` challenge.
  */
 export function problemResponse(slug: DocumentedProblem, description?: string) {
   const { status, title } = problemType(slug);
   const detail = exampleDetails[slug];
-  const headers = status === 503 ? retryAfterHeader : status === 429 ? rateLimitHeaders : undefined;
+  const headers = headersOf(status);
   return {
     description: description ?? title,
     ...(headers ? { headers } : {}),

@@ -6,6 +6,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../edge/app-env.js';
 import { markSharedBody } from '../edge/unsent-answers.js';
 import { problemResponse } from '../problems/problem-schemas.js';
+import { OPEN_TO_ALL } from './openapi/secured.js';
 
 /** The only files of swagger-ui-dist the page loads; everything is served from this process. */
 const DIST_ASSETS = {
@@ -67,6 +68,7 @@ const docsRoute = createRoute({
   method: 'get',
   path: '/docs',
   tags: ['Service'],
+  security: OPEN_TO_ALL,
   summary: 'Swagger UI for this API (works offline: all assets are served here)',
   responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } } },
 });
@@ -75,6 +77,7 @@ const initializerRoute = createRoute({
   method: 'get',
   path: INITIALIZER_PATH,
   tags: ['Service'],
+  security: OPEN_TO_ALL,
   summary: 'The script that starts Swagger UI on /docs',
   responses: { 200: { description: 'JavaScript', content: { 'text/javascript': { schema: z.string() } } } },
 });
@@ -83,6 +86,7 @@ const assetRoute = createRoute({
   method: 'get',
   path: `${ASSETS_BASE}/swagger-ui-dist/{file}`,
   tags: ['Service'],
+  security: OPEN_TO_ALL,
   summary: 'A Swagger UI asset (swagger-ui.css, swagger-ui-bundle.js)',
   request: {
     params: z.object({

@@ -3,6 +3,7 @@ import type { TypedResponse } from 'hono';
 import type { Registry } from 'prom-client';
 import type { AppEnv } from '../edge/app-env.js';
 import { reply, replyJson } from '../edge/reply.js';
+import { OPEN_TO_ALL } from './openapi/secured.js';
 
 export interface ServiceInfo {
   /** `user-service` / `order-service`: appears in logs, probes and `/`. */
@@ -23,6 +24,7 @@ const rootRoute = createRoute({
   method: 'get',
   path: '/',
   tags: ['Service'],
+  security: OPEN_TO_ALL,
   summary: 'Service name, version and where the docs are',
   responses: {
     200: { description: 'Service identity', content: { 'application/json': { schema: RootSchema } } },
@@ -33,6 +35,7 @@ const versionRoute = createRoute({
   method: 'get',
   path: '/version',
   tags: ['Service'],
+  security: OPEN_TO_ALL,
   summary: 'Build version and commit',
   responses: {
     200: { description: 'Build identity', content: { 'application/json': { schema: VersionSchema } } },
@@ -43,6 +46,7 @@ const metricsRoute = createRoute({
   method: 'get',
   path: '/metrics',
   tags: ['Service'],
+  security: OPEN_TO_ALL,
   summary: 'Prometheus metrics (text exposition format)',
   responses: {
     200: {

@@ -28,3 +28,4 @@ export { type PostgresStoreFactoryOptions, postgresStoreFactory } from './postgr
 export { expectCompleteProblem } from './problem-assertions.js';
 export { parseExposition, type Sample, sampleValue, scrape } from './prometheus-samples.js';
 export { describeServiceContract, type ServiceContractTable } from './service-contract.js';
+export { type MintOptions, type ProviderMode, TestIdentityProvider } from './test-identity-provider.js';

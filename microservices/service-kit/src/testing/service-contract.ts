@@ -2,11 +2,20 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import type { ServiceAppParts } from '../app/create-service-app.js';
 import { API_CONTENT_SECURITY_POLICY } from '../edge/security-headers.js';
+import { BEARER_SCHEME } from '../routes/openapi/secured.js';
 import { inProcessClient } from './checked-client.js';
 
 type ResponseDoc = { content?: Record<string, unknown> };
-type OperationDoc = { operationId?: string; responses: Record<string, ResponseDoc> };
-type OpenApiDoc = { openapi: string; paths: Record<string, Record<string, OperationDoc>> };
+type OperationDoc = {
+  operationId?: string;
+  responses: Record<string, ResponseDoc>;
+  security?: Array<Record<string, string[]>>;
+};
+type OpenApiDoc = {
+  openapi: string;
+  paths: Record<string, Record<string, OperationDoc>>;
+  components?: { securitySchemes?: Record<string, { type: string; scheme?: string }> };
+};
 
 /** The routes every service answers through the kit: what each service's document must include. */
 const KIT_OPERATIONS = [
@@ -77,6 +86,27 @@ export function describeServiceContract(table: ServiceContractTable): void {
       const result = await new Validator().validate(doc);
       expect(result.errors).toBeUndefined();
       expect(result.valid).toBe(true);
+    });
+
+    it('every operation declares its security: /api and /admin the bearer scheme with the scopes that admit them, 401 and 403 documented; the rest open', async () => {
+      const doc = await openApiDocument();
+      expect(doc.components?.securitySchemes?.[BEARER_SCHEME]).toMatchObject({
+        type: 'http',
+        scheme: 'bearer',
+      });
+      for (const [path, operations] of Object.entries(doc.paths)) {
+        for (const [method, operation] of Object.entries(operations)) {
+          const name = `${method} ${path}`;
+          expect(operation.security, name).toBeDefined();
+          if (path.startsWith('/api/') || path.startsWith('/admin/')) {
+            const scopes = operation.security?.[0]?.[BEARER_SCHEME];
+            expect(scopes?.length, name).toBeGreaterThan(0);
+            expect(Object.keys(operation.responses), name).toEqual(expect.arrayContaining(['401', '403']));
+          } else {
+            expect(operation.security, name).toEqual([]);
+          }
+        }
+      }
     });
 
     it('the document has the kit’s operations and every one of the service’s', async () => {

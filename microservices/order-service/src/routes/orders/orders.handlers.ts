@@ -1,5 +1,8 @@
 import {
+  type AppContext,
+  accessOf,
   conflict,
+  ensureReaches,
   type AppRouteHandler as Handler,
   IDEMPOTENT_REPLAY_HEADERS,
   idempotencyKeyReused,
@@ -7,12 +10,14 @@ import {
   jsonBytes,
   notFound,
   type ResourceHandlerDeps,
+  reaches,
   reply,
   replyJson,
   reserveAnswerOrRefuse,
   unsentAnswersSpent,
 } from '@microservices/service-kit';
 import { newOrder } from '../../domain/new-order.js';
+import type { Order } from '../../domain/order.js';
 import { planOrderUpdate } from '../../domain/order-update.js';
 import type { OrderMetrics } from '../../metrics.js';
 import type { OrderStore } from '../../store/order-store.js';
@@ -27,9 +32,15 @@ const ORDER_NOT_FOUND = 'Order not found';
 /** A concurrent writer can win the compare-and-set; planning again a couple of times settles it. */
 const MAX_UPDATE_ATTEMPTS = 3;
 
+/** An order the request may see: a token held to its own user finds another user's order missing (404). */
+function visible(c: AppContext, order: Order | null): Order | null {
+  return order && reaches(accessOf(c), order.user_id) ? order : null;
+}
+
 export function createOrderHandlers({ store, users, clock, metrics, generateId, pager }: OrderHandlerDeps) {
   const create: Handler<typeof routes.createOrder> = async (c) => {
     const input = c.req.valid('json');
+    ensureReaches(c, input.user_id, 'order for');
     const now = clock.now();
     const idempotency = idempotencyRequest(c.req.valid('header')['idempotency-key'], input);
     // A repeat is answered from the stored response first: no second user check, so a retry after
@@ -57,11 +68,16 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId, 
 
   const list: Handler<typeof routes.listOrders> = async (c) => {
     const query = c.req.valid('query');
-    return pager.reply(c, query, (request) => store.list({ ...request, userId: query.user_id }));
+    const access = accessOf(c);
+    // A token held to its own user lists that user's orders, whether or not it asks for them by user_id.
+    if (!access.all && query.user_id !== undefined) ensureReaches(c, query.user_id, 'list the orders of');
+    const userId = access.all ? query.user_id : access.userId;
+    return pager.reply(c, query, (request) => store.list({ ...request, userId }));
   };
 
   const listForUser: Handler<typeof routes.listUserOrders> = async (c) => {
     const userId = c.req.valid('param').user_id;
+    ensureReaches(c, userId, 'list the orders of');
     return pager.reply(c, c.req.valid('query'), (request) => store.list({ ...request, userId }));
   };
 
@@ -69,7 +85,7 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId, 
     const { order_id } = c.req.valid('param');
     // While answers pile up unsent, a large order is refused before it is read, not after.
     if (unsentAnswersSpent(c)) reserveAnswerOrRefuse(c, (await store.jsonBytes(order_id)) ?? 0);
-    const order = await store.get(order_id);
+    const order = visible(c, await store.get(order_id));
     if (!order) throw notFound(ORDER_NOT_FOUND);
     return replyJson(c, order, 200);
   };
@@ -78,7 +94,7 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId, 
     const { order_id } = c.req.valid('param');
     const request = c.req.valid('json');
     for (let attempt = 1; ; attempt++) {
-      const current = await store.get(order_id);
+      const current = visible(c, await store.get(order_id));
       if (!current) throw notFound(ORDER_NOT_FOUND);
       reserveAnswerOrRefuse(c, jsonBytes(current));
       const plan = planOrderUpdate(current, request, clock.now());
@@ -96,7 +112,9 @@ export function createOrderHandlers({ store, users, clock, metrics, generateId, 
   };
 
   const remove: Handler<typeof routes.deleteOrder> = async (c) => {
-    const deleted = await store.delete(c.req.valid('param').order_id);
+    const { order_id } = c.req.valid('param');
+    if (!accessOf(c).all && !visible(c, await store.get(order_id))) throw notFound(ORDER_NOT_FOUND);
+    const deleted = await store.delete(order_id);
     if (!deleted) throw notFound(ORDER_NOT_FOUND);
     return reply(c, null, 204);
   };

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
+  authProblemResponses,
   bodyProblemResponses,
   commonProblemResponses,
   IdempotencyHeaderSchema,
@@ -8,6 +9,7 @@ import {
   pageResponse,
   plainString,
   problemResponse,
+  requires,
   storeFullResponse,
 } from '@microservices/service-kit';
 import { CreateOrderSchema, OrderSchema, UpdateOrderSchema } from '../../domain/order.js';
@@ -25,18 +27,28 @@ const UserIdParam = z.object({
 });
 const orderNotFound = problemResponse('not-found', 'No order with this id');
 const pageQuery = PaginationQuerySchema.strict();
+const databaseUnavailable = problemResponse(
+  'service-unavailable',
+  'The database or the identity provider is unavailable',
+);
+const OWN_ORDERS_ONLY =
+  ' With only the `:own` scope, another user’s order answers 404, as if it did not exist.';
 
 export const createOrder = createRoute({
   method: 'post',
   path: '/',
   operationId: 'createOrder',
   tags,
+  ...requires('orders:write', { own: true }),
+  description:
+    'Needs `orders:write`, or `orders:write:own` to order for the token’s own user (for another user: `403 not-owner`).',
   summary: 'Create an order for an existing user (validated against user-service)',
   request: {
     headers: IdempotencyHeaderSchema,
     body: { required: true, content: jsonContent(CreateOrderSchema) },
   },
   responses: {
+    ...authProblemResponses,
     201: {
       description:
         'Created, status pending (or the replayed original response for a repeated Idempotency-Key)',
@@ -47,7 +59,7 @@ export const createOrder = createRoute({
     507: storeFullResponse,
     503: problemResponse(
       'service-unavailable',
-      'user-service could not answer, or the database is unavailable; see Retry-After',
+      'user-service could not answer, or the database or the identity provider is unavailable; see Retry-After',
     ),
     ...bodyProblemResponses,
   },
@@ -58,6 +70,9 @@ export const listOrders = createRoute({
   path: '/',
   operationId: 'listOrders',
   tags,
+  ...requires('orders:read', { own: true }),
+  description:
+    'Needs `orders:read`; with only `orders:read:own` the page holds the token’s own user’s orders (asking for another `user_id`: `403 not-owner`).',
   summary: 'List orders, oldest first, optionally for one user',
   request: {
     query: pageQuery.extend({
@@ -68,13 +83,14 @@ export const listOrders = createRoute({
     }),
   },
   responses: {
+    ...authProblemResponses,
     200: pageResponse('A page of orders', jsonContent(z.array(OrderSchema))),
     ...commonProblemResponses,
     400: problemResponse(
       'validation-error',
       'Bad skip/limit, unknown query parameter or invalid X-Request-Id',
     ),
-    503: problemResponse('service-unavailable', 'The database is unavailable'),
+    503: databaseUnavailable,
   },
 });
 
@@ -83,16 +99,20 @@ export const listUserOrders = createRoute({
   path: '/user/{user_id}',
   operationId: 'listUserOrders',
   tags,
+  ...requires('orders:read', { own: true }),
+  description:
+    'Needs `orders:read`, or `orders:read:own` for the token’s own user (another user: `403 not-owner`).',
   summary: 'List one user’s orders, oldest first',
   request: { params: UserIdParam, query: pageQuery },
   responses: {
+    ...authProblemResponses,
     200: pageResponse('A page of the user’s orders (empty if none)', jsonContent(z.array(OrderSchema))),
     ...commonProblemResponses,
     400: problemResponse(
       'validation-error',
       'Bad skip/limit, unknown query parameter or invalid X-Request-Id',
     ),
-    503: problemResponse('service-unavailable', 'The database is unavailable'),
+    503: databaseUnavailable,
   },
 });
 
@@ -101,12 +121,15 @@ export const getOrder = createRoute({
   path: '/{order_id}',
   operationId: 'getOrder',
   tags,
+  ...requires('orders:read', { own: true }),
+  description: `Needs \`orders:read\` or \`orders:read:own\`.${OWN_ORDERS_ONLY}`,
   summary: 'Get an order',
   request: { params: OrderIdParam },
   responses: {
+    ...authProblemResponses,
     200: { description: 'The order', content: jsonContent(OrderSchema) },
     404: orderNotFound,
-    503: problemResponse('service-unavailable', 'The database is unavailable'),
+    503: databaseUnavailable,
     ...commonProblemResponses,
   },
 });
@@ -116,17 +139,20 @@ export const updateOrder = createRoute({
   path: '/{order_id}',
   operationId: 'updateOrder',
   tags,
+  ...requires('orders:write', { own: true }),
   summary: 'Change the status (allowed moves only) or the shipping address',
   description:
     'Allowed moves: pending→confirmed→shipped→delivered, pending or confirmed→cancelled. Setting the current ' +
-    'status again is a no-op. The shipping address can change only while pending or confirmed.',
+    'status again is a no-op. The shipping address can change only while pending or confirmed. Needs ' +
+    `\`orders:write\` or \`orders:write:own\`.${OWN_ORDERS_ONLY}`,
   request: { params: OrderIdParam, body: { required: true, content: jsonContent(UpdateOrderSchema) } },
   responses: {
+    ...authProblemResponses,
     200: { description: 'The updated order', content: jsonContent(OrderSchema) },
     404: orderNotFound,
     409: problemResponse('conflict', 'Status move not allowed, or address change after shipping'),
     507: storeFullResponse,
-    503: problemResponse('service-unavailable', 'The database is unavailable'),
+    503: databaseUnavailable,
     ...bodyProblemResponses,
   },
 });
@@ -136,12 +162,15 @@ export const deleteOrder = createRoute({
   path: '/{order_id}',
   operationId: 'deleteOrder',
   tags,
+  ...requires('orders:write', { own: true }),
+  description: `Needs \`orders:write\` or \`orders:write:own\`.${OWN_ORDERS_ONLY}`,
   summary: 'Delete an order',
   request: { params: OrderIdParam },
   responses: {
+    ...authProblemResponses,
     204: { description: 'Deleted' },
     404: orderNotFound,
-    503: problemResponse('service-unavailable', 'The database is unavailable'),
+    503: databaseUnavailable,
     ...commonProblemResponses,
   },
 });

@@ -3,6 +3,7 @@ import type { AppEnv } from '../../edge/app-env.js';
 import { replyJson } from '../../edge/reply.js';
 import { bodyProblemResponses, commonProblemResponses } from '../../problems/problem-schemas.js';
 import { jsonContent } from '../openapi/json-content.js';
+import { ADMIN_SCOPE, authProblemResponses, requires } from '../openapi/secured.js';
 import { toDelayRange } from './fault-env.js';
 import type { FaultInjector } from './fault-injector.js';
 import { FAULT_MODES, type FaultSettings, formatDelayRange, MAX_FAULT_DELAY_MS } from './fault-settings.js';
@@ -40,10 +41,12 @@ const getRoute = createRoute({
   method: 'get',
   path: FAULTS_ADMIN_PATH,
   tags: ['Fault injection'],
+  ...requires(ADMIN_SCOPE, { own: false }),
   summary: 'Current fault settings (exists only with FAULTS_ENABLED=true)',
   responses: {
     200: { description: 'Current settings', content: jsonContent(FaultSettingsSchema) },
     ...commonProblemResponses,
+    ...authProblemResponses,
   },
 });
 
@@ -51,11 +54,13 @@ const putRoute = createRoute({
   method: 'put',
   path: FAULTS_ADMIN_PATH,
   tags: ['Fault injection'],
+  ...requires(ADMIN_SCOPE, { own: false }),
   summary: 'Switch the fault mode at run time (exists only with FAULTS_ENABLED=true)',
   request: { body: { required: true, content: jsonContent(FaultChangeSchema) } },
   responses: {
     200: { description: 'The settings now in force', content: jsonContent(FaultSettingsSchema) },
     ...bodyProblemResponses,
+    ...authProblemResponses,
   },
 });
 

@@ -5,6 +5,7 @@ import type { Lifecycle } from '../../base/lifecycle.js';
 import { SURFACES } from '../../base/surfaces.js';
 import type { AppEnv } from '../../edge/app-env.js';
 import { replyJson } from '../../edge/reply.js';
+import { OPEN_TO_ALL } from '../openapi/secured.js';
 import { type HealthCheck, runChecks } from './checks.js';
 import { LIVENESS_PATH, livenessBody } from './liveness-first.js';
 
@@ -68,6 +69,7 @@ const healthRoute = createRoute({
   method: 'get',
   path: SURFACES.probes.health,
   tags: ['Health'],
+  security: OPEN_TO_ALL,
   summary: 'Overall health with dependency checks',
   responses: {
     200: json(HealthSchema, 'Healthy'),
@@ -79,6 +81,7 @@ const liveRoute = createRoute({
   method: 'get',
   path: LIVENESS_PATH,
   tags: ['Health'],
+  security: OPEN_TO_ALL,
   summary: 'Liveness: the process is running. Never checks dependencies.',
   responses: { 200: json(LiveSchema, 'Alive') },
 });
@@ -87,6 +90,7 @@ const readyRoute = createRoute({
   method: 'get',
   path: SURFACES.probes.ready,
   tags: ['Health'],
+  security: OPEN_TO_ALL,
   summary: 'Readiness: whether to route traffic here',
   responses: {
     200: json(ReadySchema, 'Ready, or degraded (a non-critical dependency is down)'),

@@ -1,9 +1,12 @@
 import {
+  accessOf,
   conflict,
+  ensureReaches,
   type AppRouteHandler as Handler,
   IDEMPOTENT_REPLAY_HEADERS,
   idempotencyKeyReused,
   idempotencyRequest,
+  jsonBytes,
   notFound,
   type ResourceHandlerDeps,
   reply,
@@ -46,17 +49,27 @@ export function createUserHandlers({ store, clock, metrics, generateId, pager }:
     );
   };
 
-  const list: Handler<typeof routes.listUsers> = async (c) =>
-    pager.reply(c, c.req.valid('query'), (request) => store.list(request));
+  const list: Handler<typeof routes.listUsers> = async (c) => {
+    const access = accessOf(c);
+    if (access.all) return pager.reply(c, c.req.valid('query'), (request) => store.list(request));
+    // A token held to its own user lists that user alone: one page of at most one row.
+    return pager.reply(c, c.req.valid('query'), async ({ skip, after }) => {
+      const own = skip === 0 && after === undefined ? await store.get(access.userId) : null;
+      return own ? [{ position: 1, value: own, minJsonBytes: jsonBytes(own) }] : [];
+    });
+  };
 
   const get: Handler<typeof routes.getUser> = async (c) => {
-    const user = await store.get(c.req.valid('param').user_id);
+    const { user_id } = c.req.valid('param');
+    ensureReaches(c, user_id, 'read');
+    const user = await store.get(user_id);
     if (!user) throw notFound(USER_NOT_FOUND);
     return replyJson(c, user, 200);
   };
 
   const update: Handler<typeof routes.updateUser> = async (c) => {
     const { user_id } = c.req.valid('param');
+    ensureReaches(c, user_id, 'change');
     const patch = c.req.valid('json');
     const updated = await withEmailConflict(() => store.update(user_id, (user) => patchUser(user, patch)));
     if (!updated) throw notFound(USER_NOT_FOUND);
@@ -64,7 +77,9 @@ export function createUserHandlers({ store, clock, metrics, generateId, pager }:
   };
 
   const remove: Handler<typeof routes.deleteUser> = async (c) => {
-    const deleted = await store.delete(c.req.valid('param').user_id);
+    const { user_id } = c.req.valid('param');
+    ensureReaches(c, user_id, 'delete');
+    const deleted = await store.delete(user_id);
     if (!deleted) throw notFound(USER_NOT_FOUND);
     metrics.usersDeleted.inc();
     return reply(c, null, 204);
