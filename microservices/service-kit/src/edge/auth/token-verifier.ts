@@ -1,4 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { type AuthSettings, MAX_TOKEN_LENGTH } from './auth-settings.js';
 import { IdentityProviderUnavailable, IssuerKeys } from './issuer-keys.js';
 import { type Principal, scopesOf } from './principal.js';
@@ -70,8 +71,24 @@ function rejectionOf(err: unknown): unknown {
 }
 
 export interface TokenVerifierOptions {
-  /** The clock of the identity-provider back-off (tests); jose checks `exp`/`nbf` against Date.now. */
+  /** The clock of `exp`/`nbf`, the verified-token cache and the identity-provider back-off (tests). */
   now?: () => number;
+}
+
+/**
+ * Tokens verified recently, kept so a client sending the same token again (every client does, for the
+ * token's lifetime) costs a lookup instead of a signature check: about 90 µs of CPU per request with
+ * RS256 through WebCrypto, half of a GET's whole cost. Bounded in entries (tokens are 1-3 KB) and in time:
+ * an entry lasts until its token expires, and at most VERIFIED_TOKEN_TTL_MS, so a key withdrawn by the
+ * provider stops admitting its tokens within that time at the latest.
+ */
+export const VERIFIED_TOKEN_CACHE_ENTRIES = 1_000;
+export const VERIFIED_TOKEN_TTL_MS = 300_000;
+
+interface Verified {
+  principal: Principal;
+  /** Until when the entry answers (ms): the token's expiry plus the clock tolerance, or VERIFIED_TOKEN_TTL_MS. */
+  until: number;
 }
 
 /**
@@ -82,11 +99,15 @@ export interface TokenVerifierOptions {
  */
 export class TokenVerifier {
   readonly #keys = new Map<string, IssuerKeys>();
+  readonly #verified: LRUCache<string, Verified>;
+  readonly #now: () => number;
 
   constructor(
     private readonly settings: AuthSettings,
     options: TokenVerifierOptions = {},
   ) {
+    this.#now = options.now ?? Date.now;
+    this.#verified = new LRUCache({ max: VERIFIED_TOKEN_CACHE_ENTRIES });
     const keyOptions = {
       timeoutMs: settings.idpTimeoutMs,
       refetchCooldownMs: settings.refetchCooldownSeconds * 1000,
@@ -97,6 +118,11 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    const known = this.#verified.get(token);
+    if (known) {
+      if (this.#now() < known.until) return known.principal;
+      this.#verified.delete(token);
+    }
     if (token.length > MAX_TOKEN_LENGTH) {
       throw new TokenRejected('too_large', `The token is longer than ${MAX_TOKEN_LENGTH} characters.`);
     }
@@ -128,9 +154,16 @@ export class TokenVerifier {
         algorithms: [...this.settings.algorithms],
         clockTolerance: this.settings.clockToleranceSeconds,
         requiredClaims: ['exp', 'sub'],
+        currentDate: new Date(this.#now()),
         ...(this.settings.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
       });
-      return this.#principal(payload, keys.issuer);
+      const principal = this.#principal(payload, keys.issuer);
+      const expiresAt = ((payload.exp as number) + this.settings.clockToleranceSeconds) * 1000;
+      this.#verified.set(token, {
+        principal,
+        until: Math.min(expiresAt, this.#now() + VERIFIED_TOKEN_TTL_MS),
+      });
+      return principal;
     } catch (err) {
       if (err instanceof IdentityProviderUnavailable) throw err;
       throw rejectionOf(err);

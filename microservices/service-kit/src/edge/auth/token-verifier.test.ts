@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestIdentityProvider } from '../../testing/test-identity-provider.js';
+import type { AuthSettings } from './auth-settings.js';
+import { TokenRejected, TokenVerifier, VERIFIED_TOKEN_TTL_MS } from './token-verifier.js';
+
+let idp: TestIdentityProvider;
+beforeAll(async () => {
+  idp = await TestIdentityProvider.start();
+});
+afterAll(() => idp.stop());
+
+const settings = (): AuthSettings => ({
+  issuers: [idp.issuer],
+  audience: 'kit-test',
+  algorithms: ['RS256'],
+  clockToleranceSeconds: 0,
+  requireAccessTokenType: false,
+  userIdClaim: 'user_id',
+  idpTimeoutMs: 500,
+  refetchCooldownSeconds: 0,
+});
+
+/** A verifier on a clock the test moves. */
+function build() {
+  const clock = { now: Date.now() };
+  const verifier = new TokenVerifier(settings(), { now: () => clock.now });
+  const rejection = async (token: string) =>
+    verifier.verify(token).then(
+      () => 'accepted',
+      (err: unknown) => (err instanceof TokenRejected ? err.reason : String(err)),
+    );
+  return { clock, verifier, rejection };
+}
+
+describe('TokenVerifier: tokens verified once are remembered, never past their validity', () => {
+  it('when a remembered token expires, then it is refused as expired (the cache never outlives exp)', async () => {
+    const { clock, verifier, rejection } = build();
+    const token = await idp.mint('kit-test', { claims: { exp: Math.floor(clock.now / 1000) + 60 } });
+    expect((await verifier.verify(token)).subject).toBe('user-1');
+    clock.now += 59_000;
+    expect(await rejection(token)).toBe('accepted');
+    clock.now += 2_000;
+    expect(await rejection(token)).toBe('expired');
+  });
+
+  it('when the key of a remembered token is withdrawn, then the token is still admitted from memory for at most VERIFIED_TOKEN_TTL_MS, then refused', async () => {
+    const provider = await TestIdentityProvider.start();
+    try {
+      const clock = { now: Date.now() };
+      const verifier = new TokenVerifier(
+        { ...settings(), issuers: [provider.issuer] },
+        { now: () => clock.now },
+      );
+      const old = await provider.mint('kit-test');
+      await verifier.verify(old);
+      await provider.rotate('RS256', { keepPrevious: false });
+      // A token of the new key makes the verifier fetch the key set without the old key.
+      await verifier.verify(await provider.mint('kit-test'));
+      clock.now += VERIFIED_TOKEN_TTL_MS - 1_000;
+      await expect(verifier.verify(old)).resolves.toMatchObject({ subject: 'user-1' });
+      clock.now += 2_000;
+      await expect(verifier.verify(old)).rejects.toMatchObject({ reason: 'unknown_key' });
+    } finally {
+      await provider.stop();
+    }
+  });
+
+  it('when a token was refused, then sending it again is checked again (refusals are not remembered as admissions)', async () => {
+    const { rejection } = build();
+    const token = await idp.mint('another-audience');
+    expect(await rejection(token)).toBe('audience');
+    expect(await rejection(token)).toBe('audience');
+  });
+});
