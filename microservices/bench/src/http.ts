@@ -6,10 +6,11 @@ export async function jsonRequest<T>(
   url: string,
   body: unknown,
   expect: number,
+  options: { headers?: Record<string, string> } = {},
 ): Promise<{ json: T; text: string }> {
   const res = await request(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     headersTimeout: 10_000,
     bodyTimeout: 10_000,

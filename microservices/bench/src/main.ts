@@ -121,17 +121,20 @@ async function main(): Promise<void> {
     ceilingScript,
     log,
     prefix: () => `b${runId}-${++counter}`,
+    scratch,
   };
 
   const passes: PassResult[] = [];
-  passes.push(await runPass(ctx, 'memory', null, { startToReady: true, fastFail: true }));
+  passes.push(await runPass(ctx, 'memory', null, { startToReady: true, fastFail: true, auth: true }));
   let postgresSource = 'skipped (BENCH_POSTGRES=false)';
   if (config.postgres) {
     log('PostgreSQL: BENCH_DATABASE_URL or a throwaway local cluster');
     postgres = await acquirePostgres(config.databaseUrl);
     if (postgres) {
       postgresSource = postgres.source;
-      passes.push(await runPass(ctx, 'postgres', postgres, { startToReady: true, fastFail: false }));
+      passes.push(
+        await runPass(ctx, 'postgres', postgres, { startToReady: true, fastFail: false, auth: false }),
+      );
     } else {
       postgresSource = 'skipped: no BENCH_DATABASE_URL and no PostgreSQL binaries (pg_ctl) on this machine';
       log(`PostgreSQL ${postgresSource}`);

@@ -15,7 +15,9 @@ export type ScenarioId =
   | 'post-user'
   | 'get-order'
   | 'post-order-cache-on'
-  | 'post-order-cache-off';
+  | 'post-order-cache-off'
+  | 'get-user-auth'
+  | 'post-order-auth';
 
 export interface Scenario {
   id: ScenarioId;

@@ -1,3 +1,4 @@
+import { type BenchIdentity, startBenchIdentity } from './auth.js';
 import type { BenchConfig } from './config.js';
 import { type FastFailResult, measureFastFail } from './fast-fail.js';
 import { type GrowthResult, measureGrowth } from './growth.js';
@@ -26,6 +27,8 @@ export interface PassContext {
   ceilingScript: string;
   /** A new unique prefix for generated emails. */
   prefix: () => string;
+  /** Scratch directory of the run (order-service's projected token file lives there). */
+  scratch: string;
   log: (message: string) => void;
 }
 
@@ -52,6 +55,8 @@ export interface PassExtras {
   startToReady: boolean;
   /** Stops this pass's user-service, so it runs last. */
   fastFail: boolean;
+  /** Also runs GET user and POST order against a pair with authentication on (AUTH_ENABLED), beside the rest. */
+  auth: boolean;
 }
 
 const SEED_USERS = 100;
@@ -63,6 +68,15 @@ interface PassServices {
   osOff: ManagedProcess;
   /** user-service's database, on PostgreSQL. */
   userDb: string | undefined;
+  /** The same pair with authentication on, when the pass measures it. */
+  secured: SecuredPair | undefined;
+}
+
+/** user-service and order-service (cache on) with AUTH_ENABLED, and what calling them takes. */
+interface SecuredPair {
+  us: ManagedProcess;
+  os: ManagedProcess;
+  identity: BenchIdentity;
 }
 
 /** What the seed left behind for the scenarios to use. */
@@ -85,12 +99,19 @@ export async function runPass(
   const { config, log } = ctx;
   const database: NewDatabase = async (prefix) =>
     postgres ? await postgres.createDatabase(prefix) : undefined;
-  const services = await startServices(ctx, store, database);
-  const processes = [services.us, services.osOn, services.osOff];
+  const services = await startServices(ctx, store, database, extras.auth);
+  const secured = services.secured;
+  const processes = [
+    services.us,
+    services.osOn,
+    services.osOff,
+    ...(secured ? [secured.us, secured.os] : []),
+  ];
   log(`${store}: seeding ${SEED_USERS} users and an order`);
   const seed = await seedData(ctx, services);
   const ceiling = await startCeiling(ctx, seed.userJson);
   const scenarios = buildScenarios(services, seed);
+  if (secured) scenarios.splice(-1, 0, ...(await securedScenarios(ctx, secured)));
   const ceilingScenario: Scenario = {
     id: 'ceiling',
     label: 'ceiling: bare Hono, static JSON',
@@ -146,6 +167,7 @@ export async function runPass(
   }
 
   await Promise.all(processes.map((p) => p.stop('SIGTERM', 15_000)));
+  await secured?.identity.stop();
   return {
     store,
     ceiling: { ...ceilingRates, bodyBytes: Buffer.byteLength(seed.userJson) },
@@ -162,6 +184,7 @@ async function startServices(
   ctx: PassContext,
   store: StoreKind,
   database: NewDatabase,
+  auth: boolean,
 ): Promise<PassServices> {
   const userDb = await database('bench_users');
   const us = await startService(
@@ -180,7 +203,77 @@ async function startServices(
       },
       ctx.settings,
     );
-  return { us, osOn: await orderService(true), osOff: await orderService(false), userDb };
+  return {
+    us,
+    osOn: await orderService(true),
+    osOff: await orderService(false),
+    userDb,
+    secured: auth ? await startSecuredPair(ctx, store, database) : undefined,
+  };
+}
+
+async function startSecuredPair(
+  ctx: PassContext,
+  store: StoreKind,
+  database: NewDatabase,
+): Promise<SecuredPair> {
+  const identity = await startBenchIdentity(ctx.scratch);
+  const us = await startService(
+    ctx.group,
+    {
+      name: 'user-service',
+      label: `user-service-${store}-auth`,
+      databaseUrl: await database('bench_users_auth'),
+      env: identity.userServiceEnv,
+    },
+    ctx.settings,
+  );
+  const os = await startService(
+    ctx.group,
+    {
+      name: 'order-service',
+      label: `order-service-${store}-auth`,
+      databaseUrl: await database('bench_orders_auth'),
+      env: { ...identity.orderServiceEnv, USER_SERVICE_URL: us.url },
+    },
+    ctx.settings,
+  );
+  return { us, os, identity };
+}
+
+/**
+ * GET user and POST order with a staff token on every request, against the pair with AUTH_ENABLED: beside
+ * the same scenarios without, they give what verifying a token costs (its signature with a cached key).
+ */
+async function securedScenarios(ctx: PassContext, { us, os, identity }: SecuredPair): Promise<Scenario[]> {
+  const body = { name: 'Seed User', email: `${ctx.prefix()}-seed@example.com`, age: 30 };
+  const { json: user } = await jsonRequest<{ id: string }>('POST', `${us.url}/api/v1/users`, body, 201, {
+    headers: identity.userServiceHeaders,
+  });
+  return [
+    {
+      id: 'get-user-auth',
+      label: 'GET user by id (auth on)',
+      target: {
+        url: `${us.url}/api/v1/users/${user.id}`,
+        method: 'GET',
+        headers: identity.userServiceHeaders,
+      },
+      proc: us,
+    },
+    {
+      id: 'post-order-auth',
+      label: 'POST order (auth on, cache on)',
+      target: {
+        url: `${os.url}/api/v1/orders`,
+        method: 'POST',
+        body: orderBody(user.id),
+        headers: identity.orderServiceHeaders,
+      },
+      proc: os,
+      upstream: us,
+    },
+  ];
 }
 
 /** 100 users (so a page of 100 is full) and one order, through the API. */

@@ -11,6 +11,8 @@ export const TARGETS = {
   postUserRps: 5 * OLD_PAIR.postUserRps,
   /** "Flat": POST user after the table has grown keeps at least this share of its rate at the start. */
   growthRatio: 0.9,
+  /** GET user with a bearer token verified on every request, as a share of the same without auth. */
+  authGetUserRatio: 0.85,
   fixedRateP99Ms: 10,
   fastFailP99Ms: 5,
   rssMB: 100,
@@ -25,6 +27,10 @@ export interface Verdict {
   /** The same measurement for the ceiling server in the same pass, where one exists (the machine's floor). */
   context?: string;
 }
+
+/** CPU µs per request of a row: the measured process and, for orders, user-service behind it. */
+const cpuMicros = (row: { cpuPercent: number; upstreamCpuPercent: number | null; rps: number }) =>
+  ((row.cpuPercent + (row.upstreamCpuPercent ?? 0)) / 100 / row.rps) * 1e6;
 
 const pct = (ratio: number) => `${(ratio * 100).toFixed(0)} %`;
 const rps = (value: number) => `${Math.round(value).toLocaleString('en-US')} req/s`;
@@ -58,6 +64,28 @@ export function evaluateTargets(passes: readonly PassResult[]): Verdict[] {
         getUser.ratio >= getUserTarget,
         ceilingRate,
       );
+    const securedGetUser = row('get-user-auth');
+    if (getUser && securedGetUser) {
+      const ratio = securedGetUser.rps / getUser.rps;
+      add(
+        `GET user, auth on ≥ ${pct(TARGETS.authGetUserRatio)} of auth off`,
+        p.store,
+        pct(ratio),
+        ratio >= TARGETS.authGetUserRatio && securedGetUser.non2xx === 0,
+        `verification adds ${Math.round(cpuMicros(securedGetUser) - cpuMicros(getUser))} µs CPU/req`,
+      );
+    }
+    const securedPostOrder = row('post-order-auth');
+    const plainPostOrder = row('post-order-cache-on');
+    if (securedPostOrder && plainPostOrder) {
+      add(
+        'POST order, auth on (both services verify a token): every answer 2xx',
+        p.store,
+        `${pct(securedPostOrder.rps / plainPostOrder.rps)} of auth off, ${securedPostOrder.non2xx} non-2xx`,
+        securedPostOrder.non2xx === 0,
+        `adds ${Math.round(cpuMicros(securedPostOrder) - cpuMicros(plainPostOrder))} µs CPU/req (order-service + user-service)`,
+      );
+    }
     const postOrder = row('post-order-cache-off');
     if (postOrder) {
       add(

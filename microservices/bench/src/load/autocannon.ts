@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import {
   type ClosedLoopOptions,
-  JSON_HEADERS,
+  headersOf,
   type LoadGenerator,
   type LoadResult,
   type LoadTarget,
@@ -18,7 +18,7 @@ export function autocannonGenerator(): LoadGenerator {
     describe: (o) => `autocannon -c ${o.connections} -d ${o.durationS} (in-process, Node ${process.version})`,
     async run(target: LoadTarget, options: ClosedLoopOptions): Promise<LoadResult> {
       const { pathname, search } = new URL(target.url);
-      const headers: Record<string, string> = target.method === 'POST' ? { ...JSON_HEADERS } : {};
+      const headers = headersOf(target);
       let n = 0;
       const prefix = target.uniqueUserPrefix;
       const request = {

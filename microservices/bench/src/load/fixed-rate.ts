@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { percentile } from '../stats.js';
-import { JSON_HEADERS, type LoadTarget, userBody } from './types.js';
+import { headersOf, type LoadTarget, userBody } from './types.js';
 
 export interface FixedRateOptions {
   /** Requests per second, scheduled at even intervals whatever the server does (open loop). */
@@ -87,7 +87,7 @@ async function pace(
   let completed = 0;
   let lateSends = 0;
   let inFlight = 0;
-  const headers = target.method === 'POST' ? JSON_HEADERS : {};
+  const headers = headersOf(target);
 
   const fire = (i: number, dueAt: number) => {
     const sentAt = performance.now();

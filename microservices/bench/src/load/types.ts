@@ -9,7 +9,15 @@ export interface LoadTarget {
   body?: string;
   /** POST user bodies whose emails are unique across the run: `<prefix>-<thread>-<n>@example.com`. */
   uniqueUserPrefix?: string;
+  /** Headers sent on every request besides Content-Type (a bearer token). */
+  headers?: Readonly<Record<string, string>>;
 }
+
+/** Every header a request of `target` carries. */
+export const headersOf = (target: LoadTarget): Record<string, string> => ({
+  ...(target.method === 'POST' ? JSON_HEADERS : {}),
+  ...target.headers,
+});
 
 export interface ClosedLoopOptions {
   connections: number;

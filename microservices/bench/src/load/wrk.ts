@@ -16,6 +16,9 @@ const lua = (value: string) =>
 export function wrkScript(target: LoadTarget): string {
   const lines = [`wrk.method = ${lua(target.method)}`];
   if (target.method === 'POST') lines.push(`wrk.headers["Content-Type"] = "application/json"`);
+  for (const [name, value] of Object.entries(target.headers ?? {})) {
+    lines.push(`wrk.headers[${lua(name)}] = ${lua(value)}`);
+  }
   if (target.body !== undefined) lines.push(`wrk.body = ${lua(target.body)}`);
   if (target.uniqueUserPrefix !== undefined) {
     lines.push(
