@@ -73,6 +73,34 @@ const CASES: readonly DocsCase[] = [
   },
 ];
 
+/**
+ * Chromium with a fresh profile (no cached assets or service workers from an earlier run can hide a
+ * problem); `close` ends it and removes the profile.
+ */
+async function launchBrowser(
+  profilePrefix: string,
+): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  if (!haveChromium) {
+    throw new Error(
+      `${CHROMIUM} is missing and CI=true: the browser tests must run in CI. ` +
+        '.ci/run installs it with apt-get install -y --no-install-recommends chromium',
+    );
+  }
+  const profileDir = await mkdtemp(join(tmpdir(), profilePrefix));
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      await rm(profileDir, { recursive: true, force: true });
+    },
+  };
+}
+
 function countOperations(document: unknown): number {
   const paths = (document as { paths?: Record<string, Record<string, unknown>> }).paths ?? {};
   return Object.values(paths).reduce(
@@ -106,29 +134,16 @@ for (const { service, env, tryItOut } of CASES) {
   describe.skipIf(!built || (!haveChromium && !inCi))(`${service} /docs in a real browser`, () => {
     let running: RunningService;
     let context: BrowserContext;
-    let profileDir: string | undefined;
+    let closeBrowser: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      if (!haveChromium) {
-        throw new Error(
-          `${CHROMIUM} is missing and CI=true: the browser tests must run in CI. ` +
-            '.ci/run installs it with apt-get install -y --no-install-recommends chromium',
-        );
-      }
+      ({ context, close: closeBrowser } = await launchBrowser(`docs-browser-${service}-`));
       running = await startService(service, await env());
-      // A fresh profile per run: no cached assets or service workers from an earlier run can hide a problem.
-      profileDir = await mkdtemp(join(tmpdir(), `docs-browser-${service}-`));
-      context = await chromium.launchPersistentContext(profileDir, {
-        executablePath: CHROMIUM,
-        args: CHROMIUM_ARGS,
-        viewport: { width: 1280, height: 900 },
-      });
     });
 
     afterAll(async () => {
-      await context?.close();
+      await closeBrowser?.();
       await stopAll();
-      if (profileDir) await rm(profileDir, { recursive: true, force: true });
     });
 
     it('when /docs is opened, then Swagger UI lists every operation, loads only from 127.0.0.1, breaks none of its Content-Security-Policy, and "Try it out" shows real responses', async () => {
@@ -192,26 +207,18 @@ describe.skipIf(!userServiceBuilt || (!haveChromium && !inCi))(
     let idp: TestIdentityProvider;
     let running: RunningService;
     let context: BrowserContext;
-    let profileDir: string | undefined;
+    let closeBrowser: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      if (!haveChromium)
-        throw new Error(`${CHROMIUM} is missing and CI=true: the browser tests must run in CI.`);
+      ({ context, close: closeBrowser } = await launchBrowser('docs-browser-auth-'));
       idp = await TestIdentityProvider.start();
       running = await startService('user-service', { AUTH_ENABLED: 'true', AUTH_ISSUERS: idp.issuer });
-      profileDir = await mkdtemp(join(tmpdir(), 'docs-browser-auth-'));
-      context = await chromium.launchPersistentContext(profileDir, {
-        executablePath: CHROMIUM,
-        args: CHROMIUM_ARGS,
-        viewport: { width: 1280, height: 900 },
-      });
     });
 
     afterAll(async () => {
-      await context?.close();
+      await closeBrowser?.();
       await stopAll();
       await idp?.stop();
-      if (profileDir) await rm(profileDir, { recursive: true, force: true });
     });
 
     it('when a token is pasted into Authorize, then "Try it out" sends it as a bearer token: 401 before, 200 after', async () => {

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import type { AuthSettings } from '../edge/auth/auth-settings.js';
+import { TokenVerifier } from '../edge/auth/token-verifier.js';
 
 interface SigningKey {
   kid: string;
@@ -62,6 +64,21 @@ export class TestIdentityProvider {
 
   get currentKid(): string {
     return (this.#keys.at(-1) as SigningKey).kid;
+  }
+
+  /** A TokenVerifier trusting this provider for `audience`, with the service defaults unless overridden. */
+  verifierFor(audience: string, overrides: Partial<AuthSettings> = {}): TokenVerifier {
+    return new TokenVerifier({
+      issuers: [this.issuer],
+      audience,
+      algorithms: ['RS256', 'ES256'],
+      clockToleranceSeconds: 30,
+      requireAccessTokenType: false,
+      userIdClaim: 'user_id',
+      idpTimeoutMs: 1_000,
+      refetchCooldownSeconds: 30,
+      ...overrides,
+    });
   }
 
   /** The public keys the provider publishes now. */

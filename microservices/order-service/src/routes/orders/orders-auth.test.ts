@@ -1,4 +1,3 @@
-import { TokenVerifier } from '@microservices/service-kit';
 import { TestIdentityProvider } from '@microservices/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../domain/order.js';
@@ -15,16 +14,7 @@ const BOB = 'bob-id';
 
 /** order-service with authentication on; alice and bob each have one order, made by staff. */
 async function build() {
-  const tokenVerifier = new TokenVerifier({
-    issuers: [idp.issuer],
-    audience: 'order-service',
-    algorithms: ['RS256'],
-    clockToleranceSeconds: 30,
-    requireAccessTokenType: false,
-    userIdClaim: 'user_id',
-    idpTimeoutMs: 1_000,
-    refetchCooldownSeconds: 30,
-  });
+  const tokenVerifier = idp.verifierFor('order-service');
   const t = buildTestApp({ tokenVerifier, userClient: new FakeUserClient([ALICE, BOB]) });
   const as = async (scope: string, claims: Record<string, unknown> = {}) => ({
     headers: { authorization: `Bearer ${await idp.mint('order-service', { claims: { scope, ...claims } })}` },

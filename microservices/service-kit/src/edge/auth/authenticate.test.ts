@@ -5,7 +5,6 @@ import { createFixtureService } from '../../testing/fixture-service.js';
 import { sampleValue, scrape } from '../../testing/prometheus-samples.js';
 import { TestIdentityProvider } from '../../testing/test-identity-provider.js';
 import type { AuthSettings } from './auth-settings.js';
-import { TokenVerifier } from './token-verifier.js';
 
 const AUDIENCE = 'fixture-service';
 let idp: TestIdentityProvider;
@@ -20,23 +19,11 @@ afterAll(async () => {
   await other.stop();
 });
 
-const settings = (overrides: Partial<AuthSettings> = {}): AuthSettings => ({
-  issuers: [idp.issuer],
-  audience: AUDIENCE,
-  algorithms: ['RS256', 'ES256'],
-  clockToleranceSeconds: 30,
-  requireAccessTokenType: false,
-  userIdClaim: 'user_id',
-  idpTimeoutMs: 300,
-  refetchCooldownSeconds: 0,
-  ...overrides,
-});
-
 /** The fixture with authentication on; `call` sends GET /api/v1/things/{id} with a bearer token. */
 function build(overrides: Partial<AuthSettings> = {}) {
   const capture = captureLogger();
   const { client } = createFixtureService({
-    tokenVerifier: new TokenVerifier(settings(overrides)),
+    tokenVerifier: idp.verifierFor(AUDIENCE, { idpTimeoutMs: 300, refetchCooldownSeconds: 0, ...overrides }),
     logger: capture.logger,
   });
   const call = (token: string | undefined, id = 'user-1', headers: Record<string, string> = {}) =>

@@ -1,4 +1,3 @@
-import { TokenVerifier } from '@microservices/service-kit';
 import { TestIdentityProvider } from '@microservices/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../domain/user.js';
@@ -12,16 +11,7 @@ afterAll(() => idp.stop());
 
 /** user-service with authentication on, trusting the test provider, and its workload issuer. */
 function build() {
-  const tokenVerifier = new TokenVerifier({
-    issuers: [idp.issuer],
-    audience: 'user-service',
-    algorithms: ['RS256'],
-    clockToleranceSeconds: 30,
-    requireAccessTokenType: false,
-    userIdClaim: 'user_id',
-    idpTimeoutMs: 1_000,
-    refetchCooldownSeconds: 30,
-  });
+  const tokenVerifier = idp.verifierFor('user-service');
   const { client } = buildTestApp({ tokenVerifier });
   const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
   return { client, as };
