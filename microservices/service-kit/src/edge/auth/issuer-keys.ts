@@ -75,6 +75,7 @@ export class IssuerKeys {
     try {
       remote = await this.#discovered();
     } catch (err) {
+      this.#failedAt = this.#now();
       throw this.#unavailable(err);
     }
     try {
@@ -108,8 +109,12 @@ export class IssuerKeys {
     }
   }
 
+  /**
+   * The 503 of a token that needs the provider while it cannot be asked. Only a failed fetch starts the
+   * back-off: tokens refused during it must not extend it, or a client sending one every few seconds would
+   * keep the provider from ever being asked again.
+   */
   #unavailable(cause: unknown): IdentityProviderUnavailable {
-    this.#failedAt = Math.max(this.#failedAt, this.#now());
     const waitMs = IDP_RETRY_AFTER_MS - (this.#now() - this.#failedAt);
     return new IdentityProviderUnavailable(this.issuer, Math.max(1, Math.ceil(waitMs / 1000)), { cause });
   }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestIdentityProvider } from '../../testing/test-identity-provider.js';
 import type { AuthSettings } from './auth-settings.js';
+import { IDP_RETRY_AFTER_MS, IdentityProviderUnavailable } from './issuer-keys.js';
 import { TokenRejected, TokenVerifier, VERIFIED_TOKEN_TTL_MS } from './token-verifier.js';
 
 let idp: TestIdentityProvider;
@@ -70,5 +71,35 @@ describe('TokenVerifier: tokens verified once are remembered, never past their v
     const token = await idp.mint('another-audience');
     expect(await rejection(token)).toBe('audience');
     expect(await rejection(token)).toBe('audience');
+  });
+});
+
+describe('TokenVerifier: the back-off after the provider failed', () => {
+  it('when tokens needing the provider keep arriving during the back-off, then they do not extend it: the provider is asked again once it has passed', async () => {
+    const provider = await TestIdentityProvider.start();
+    try {
+      const clock = { now: Date.now() };
+      const verifier = new TokenVerifier(
+        { ...settings(), issuers: [provider.issuer] },
+        { now: () => clock.now },
+      );
+      await verifier.verify(await provider.mint('kit-test'));
+      const newKid = await provider.rotate();
+      provider.setMode('down');
+      const needsNewKey = () => provider.mint('kit-test', { kid: newKid });
+      await expect(verifier.verify(await needsNewKey())).rejects.toBeInstanceOf(IdentityProviderUnavailable);
+      // A caller retrying every second through the back-off.
+      for (let waited = 1_000; waited < IDP_RETRY_AFTER_MS; waited += 1_000) {
+        clock.now += 1_000;
+        await expect(verifier.verify(await needsNewKey())).rejects.toBeInstanceOf(
+          IdentityProviderUnavailable,
+        );
+      }
+      provider.setMode('up');
+      clock.now += 1_001;
+      await expect(verifier.verify(await needsNewKey())).resolves.toMatchObject({ subject: 'user-1' });
+    } finally {
+      await provider.stop();
+    }
   });
 });
