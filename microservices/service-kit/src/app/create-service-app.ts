@@ -11,7 +11,7 @@ import type { TokenVerifier } from '../edge/auth/token-verifier.js';
 import { requestBodyGuard } from '../edge/body-guard.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../edge/body-limit.js';
 import { TrustedProxies } from '../edge/client-address.js';
-import { corsHeaders } from '../edge/cors.js';
+import { CORS_EXPOSED_HEADERS, corsHeaders } from '../edge/cors.js';
 import { errorHandler, notFoundHandler } from '../edge/error-handler.js';
 import { createHttpMetrics } from '../edge/http-metrics.js';
 import { RequestObserver } from '../edge/observe-requests.js';
@@ -138,6 +138,19 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
       use: requestEdge({ logger: options.logger, observer, lifecycle: options.lifecycle }),
     },
     {
+      // Before authentication: a browser's preflight never carries a token, and a 401 must carry the
+      // CORS headers for the page's script to read it.
+      name: 'CORS (CORS_ORIGINS)',
+      on: [api.pattern],
+      use:
+        options.corsOrigins.length > 0
+          ? corsHeaders({
+              origins: options.corsOrigins,
+              exposeHeaders: CORS_EXPOSED_HEADERS,
+            })
+          : undefined,
+    },
+    {
       // Before the rate limit, which counts per verified subject. A refused token costs at most one
       // signature check, less than the request it stands for would.
       name: 'authentication (AUTH_ENABLED): bearer token → principal',
@@ -159,14 +172,6 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
             now: () => options.clock.now().getTime(),
           })
         : undefined,
-    },
-    {
-      name: 'CORS (CORS_ORIGINS)',
-      on: [api.pattern],
-      use:
-        options.corsOrigins.length > 0
-          ? corsHeaders({ origins: options.corsOrigins, exposeHeaders: ['X-Request-Id', 'Retry-After'] })
-          : undefined,
     },
     { name: 'fault injection (FAULTS_ENABLED)', on: [api.pattern], use: faults?.middleware() },
     {

@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import { describe, expect, it } from 'vitest';
 import { Lifecycle } from '../base/lifecycle.js';
 import { createMetricsRegistry } from '../base/metrics-registry.js';
+import { CORS_EXPOSED_HEADERS } from '../edge/cors.js';
 import { carriesStandardHeaders, replyJson } from '../edge/reply.js';
 import { AppError, conflict } from '../problems/app-error.js';
 import { captureLogger } from '../testing/capture-logger.js';
@@ -141,7 +142,7 @@ describe('CORS keeps the fast path', () => {
   /** What hono/cors answers for the same options: the reference for the headers. */
   function honoReference() {
     const hono = new Hono();
-    hono.use('/api/*', cors({ origin: [ORIGIN], exposeHeaders: ['X-Request-Id', 'Retry-After'] }));
+    hono.use('/api/*', cors({ origin: [ORIGIN], exposeHeaders: [...CORS_EXPOSED_HEADERS] }));
     hono.get('/api/kit', (c) => c.json({ via: 'kit' }));
     return hono;
   }

@@ -9,6 +9,9 @@ export interface CorsOptions {
   exposeHeaders: readonly string[];
 }
 
+/** Response headers a cross-origin script may read: the request id, when to retry, and a 401's challenge. */
+export const CORS_EXPOSED_HEADERS: readonly string[] = ['X-Request-Id', 'Retry-After', 'WWW-Authenticate'];
+
 /** hono/cors's default (what CORS answered before this middleware replaced it): the methods a preflight allows. */
 const ALLOWED_METHODS = 'GET,HEAD,PUT,POST,DELETE,PATCH,QUERY';
 

@@ -20,9 +20,10 @@ afterAll(async () => {
 });
 
 /** The fixture with authentication on; `call` sends GET /api/v1/things/{id} with a bearer token. */
-function build(overrides: Partial<AuthSettings> = {}) {
+function build(overrides: Partial<AuthSettings> = {}, corsOrigins: string[] = []) {
   const capture = captureLogger();
-  const { client } = createFixtureService({
+  const { app, client } = createFixtureService({
+    corsOrigins,
     tokenVerifier: idp.verifierFor(AUDIENCE, { idpTimeoutMs: 300, refetchCooldownSeconds: 0, ...overrides }),
     logger: capture.logger,
   });
@@ -32,7 +33,7 @@ function build(overrides: Partial<AuthSettings> = {}) {
     });
   const failures = async (reason: string) =>
     sampleValue((await scrape(client)).samples, 'http_auth_failures_total', { reason });
-  return { client, call, failures, capture };
+  return { app, client, call, failures, capture };
 }
 
 const reader = { scope: 'things:read' };
@@ -192,6 +193,27 @@ describe('authentication: bearer tokens verified against the issuer’s publishe
     expect((await call(idToken)).status).toBe(401);
     expect(await failures('token_type')).toBe(1);
     expect((await call(await idp.mint(AUDIENCE, { claims: reader }))).status).toBe(200);
+  });
+
+  it('when CORS is on, then a browser’s preflight (which never carries a token) is answered, and a 401 carries the CORS headers and exposes its challenge', async () => {
+    const { app, client } = build({}, ['https://shop.example']);
+    // A preflight is not an operation of the document: sent unchecked.
+    const preflight = await app.request('/api/v1/things/user-1', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://shop.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization');
+    const refused = await client.get('/api/v1/things/user-1', {
+      headers: { origin: 'https://shop.example' },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(refused.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
   });
 
   it('when two issuers are trusted, then tokens of each are served', async () => {
