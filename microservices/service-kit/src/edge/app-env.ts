@@ -18,10 +18,7 @@ export interface AppEnv {
     addedHeaders: ResponseHeaderRecord | undefined;
     /** Set by the not-found handler so metrics label the request `route="unmatched"`. */
     unmatchedRoute: boolean;
-    /**
-     * Who is calling, once authentication has established it; the rate limit counts per subject when
-     * set, per client address otherwise.
-     */
+    /** Who is calling, once authentication has established it (the token's `sub`, for the access line). */
     subject: string | undefined;
     /** Who the request acts for: set by `authenticate` on the API and admin surfaces. */
     principal: Principal | undefined;

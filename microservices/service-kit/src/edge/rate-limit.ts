@@ -3,7 +3,17 @@ import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { AppError } from '../problems/app-error.js';
 import type { AppEnv } from './app-env.js';
+import { type Principal, UNAUTHENTICATED_FULL_ACCESS } from './auth/principal.js';
 import { peerAddress, quotaKey, type TrustedProxies } from './client-address.js';
+
+/**
+ * A verified caller's bucket: its subject as its issuer names it (two issuers may both have a `victim`).
+ * None when authentication is off: the address is the client then.
+ */
+const subjectKey = (principal: Principal | undefined) =>
+  principal === undefined || principal === UNAUTHENTICATED_FULL_ACCESS
+    ? undefined
+    : `${principal.issuer} ${principal.subject}`;
 
 export interface RateLimitSettings {
   /** Tokens a client earns per second: its sustained request rate. */
@@ -53,7 +63,8 @@ export function rateLimit(options: {
 
   return async (c, next) => {
     const client =
-      c.get('subject') ?? quotaKey(proxies.clientOf(peerAddress(c), c.req.header('x-forwarded-for')));
+      subjectKey(c.get('principal')) ??
+      quotaKey(proxies.clientOf(peerAddress(c), c.req.header('x-forwarded-for')));
     const at = now();
     const bucket = buckets.get(client) ?? { tokens: settings.burst, at };
     bucket.tokens = Math.min(

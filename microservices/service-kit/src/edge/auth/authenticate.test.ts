@@ -150,6 +150,25 @@ describe('authentication: bearer tokens verified against the issuer’s publishe
       'unsupported',
     ],
     ['malformed base64', async () => 'eyJhbGciOiJSUzI1NiJ9.@@@.###', 'malformed'],
+    [
+      'a valid token with = padding appended',
+      async () => `${await idp.mint(AUDIENCE, { claims: reader })}==`,
+      'malformed',
+    ],
+    [
+      'a valid token re-spelled (its signature’s last character changed, same bytes)',
+      async () => {
+        const token = await idp.mint(AUDIENCE, { claims: reader });
+        // 2048-bit RSA: 256 bytes, so the last base64url character holds 4 unused bits.
+        const last = token.at(-1) as string;
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        const respelled = alphabet[alphabet.indexOf(last) ^ 1] as string;
+        return token.slice(0, -1) + respelled;
+      },
+      'malformed',
+    ],
+    ['a token whose sub is a number', () => idp.mint(AUDIENCE, { claims: { ...reader, sub: 42 } }), 'claims'],
+    ['a token whose sub is empty', () => idp.mint(AUDIENCE, { claims: { ...reader, sub: '' } }), 'claims'],
     ['a token of 9,000 characters', async () => `${'a'.repeat(4_500)}.${'b'.repeat(4_499)}`, 'too_large'],
   ];
 
@@ -185,6 +204,42 @@ describe('authentication: bearer tokens verified against the issuer’s publishe
     expect(res.body.type).toBe('urn:problem-type:token-in-query');
     expect(challengeError(res.headers)).toBe('invalid_request');
     expect(await failures('invalid_request')).toBe(1);
+  });
+
+  it.each([
+    ['percent-encoded in the query', '/api/v1/things/user-1?access%5Ftoken=x'],
+    ['with an encoded letter', '/api/v1/things/user-1?%61ccess_token=x'],
+    ['followed by NUL', '/api/v1/things/user-1?access_token%00=x'],
+    ['in a path parameter', '/api/v1/things/user-1;access_token=x'],
+  ])(
+    'when the token is in the URL %s, then 400 token-in-query, even beside a valid header',
+    async (_, path) => {
+      const { client } = build();
+      const token = await idp.mint(AUDIENCE, { claims: reader });
+      const res = await client.get<{ type: string }>(path, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(400);
+      expect(res.body.type).toBe('urn:problem-type:token-in-query');
+    },
+  );
+
+  it('when two issuers name the same subject, then each has its own rate-limit bucket', async () => {
+    const { client } = createFixtureService({
+      tokenVerifier: idp.verifierFor(AUDIENCE, { issuers: [idp.issuer, other.issuer] }),
+      rateLimit: { ratePerSecond: 0.01, burst: 2, maxClients: 100, trustedProxies: [] },
+    });
+    const as = async (provider: TestIdentityProvider) => ({
+      headers: {
+        authorization: `Bearer ${await provider.mint(AUDIENCE, { claims: { ...reader, sub: 'victim' } })}`,
+      },
+    });
+    const statuses = async (provider: TestIdentityProvider) => {
+      const options = await as(provider);
+      const seen: number[] = [];
+      for (let i = 0; i < 3; i++) seen.push((await client.get('/api/v1/things/user-1', options)).status);
+      return seen;
+    };
+    expect(await statuses(other)).toEqual([200, 200, 429]);
+    expect(await statuses(idp)).toEqual([200, 200, 429]);
   });
 
   it('when access tokens must be typed at+jwt, then an ID token (typ JWT) is refused as token_type, and an at+jwt token is served', async () => {

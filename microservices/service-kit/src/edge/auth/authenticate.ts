@@ -41,9 +41,25 @@ export function createAuthFailureCounter(registry: Registry): (reason: AuthFailu
   return (reason) => failures.inc({ reason });
 }
 
-/** RFC 6750 §2.1: `Bearer` and a b64token, nothing else. */
+/** RFC 6750 §2.1: `Bearer` and a b64token, nothing else (a JWT's has no `=` padding: TokenVerifier refuses it). */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const BEARER_SCHEME = /^Bearer(?: |$)/i;
+
+/**
+ * Whether a request URL carries an access token anywhere (query or path, percent-encoded or not): it would
+ * be written to every proxy's log and this service's access line.
+ */
+function mentionsAccessToken(url: string): boolean {
+  let text = url;
+  if (text.includes('%')) {
+    try {
+      text = decodeURIComponent(text);
+    } catch {
+      text = text.replaceAll('%5F', '_').replaceAll('%5f', '_');
+    }
+  }
+  return /access_token/i.test(text);
+}
 
 /** The `WWW-Authenticate` challenge of RFC 6750 §3; `error` is left out when no credentials came. */
 export function bearerChallenge(realm: string, error?: { code: string; description: string }): string {
@@ -85,7 +101,7 @@ export function authenticate(options: {
   };
   return async (c, next) => {
     c.set('authFailures', fail);
-    if (c.req.url.includes('access_token=') && c.req.query('access_token') !== undefined) {
+    if (mentionsAccessToken(c.req.url)) {
       fail('invalid_request');
       const detail = 'Send the token in the Authorization header, never in the URL.';
       throw new AppError({

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestIdentityProvider } from '../../testing/test-identity-provider.js';
 import type { AuthSettings } from './auth-settings.js';
 import { IDP_RETRY_AFTER_MS, IdentityProviderUnavailable } from './issuer-keys.js';
-import { TokenRejected, TokenVerifier, VERIFIED_TOKEN_TTL_MS } from './token-verifier.js';
+import {
+  TokenRejected,
+  TokenVerifier,
+  VERIFIED_TOKEN_CACHE_BYTES,
+  VERIFIED_TOKEN_TTL_MS,
+} from './token-verifier.js';
 
 let idp: TestIdentityProvider;
 beforeAll(async () => {
@@ -101,5 +106,16 @@ describe('TokenVerifier: the back-off after the provider failed', () => {
     } finally {
       await provider.stop();
     }
+  });
+});
+
+describe('TokenVerifier: the memory of verified tokens is bounded in bytes', () => {
+  it('when many valid tokens carry thousands of scopes each, then the memory stays under VERIFIED_TOKEN_CACHE_BYTES', async () => {
+    const { verifier } = build();
+    const scope = Array.from({ length: 400 }, (_, i) => `s${i}`).join(' ');
+    for (let i = 0; i < 300; i++) await verifier.verify(await idp.mint('kit-test', { claims: { scope } }));
+    const usage = verifier.cacheUsage();
+    expect(usage.bytes).toBeLessThanOrEqual(VERIFIED_TOKEN_CACHE_BYTES);
+    expect(usage.entries).toBeLessThan(300);
   });
 });
