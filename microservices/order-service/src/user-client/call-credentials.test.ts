@@ -1,4 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestIdentityProvider } from '@microservices/service-kit/testing';
@@ -32,8 +35,25 @@ describe('projectedTokenFile: the kubelet’s rotating ServiceAccount token', ()
     expect(await credentials.token()).toBe('third-token');
   });
 
+  const fileWith = (name: string, content: string | Buffer) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+
   it.each([
     ['missing', join(dir, 'nowhere')],
+    [
+      'a directory',
+      (() => {
+        const p = join(dir, 'a-dir');
+        mkdirSync(p);
+        return p;
+      })(),
+    ],
+    ['100 KB', fileWith('huge', 'a'.repeat(100_000))],
+    ['binary', fileWith('binary', Buffer.from([0xff, 0x00, 0x1b, 0x0a, 0x41]))],
+    ['two lines', fileWith('two-lines', 'header.payload\nsignature')],
     [
       'empty',
       (() => {
@@ -44,6 +64,14 @@ describe('projectedTokenFile: the kubelet’s rotating ServiceAccount token', ()
     ],
   ])('when the file is %s, then CredentialsUnavailable', async (_, path) => {
     await expect(projectedTokenFile(path).token()).rejects.toBeInstanceOf(CredentialsUnavailable);
+  });
+
+  it('when a FIFO is put in the file’s place, then CredentialsUnavailable at once, without waiting for a writer', async () => {
+    const path = join(dir, 'fifo');
+    execFileSync('mkfifo', [path]);
+    const started = performance.now();
+    await expect(projectedTokenFile(path).token()).rejects.toBeInstanceOf(CredentialsUnavailable);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
 
@@ -105,6 +133,52 @@ describe('clientCredentials: OAuth2 client credentials against a real provider',
     now += 20_000;
     await expect(credentials.token()).rejects.toBeInstanceOf(CredentialsUnavailable);
   });
+
+  it.each([
+    [
+      '50 MB',
+      (res: import('node:http').ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(1_048_576, 0x20);
+        let sent = 0;
+        const more = () => {
+          while (sent < 50 && res.write(chunk)) sent += 1;
+          if (sent < 50) res.once('drain', more);
+          else res.end();
+        };
+        more();
+      },
+    ],
+    [
+      'a token that is not a bearer token',
+      (res: import('node:http').ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ access_token: 'two\nlines', expires_in: 300 }));
+      },
+    ],
+  ])(
+    'when the token endpoint answers %s, then CredentialsUnavailable (the answer is not held)',
+    async (_, answer) => {
+      const server = createServer((_req, res) => answer(res));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const credentials = clientCredentials({
+          tokenUrl: `http://127.0.0.1:${port}/token`,
+          clientId: 'order-service',
+          clientSecret: 's3cret',
+          scope: '',
+          audience: '',
+          dispatcher,
+          timeoutMs: 5_000,
+        });
+        await expect(credentials.token()).rejects.toBeInstanceOf(CredentialsUnavailable);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+  );
 
   it.each([
     ['a wrong secret', { clientSecret: 'wrong' }, 'up'],

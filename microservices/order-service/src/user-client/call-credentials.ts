@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { MAX_TOKEN_LENGTH } from '@microservices/service-kit';
 import type { Dispatcher } from 'undici';
 
 /** The bearer token order-service presents to user-service: its own identity, never a caller's. */
@@ -17,6 +19,41 @@ export class CredentialsUnavailable extends Error {
 /** How often a projected token file is read again: the kubelet replaces it well before it expires. */
 export const TOKEN_FILE_REREAD_MS = 60_000;
 
+/** A token file larger than this is not a token (the kubelet's are 1-2 KB). */
+export const MAX_TOKEN_FILE_BYTES = 65_536;
+
+/** What an HTTP `Authorization: Bearer` value may hold (RFC 6750 b64token), within the services' length limit. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** `text` as a token to present, or CredentialsUnavailable saying where it came from. */
+function asToken(text: string, source: string): string {
+  const token = text.trim();
+  if (token === '') throw new CredentialsUnavailable(`${source} is empty`);
+  if (token.length > MAX_TOKEN_LENGTH || !BEARER_TOKEN.test(token)) {
+    throw new CredentialsUnavailable(`${source} does not hold a bearer token`);
+  }
+  return token;
+}
+
+/**
+ * The file's text, read only if it is a regular file of at most MAX_TOKEN_FILE_BYTES. Opened without
+ * blocking, so a FIFO (or a device) put in its place is refused instead of holding a libuv thread, which
+ * the services' signature checks need too.
+ */
+async function readTokenFile(path: string): Promise<string> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new CredentialsUnavailable(`the token file ${path} is not a regular file`);
+    if (stat.size > MAX_TOKEN_FILE_BYTES) {
+      throw new CredentialsUnavailable(`the token file ${path} is larger than ${MAX_TOKEN_FILE_BYTES} bytes`);
+    }
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * A Kubernetes projected ServiceAccount token (audience user-service), read from its file and read again
  * every minute or after a refusal: the kubelet rewrites the file (an atomic symlink swap) once 80 % of the
@@ -27,13 +64,14 @@ export function projectedTokenFile(path: string, now: () => number = Date.now): 
   return {
     async token() {
       if (cached && now() - cached.readAt < TOKEN_FILE_REREAD_MS) return cached.token;
-      let token: string;
+      let text: string;
       try {
-        token = (await readFile(path, 'utf8')).trim();
+        text = await readTokenFile(path);
       } catch (err) {
+        if (err instanceof CredentialsUnavailable) throw err;
         throw new CredentialsUnavailable(`the token file ${path} cannot be read`, { cause: err });
       }
-      if (token === '') throw new CredentialsUnavailable(`the token file ${path} is empty`);
+      const token = asToken(text, `the token file ${path}`);
       cached = { token, readAt: now() };
       return token;
     },
@@ -60,6 +98,36 @@ export interface ClientCredentialsOptions {
 const REFRESH_AT_SHARE = 0.8;
 /** Token answers larger than this are not tokens. */
 const MAX_TOKEN_ANSWER_BYTES = 65_536;
+
+/**
+ * A token answer's JSON, read only up to MAX_TOKEN_ANSWER_BYTES: a larger one (announced or streamed) is
+ * cut off unread rather than held in the heap ({} when it is not JSON).
+ */
+async function readBoundedJson(body: Dispatcher.ResponseData['body']): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of body) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > MAX_TOKEN_ANSWER_BYTES) {
+        body.destroy();
+        throw new CredentialsUnavailable(
+          `the token endpoint answered more than ${MAX_TOKEN_ANSWER_BYTES} bytes`,
+        );
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof CredentialsUnavailable) throw err;
+    throw new CredentialsUnavailable('the token endpoint’s answer could not be read', { cause: err });
+  }
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
 
 interface IssuedToken {
   token: string;
@@ -109,19 +177,12 @@ export function clientCredentials(options: ClientCredentialsOptions): CallCreden
       await res.body.dump();
       throw new CredentialsUnavailable(`the token endpoint answered ${res.statusCode}`);
     }
-    const text = await res.body.text();
-    const answer = (() => {
-      try {
-        return text.length <= MAX_TOKEN_ANSWER_BYTES ? (JSON.parse(text) as Record<string, unknown>) : {};
-      } catch {
-        return {};
-      }
-    })();
-    const token = answer.access_token;
+    const answer = await readBoundedJson(res.body);
     const lifetimeSeconds = Number(answer.expires_in);
-    if (typeof token !== 'string' || token === '' || !(lifetimeSeconds > 0)) {
+    if (typeof answer.access_token !== 'string' || !(lifetimeSeconds > 0)) {
       throw new CredentialsUnavailable('the token endpoint answered without access_token and expires_in');
     }
+    const token = asToken(answer.access_token, 'the token endpoint’s access_token');
     const lifetimeMs = lifetimeSeconds * 1000;
     return { token, refreshAt: asked + lifetimeMs * REFRESH_AT_SHARE, expiresAt: asked + lifetimeMs };
   }
