@@ -15,7 +15,7 @@ import { CORS_EXPOSED_HEADERS, corsHeaders } from '../edge/cors.js';
 import { errorHandler, notFoundHandler } from '../edge/error-handler.js';
 import { createHttpMetrics } from '../edge/http-metrics.js';
 import { RequestObserver } from '../edge/observe-requests.js';
-import { type RateLimitSettings, rateLimit } from '../edge/rate-limit.js';
+import { createRateLimiter, type RateLimitSettings } from '../edge/rate-limit.js';
 import { replyJson } from '../edge/reply.js';
 import { requestEdge } from '../edge/request-edge.js';
 import { defaultSwaggerAssetsDir, registerDocs } from '../routes/docs.js';
@@ -124,6 +124,14 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
     : undefined;
   if (!faults) exportFaultsDisabled(options.registry);
   const { api, admin } = SURFACES;
+  const limiter = options.rateLimit
+    ? createRateLimiter({
+        settings: options.rateLimit,
+        proxies: new TrustedProxies(options.rateLimit.trustedProxies),
+        registry: options.registry,
+        now: () => options.clock.now().getTime(),
+      })
+    : undefined;
 
   // The middleware stack, in the order a request meets it (GET /health/live is answered before it: see
   // answerLivenessFirst below). A row whose `use` is undefined is switched off by configuration.
@@ -151,27 +159,21 @@ export function createServiceApp(parts: ServiceAppParts, service: ServiceDescrip
           : undefined,
     },
     {
-      // Before the rate limit, which counts per verified subject. A refused token costs at most one
-      // signature check, less than the request it stands for would.
+      // Before the rate limit, which counts per verified subject; refused credentials spend their
+      // address's tokens, and an address out of them is refused before its next token is checked.
       name: 'authentication (AUTH_ENABLED): bearer token → principal',
       on: [api.pattern, admin.pattern],
       use: authenticate({
         verifier: options.tokenVerifier,
         realm: options.info.service,
         registry: options.registry,
+        refusals: limiter?.refusals,
       }),
     },
     {
       name: 'rate limit (RATE_LIMIT_ENABLED)',
       on: [api.pattern, admin.pattern],
-      use: options.rateLimit
-        ? rateLimit({
-            settings: options.rateLimit,
-            proxies: new TrustedProxies(options.rateLimit.trustedProxies),
-            registry: options.registry,
-            now: () => options.clock.now().getTime(),
-          })
-        : undefined,
+      use: limiter?.middleware,
     },
     { name: 'fault injection (FAULTS_ENABLED)', on: [api.pattern], use: faults?.middleware() },
     {

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { AppError } from '../problems/app-error.js';
@@ -14,6 +14,24 @@ const subjectKey = (principal: Principal | undefined) =>
   principal === undefined || principal === UNAUTHENTICATED_FULL_ACCESS
     ? undefined
     : `${principal.issuer} ${principal.subject}`;
+
+/**
+ * Authentication's side of the rate limit: a refused credential (no token, a token refused) spends a token
+ * of the client's address, and an address with none left is refused (429) before its next token is
+ * checked, so a flood of forged tokens costs a signature check per token of its quota, not per request.
+ */
+export interface RefusalLimit {
+  /** Throws the 429 when the request's address has no token left. */
+  ensureRoom(c: Context<AppEnv>): void;
+  /** Spends one of the address's tokens for a refused credential. */
+  spend(c: Context<AppEnv>): void;
+}
+
+export interface RateLimiter {
+  /** Spends a token of the caller (its verified subject, else its address) per request, or answers 429. */
+  middleware: MiddlewareHandler<AppEnv>;
+  refusals: RefusalLimit;
+}
 
 export interface RateLimitSettings {
   /** Tokens a client earns per second: its sustained request rate. */
@@ -36,12 +54,12 @@ interface Bucket {
  * themselves. The client is the authenticated subject when there is one, else the address (see
  * TrustedProxies). Buckets live in a bounded LRU, so a flood of new addresses costs memory it cannot grow.
  */
-export function rateLimit(options: {
+export function createRateLimiter(options: {
   settings: RateLimitSettings;
   proxies: TrustedProxies;
   registry: Registry;
   now?: () => number;
-}): MiddlewareHandler<AppEnv> {
+}): RateLimiter {
   const { settings, proxies } = options;
   const now = options.now ?? (() => performance.now());
   const buckets = new LRUCache<string, Bucket>({ max: settings.maxClients });
@@ -61,35 +79,50 @@ export function rateLimit(options: {
   const windowSeconds = Math.max(1, Math.ceil(settings.burst / settings.ratePerSecond));
   const policy = `"default";q=${settings.burst};w=${windowSeconds}`;
 
-  return async (c, next) => {
-    const client =
-      subjectKey(c.get('principal')) ??
-      quotaKey(proxies.clientOf(peerAddress(c), c.req.header('x-forwarded-for')));
-    const at = now();
-    const bucket = buckets.get(client) ?? { tokens: settings.burst, at };
+  const refill = (key: string, at: number): Bucket => {
+    const bucket = buckets.get(key) ?? { tokens: settings.burst, at };
     bucket.tokens = Math.min(
       settings.burst,
       bucket.tokens + ((at - bucket.at) / 1000) * settings.ratePerSecond,
     );
     bucket.at = at;
-    buckets.set(client, bucket);
-    if (bucket.tokens < 1) {
-      limited.inc();
-      const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / settings.ratePerSecond));
-      throw new AppError({
-        type: 'rate-limited',
-        detail: `More than ${settings.burst} requests at once or ${settings.ratePerSecond} per second from this client; retry after ${retryAfter} s.`,
-        headers: {
-          'Retry-After': String(retryAfter),
-          'RateLimit-Policy': policy,
-          RateLimit: `"default";r=0;t=${retryAfter}`,
-        },
-      });
-    }
-    bucket.tokens -= 1;
-    const refillSeconds = Math.ceil((settings.burst - bucket.tokens) / settings.ratePerSecond);
-    c.header('RateLimit-Policy', policy);
-    c.header('RateLimit', `"default";r=${Math.floor(bucket.tokens)};t=${refillSeconds}`);
-    await next();
+    buckets.set(key, bucket);
+    return bucket;
+  };
+  const tooMany = (bucket: Bucket) => {
+    limited.inc();
+    const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / settings.ratePerSecond));
+    return new AppError({
+      type: 'rate-limited',
+      detail: `More than ${settings.burst} requests at once or ${settings.ratePerSecond} per second from this client; retry after ${retryAfter} s.`,
+      headers: {
+        'Retry-After': String(retryAfter),
+        'RateLimit-Policy': policy,
+        RateLimit: `"default";r=0;t=${retryAfter}`,
+      },
+    });
+  };
+  const addressOf = (c: Context<AppEnv>) =>
+    quotaKey(proxies.clientOf(peerAddress(c), c.req.header('x-forwarded-for')));
+
+  return {
+    middleware: async (c, next) => {
+      const bucket = refill(subjectKey(c.get('principal')) ?? addressOf(c), now());
+      if (bucket.tokens < 1) throw tooMany(bucket);
+      bucket.tokens -= 1;
+      const refillSeconds = Math.ceil((settings.burst - bucket.tokens) / settings.ratePerSecond);
+      c.header('RateLimit-Policy', policy);
+      c.header('RateLimit', `"default";r=${Math.floor(bucket.tokens)};t=${refillSeconds}`);
+      await next();
+    },
+    refusals: {
+      ensureRoom(c) {
+        const bucket = refill(addressOf(c), now());
+        if (bucket.tokens < 1) throw tooMany(bucket);
+      },
+      spend(c) {
+        refill(addressOf(c), now()).tokens -= 1;
+      },
+    },
   };
 }

@@ -222,6 +222,32 @@ describe('authentication: bearer tokens verified against the issuer’s publishe
     },
   );
 
+  it('when an address keeps sending refused tokens, then they spend its rate-limit tokens, and once none are left its tokens are refused (429) before any signature check, while a token it had verified still passes', async () => {
+    const { app, client } = createFixtureService({
+      tokenVerifier: idp.verifierFor(AUDIENCE),
+      rateLimit: { ratePerSecond: 0.01, burst: 3, maxClients: 100, trustedProxies: [] },
+    });
+    const from = (address: string, token: string) =>
+      app.request(
+        '/api/v1/things/user-1',
+        { headers: { authorization: `Bearer ${token}` } },
+        { incoming: { socket: { remoteAddress: address } } },
+      );
+    const good = await idp.mint(AUDIENCE, { claims: reader });
+    expect((await from('192.0.2.7', good)).status).toBe(200);
+    const [header, payload] = good.split('.');
+    const forged = `${header}.${payload}.${Buffer.alloc(256, 7).toString('base64url')}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await from('192.0.2.7', forged)).status);
+    // The address's three tokens (the verified caller is counted under its subject, not its address).
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    const { samples } = await scrape(client);
+    expect(sampleValue(samples, 'http_auth_failures_total', { reason: 'signature' })).toBe(3);
+    expect((await from('192.0.2.7', good)).status).toBe(200);
+    expect((await from('192.0.2.7', await idp.mint(AUDIENCE, { claims: reader }))).status).toBe(429);
+    expect((await from('198.51.100.1', forged)).status).toBe(401);
+  });
+
   it('when two issuers name the same subject, then each has its own rate-limit bucket', async () => {
     const { client } = createFixtureService({
       tokenVerifier: idp.verifierFor(AUDIENCE, { issuers: [idp.issuer, other.issuer] }),

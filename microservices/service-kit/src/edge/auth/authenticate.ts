@@ -1,7 +1,8 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { Counter, type Registry } from 'prom-client';
 import { AppError } from '../../problems/app-error.js';
 import type { AppEnv } from '../app-env.js';
+import type { RefusalLimit } from '../rate-limit.js';
 import { IdentityProviderUnavailable } from './issuer-keys.js';
 import { UNAUTHENTICATED_FULL_ACCESS } from './principal.js';
 import { TokenRejected, type TokenRejection, type TokenVerifier } from './token-verifier.js';
@@ -80,6 +81,8 @@ export function authenticate(options: {
   verifier: TokenVerifier | undefined;
   realm: string;
   registry: Registry;
+  /** The rate limit's address buckets (RATE_LIMIT_ENABLED): refused credentials spend them. */
+  refusals?: RefusalLimit | undefined;
 }): MiddlewareHandler<AppEnv> {
   const { verifier, realm } = options;
   if (!verifier) {
@@ -88,9 +91,11 @@ export function authenticate(options: {
       await next();
     };
   }
+  const { refusals } = options;
   const fail = createAuthFailureCounter(options.registry);
-  const unauthorized = (reason: AuthFailureReason, detail: string, error?: string) => {
+  const unauthorized = (c: Context<AppEnv>, reason: AuthFailureReason, detail: string, error?: string) => {
     fail(reason);
+    refusals?.spend(c);
     return new AppError({
       type: error ? 'invalid-token' : 'authentication-required',
       detail,
@@ -115,6 +120,7 @@ export function authenticate(options: {
     const authorization = c.req.header('authorization');
     if (authorization === undefined || !BEARER_SCHEME.test(authorization)) {
       throw unauthorized(
+        c,
         'missing',
         'This request needs a bearer token: Authorization: Bearer <access token>.',
       );
@@ -122,17 +128,24 @@ export function authenticate(options: {
     const token = BEARER.exec(authorization)?.[1];
     if (token === undefined) {
       throw unauthorized(
+        c,
         'malformed',
         'The Authorization header is not Bearer and one token.',
         'invalid_token',
       );
     }
     try {
-      const principal = await verifier.verify(token);
+      // A token seen and admitted recently costs nothing to check; any other is a signature check, which
+      // an address that keeps sending refused tokens is no longer given.
+      let principal = verifier.remembered(token);
+      if (principal === undefined) {
+        refusals?.ensureRoom(c);
+        principal = await verifier.verify(token);
+      }
       c.set('principal', principal);
       c.set('subject', principal.subject);
     } catch (err) {
-      if (err instanceof TokenRejected) throw unauthorized(err.reason, err.description, 'invalid_token');
+      if (err instanceof TokenRejected) throw unauthorized(c, err.reason, err.description, 'invalid_token');
       if (err instanceof IdentityProviderUnavailable) {
         fail('idp_unavailable');
         throw new AppError({

@@ -145,12 +145,18 @@ export class TokenVerifier {
     return { entries: this.#verified.size, bytes: this.#verified.calculatedSize };
   }
 
-  async verify(token: string): Promise<Principal> {
+  /** Who `token` speaks for, if it was verified recently and is still valid; undefined otherwise. */
+  remembered(token: string): Principal | undefined {
     const known = this.#verified.get(token);
-    if (known) {
-      if (this.#now() < known.until) return known.principal;
-      this.#verified.delete(token);
-    }
+    if (known === undefined) return undefined;
+    if (this.#now() < known.until) return known.principal;
+    this.#verified.delete(token);
+    return undefined;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const known = this.remembered(token);
+    if (known) return known;
     if (token.length > MAX_TOKEN_LENGTH) {
       throw new TokenRejected('too_large', `The token is longer than ${MAX_TOKEN_LENGTH} characters.`);
     }
