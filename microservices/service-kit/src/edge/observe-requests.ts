@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { PROBE_PATHS } from '../base/surfaces.js';
+import { mentionsAccessToken } from './auth/token-in-url.js';
 import type { HttpMetrics } from './http-metrics.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -81,7 +82,8 @@ export class RequestObserver {
       req_id: request.requestId,
       method,
       route,
-      path: request.path,
+      // A token someone put in the URL (refused with 400 by authentication) is never written down.
+      path: mentionsAccessToken(request.path) ? '(redacted: it carries a bearer token)' : request.path,
       status,
       duration_ms: Math.round(seconds * 1e5) / 100,
       ...(request.subject === undefined ? {} : { subject: request.subject }),

@@ -212,13 +212,15 @@ describe('authentication: bearer tokens verified against the issuer’s publishe
     ['followed by NUL', '/api/v1/things/user-1?access_token%00=x'],
     ['in a path parameter', '/api/v1/things/user-1;access_token=x'],
   ])(
-    'when the token is in the URL %s, then 400 token-in-query, even beside a valid header',
+    'when the token is in the URL %s, then 400 token-in-query, even beside a valid header, and the access line does not write the path down',
     async (_, path) => {
-      const { client } = build();
+      const { client, capture } = build();
       const token = await idp.mint(AUDIENCE, { claims: reader });
       const res = await client.get<{ type: string }>(path, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(400);
       expect(res.body.type).toBe('urn:problem-type:token-in-query');
+      const line = capture.lines().find((l) => l.msg === 'request completed');
+      expect(String(line?.path)).not.toMatch(/access/i);
     },
   );
 

@@ -5,6 +5,7 @@ import type { AppEnv } from '../app-env.js';
 import type { RefusalLimit } from '../rate-limit.js';
 import { IdentityProviderUnavailable } from './issuer-keys.js';
 import { UNAUTHENTICATED_FULL_ACCESS } from './principal.js';
+import { mentionsAccessToken } from './token-in-url.js';
 import { TokenRejected, type TokenRejection, type TokenVerifier } from './token-verifier.js';
 
 /** Every `reason` of `http_auth_failures_total`, exported at 0 from the start so alerts can rate() them. */
@@ -45,22 +46,6 @@ export function createAuthFailureCounter(registry: Registry): (reason: AuthFailu
 /** RFC 6750 §2.1: `Bearer` and a b64token, nothing else (a JWT's has no `=` padding: TokenVerifier refuses it). */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const BEARER_SCHEME = /^Bearer(?: |$)/i;
-
-/**
- * Whether a request URL carries an access token anywhere (query or path, percent-encoded or not): it would
- * be written to every proxy's log and this service's access line.
- */
-function mentionsAccessToken(url: string): boolean {
-  let text = url;
-  if (text.includes('%')) {
-    try {
-      text = decodeURIComponent(text);
-    } catch {
-      text = text.replaceAll('%5F', '_').replaceAll('%5f', '_');
-    }
-  }
-  return /access_token/i.test(text);
-}
 
 /** The `WWW-Authenticate` challenge of RFC 6750 §3; `error` is left out when no credentials came. */
 export function bearerChallenge(realm: string, error?: { code: string; description: string }): string {
