@@ -1,3 +1,4 @@
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import type { ServiceAppParts } from '../app/create-service-app.js';
@@ -86,6 +87,18 @@ export function describeServiceContract(table: ServiceContractTable): void {
       const result = await new Validator().validate(doc);
       expect(result.errors).toBeUndefined();
       expect(result.valid).toBe(true);
+    });
+
+    it('Redocly’s security-defined rule passes on the document', async () => {
+      const config = await createConfig({ rules: { 'security-defined': 'error' } });
+      const problems = await lintFromString({
+        source: JSON.stringify(await openApiDocument()),
+        absoluteRef: `${table.service}.openapi.json`,
+        config,
+      });
+      expect(
+        problems.filter((p) => p.ruleId === 'security-defined').map((p) => p.location[0]?.pointer),
+      ).toEqual([]);
     });
 
     it('every operation declares its security: /api and /admin the bearer scheme with the scopes that admit them, 401 and 403 documented; the rest open', async () => {
