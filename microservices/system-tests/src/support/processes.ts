@@ -61,6 +61,18 @@ function parseLine(line: string): LogLine {
  * so a stray LOG_LEVEL or PORT in the shell cannot change what a test sees. PORT defaults to a free
  * port and SHUTDOWN_DELAY_MS to 0.
  */
+/**
+ * A free port other than `taken` (a PROBE_PORT chosen the same way a moment before: the kernel may hand
+ * a just-closed port out again, and PORT = PROBE_PORT makes the service exit 1).
+ */
+async function freePortBeside(taken: string | undefined): Promise<number> {
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const port = await freePort();
+    if (String(port) !== taken) return port;
+  }
+  throw new Error(`no free port other than ${taken} after 5 attempts`);
+}
+
 export async function startService(
   name: ServiceName,
   env: Record<string, string> = {},
@@ -72,7 +84,7 @@ export async function startService(
   if (env.HOST !== undefined && env.HOST !== LOOPBACK) {
     throw new Error(`system tests only listen on ${LOOPBACK}; got HOST=${env.HOST}`);
   }
-  const port = env.PORT === undefined ? await freePort() : Number(env.PORT);
+  const port = env.PORT === undefined ? await freePortBeside(env.PROBE_PORT) : Number(env.PORT);
   const url = `http://${LOOPBACK}:${port}`;
 
   const child = spawn(process.execPath, [entry], {
