@@ -38,6 +38,27 @@ function build() {
   return { clock, verifier, rejection };
 }
 
+/** A provider of the test's own (it rotates keys or goes down) and a verifier on a clock the test moves. */
+async function withOwnProvider(
+  test: (parts: {
+    provider: TestIdentityProvider;
+    clock: { now: number };
+    verifier: TokenVerifier;
+  }) => Promise<void>,
+) {
+  const provider = await TestIdentityProvider.start();
+  try {
+    const clock = { now: Date.now() };
+    const verifier = new TokenVerifier(
+      { ...settings(), issuers: [provider.issuer] },
+      { now: () => clock.now },
+    );
+    await test({ provider, clock, verifier });
+  } finally {
+    await provider.stop();
+  }
+}
+
 describe('TokenVerifier: tokens verified once are remembered, never past their validity', () => {
   it('when a remembered token expires, then it is refused as expired (the cache never outlives exp)', async () => {
     const { clock, verifier, rejection } = build();
@@ -50,13 +71,7 @@ describe('TokenVerifier: tokens verified once are remembered, never past their v
   });
 
   it('when the key of a remembered token is withdrawn, then the token is still admitted from memory for at most VERIFIED_TOKEN_TTL_MS, then refused', async () => {
-    const provider = await TestIdentityProvider.start();
-    try {
-      const clock = { now: Date.now() };
-      const verifier = new TokenVerifier(
-        { ...settings(), issuers: [provider.issuer] },
-        { now: () => clock.now },
-      );
+    await withOwnProvider(async ({ provider, clock, verifier }) => {
       const old = await provider.mint('kit-test');
       await verifier.verify(old);
       await provider.rotate('RS256', { keepPrevious: false });
@@ -66,9 +81,7 @@ describe('TokenVerifier: tokens verified once are remembered, never past their v
       await expect(verifier.verify(old)).resolves.toMatchObject({ subject: 'user-1' });
       clock.now += 2_000;
       await expect(verifier.verify(old)).rejects.toMatchObject({ reason: 'unknown_key' });
-    } finally {
-      await provider.stop();
-    }
+    });
   });
 
   it('when a token was refused, then sending it again is checked again (refusals are not remembered as admissions)', async () => {
@@ -81,13 +94,7 @@ describe('TokenVerifier: tokens verified once are remembered, never past their v
 
 describe('TokenVerifier: the back-off after the provider failed', () => {
   it('when tokens needing the provider keep arriving during the back-off, then they do not extend it: the provider is asked again once it has passed', async () => {
-    const provider = await TestIdentityProvider.start();
-    try {
-      const clock = { now: Date.now() };
-      const verifier = new TokenVerifier(
-        { ...settings(), issuers: [provider.issuer] },
-        { now: () => clock.now },
-      );
+    await withOwnProvider(async ({ provider, clock, verifier }) => {
       await verifier.verify(await provider.mint('kit-test'));
       const newKid = await provider.rotate();
       provider.setMode('down');
@@ -103,9 +110,7 @@ describe('TokenVerifier: the back-off after the provider failed', () => {
       provider.setMode('up');
       clock.now += 1_001;
       await expect(verifier.verify(await needsNewKey())).resolves.toMatchObject({ subject: 'user-1' });
-    } finally {
-      await provider.stop();
-    }
+    });
   });
 });
 
